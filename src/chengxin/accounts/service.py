@@ -1,0 +1,172 @@
+"""Staff users (argon2id), their sessions, and department API keys (stored hashed, revocable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
+from chengxin.core import audit
+from chengxin.core.db import utcnow
+from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("chengxin-dummy-password")
+MIN_PASSWORD = 10
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # 系统管理员
+    CREDIT_OFFICE = "credit_office"  # 市信用办
+    CLERK = "clerk"  # 部门经办人
+
+    @property
+    def label_zh(self) -> str:
+        return {"admin": "系统管理员", "credit_office": "信用办工作人员", "clerk": "部门经办人"}[self.value]
+
+
+def _sha256(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def actor_for_user(user: StaffUser) -> audit.Actor:
+    return audit.Actor(kind="staff", name=user.username, role=user.role, department_code=user.department_code)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    department_code: str | None,
+    actor: audit.Actor,
+) -> StaffUser:
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise DomainError("user.username", "用户名不能为空且不超过 64 个字符", "Username must be 1–64 characters")
+    if len(password) < MIN_PASSWORD:
+        raise DomainError("user.password_too_short", f"密码至少 {MIN_PASSWORD} 位",
+                          f"Password needs at least {MIN_PASSWORD} characters")
+    if role is Role.CLERK and not department_code:
+        raise DomainError("user.department_required", "部门经办人必须属于一个数据提供单位",
+                          "A clerk must belong to a department")
+    if session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
+        raise DomainError("user.exists", f"用户名 {username} 已存在", f"User {username} exists", status=409)
+    user = StaffUser(username=username, display_name=display_name or username, password_hash=_hasher.hash(password),
+                     role=role.value, department_code=department_code if role is Role.CLERK else department_code)
+    session.add(user)
+    session.flush()
+    audit.write(session, actor=actor, action="user.create", object_type="staff_user", object_id=user.id,
+                detail={"username": username, "role": role.value, "department": department_code})
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser:
+    """The user with this username and password, or 401 (same answer and timing for both mistakes)."""
+    user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.active:
+        raise Unauthenticated("auth.bad_credentials", "用户名或密码错误", "Wrong username or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str  # shown once: the cookie / bearer value
+    csrf_token: str
+    expires_at: dt.datetime
+
+
+def open_session(session: Session, user: StaffUser, *, hours: int) -> IssuedSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires = utcnow() + dt.timedelta(hours=hours)
+    session.add(StaffSession(token_hash=_sha256(token), user_id=user.id, csrf_token=csrf, expires_at=expires))
+    audit.write(session, actor=actor_for_user(user), action="user.sign_in", object_type="staff_user", object_id=user.id)
+    return IssuedSession(token, csrf, expires)
+
+
+def user_for_token(session: Session, token: str) -> tuple[StaffUser, StaffSession]:
+    row = session.execute(
+        select(StaffSession, StaffUser)
+        .join(StaffUser, StaffUser.id == StaffSession.user_id)
+        .where(StaffSession.token_hash == _sha256(token))
+    ).first()
+    if row is None:
+        raise Unauthenticated("auth.bad_token", "登录已失效，请重新登录", "Invalid or expired session")
+    staff_session, user = row
+    if staff_session.revoked_at is not None or staff_session.expires_at <= utcnow() or not user.active:
+        raise Unauthenticated("auth.bad_token", "登录已失效，请重新登录", "Invalid or expired session")
+    return user, staff_session
+
+
+def close_session(session: Session, token: str) -> None:
+    for staff_session in session.execute(select(StaffSession).where(StaffSession.token_hash == _sha256(token))).scalars():
+        staff_session.revoked_at = utcnow()
+
+
+# -- API keys --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: str  # cx_<key_id>_<secret>: shown once, never stored
+    key_id: str
+    department_code: str
+
+
+def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor) -> IssuedKey:
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    session.add(ApiKey(key_id=key_id, secret_hash=_sha256(secret), department_code=department_code,
+                       label=label or department_code, created_by=actor.label[:64]))
+    audit.write(session, actor=actor, action="api_key.create", object_type="api_key", object_id=key_id,
+                detail={"department": department_code, "label": label})
+    return IssuedKey(f"cx_{key_id}_{secret}", key_id, department_code)
+
+
+def revoke_api_key(session: Session, key_id: str, *, actor: audit.Actor) -> None:
+    key = session.execute(select(ApiKey).where(ApiKey.key_id == key_id)).scalar_one_or_none()
+    if key is None:
+        raise NotFound("api_key.not_found", f"API 密钥 {key_id} 不存在", f"No API key {key_id}")
+    if actor.role not in (Role.ADMIN.value, Role.CREDIT_OFFICE.value) and actor.kind != "cli":
+        raise PermissionDenied("api_key.forbidden", "只有管理员可以吊销密钥", "Only administrators may revoke keys")
+    key.revoked_at = key.revoked_at or utcnow()
+    audit.write(session, actor=actor, action="api_key.revoke", object_type="api_key", object_id=key_id)
+
+
+def authenticate_api_key(session: Session, presented: str) -> audit.Actor:
+    """The department actor for a presented key, or 401 saying what is wrong with it."""
+    parts = presented.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != "cx":
+        raise Unauthenticated("auth.bad_api_key", "API 密钥格式错误", "Malformed API key")
+    key = session.execute(select(ApiKey).where(ApiKey.key_id == parts[1])).scalar_one_or_none()
+    if key is None or not hmac.compare_digest(key.secret_hash, _sha256(parts[2])):
+        raise Unauthenticated("auth.bad_api_key", "API 密钥无效", "Invalid API key")
+    if key.revoked_at is not None:
+        raise Unauthenticated("auth.revoked_api_key", "API 密钥已被吊销", "This API key has been revoked")
+    return audit.Actor(kind="api_key", name=key.key_id, role=None, department_code=key.department_code)
+
+
+def list_api_keys(session: Session, department_code: str | None = None) -> list[ApiKey]:
+    stmt = select(ApiKey).order_by(ApiKey.id)
+    if department_code:
+        stmt = stmt.where(ApiKey.department_code == department_code)
+    return list(session.execute(stmt).scalars())

@@ -1,0 +1,90 @@
+"""The web application: JSON API under /api/v1 (OpenAPI at /openapi.json, docs at /docs) and the portal."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chengxin import __version__
+from chengxin.core.errors import DomainError
+from chengxin.platform import Platform, open_platform
+
+log = logging.getLogger("chengxin")
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+def _error(status: int, code: str, message: str, message_en: str, field: str | None = None,
+           **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"error": {"code": code, "message": message, "message_en": message_en, "field": field}}
+    body.update(extra)
+    return JSONResponse(body, status_code=status)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def create_app(platform: Platform | None = None) -> FastAPI:
+    """Build the app around a platform (default: from settings)."""
+    app = FastAPI(
+        title="诚信 chengxin — 城市公共信用信息平台 API",
+        version=__version__,
+        description="归集、目录、数据质量。错误统一为 {error: {code, message(中文), message_en, field}}。",
+        generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'portal'}-{route.name}",
+    )
+    app.state.platform = platform or open_platform()
+
+    @app.exception_handler(DomainError)
+    def _domain_error(request: Request, exc: DomainError) -> Any:
+        if _wants_html(request):
+            from chengxin.web.routes import render_error
+
+            return render_error(request, exc.status, exc.message, exc.code)
+        p = exc.problem
+        return _error(exc.status, p.code, p.message, p.message_en, p.field)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(request: Request, exc: RequestValidationError) -> Any:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path", "form"))
+        msg = first.get("msg", "invalid")
+        return _error(422, "request.invalid", f"请求参数不正确：{where or '请求体'}（{msg}）",
+                      f"Invalid request: {where or 'body'}: {msg}", where or None,
+                      details=[{"loc": list(map(str, e.get("loc", ()))), "msg": e.get("msg"), "type": e.get("type")}
+                               for e in exc.errors()])
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http_error(request: Request, exc: StarletteHTTPException) -> Any:
+        zh = {404: "页面或资源不存在", 405: "不支持该请求方法", 413: "请求体过大"}.get(exc.status_code, "请求失败")
+        if _wants_html(request):
+            from chengxin.web.routes import render_error
+
+            return render_error(request, exc.status_code, zh, f"http.{exc.status_code}")
+        return _error(exc.status_code, f"http.{exc.status_code}", zh, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> Any:
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(500, "server.error", "服务器内部错误，已记录，请稍后重试", "Internal error (logged)")
+
+    from chengxin.api import auth, catalog, records
+    from chengxin.web import routes as portal
+
+    app.include_router(catalog.router)
+    app.include_router(records.router)
+    app.include_router(auth.router)
+    app.include_router(portal.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "database": app.state.platform.db.dialect}
+
+    return app

@@ -1,0 +1,76 @@
+"""Request-scoped dependencies: the platform, the acting user or API key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from chengxin.accounts.service import actor_for_user, authenticate_api_key, user_for_token
+from chengxin.core import audit
+from chengxin.core.errors import PermissionDenied, Unauthenticated
+from chengxin.platform import Platform
+
+SESSION_COOKIE = "cx_session"
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def read_session(platform: PlatformDep) -> Iterator[Session]:
+    with platform.db.read() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def resolve_actor(request: Request, platform: Platform) -> audit.Actor | None:
+    """The caller from ``X-API-Key``, ``Authorization: Bearer`` (API key or staff token) or the portal cookie."""
+    presented = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not presented and auth.lower().startswith("bearer "):
+        presented = auth[7:].strip()
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not presented and not cookie:
+        return None
+    with platform.db.write() as session:  # a rehash or a last-use stamp may be written
+        if presented and presented.startswith("cx_"):
+            return authenticate_api_key(session, presented)
+        user, _ = user_for_token(session, presented or cookie or "")
+        return actor_for_user(user)
+
+
+def current_actor(request: Request, platform: PlatformDep) -> audit.Actor:
+    actor = resolve_actor(request, platform)
+    if actor is None:
+        raise Unauthenticated("auth.required", "需要登录或提供 API 密钥", "Authentication required")
+    return actor
+
+
+ActorDep = Annotated[audit.Actor, Depends(current_actor)]
+
+
+def staff_actor(actor: ActorDep) -> audit.Actor:
+    if actor.kind != "staff":
+        raise PermissionDenied("auth.staff_only", "仅限工作人员使用", "Staff only")
+    return actor
+
+
+StaffDep = Annotated[audit.Actor, Depends(staff_actor)]
+
+
+def office_actor(actor: StaffDep) -> audit.Actor:
+    if actor.role not in ("admin", "credit_office"):
+        raise PermissionDenied("auth.office_only", "仅限信用办和管理员使用", "Credit office and administrators only")
+    return actor
+
+
+OfficeDep = Annotated[audit.Actor, Depends(office_actor)]

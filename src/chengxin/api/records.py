@@ -1,0 +1,149 @@
+"""Collection API: batches of records, file uploads, receipts, revocation, data quality."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from chengxin.api.deps import ActorDep, PlatformDep, ReadSession
+from chengxin.api.schemas import BatchIn, QualityOut, ReceiptOut, RecordOut, RevokeIn, VersionOut
+from chengxin.core import audit
+from chengxin.core.clock import today_cn
+from chengxin.core.errors import DomainError, PermissionDenied
+from chengxin.platform import Platform
+from chengxin.records import service
+from chengxin.records.service import ApiRow, RecordDetail
+
+router = APIRouter(prefix="/api/v1", tags=["records"])
+
+
+def _department(actor: audit.Actor, requested: str | None) -> str:
+    department = requested or actor.department_code
+    if not department:
+        raise DomainError("submission.department_required", "请指明数据提供单位", "Say which department submits")
+    return department
+
+
+def _record_out(d: RecordDetail) -> RecordOut:
+    return RecordOut(
+        id=d.id, subject_id=d.subject_id, item=d.item_code, department=d.department_code, source_id=d.source_id,
+        status=d.status, category=d.category, severity=d.severity, decision_date=d.decision_date, version=d.version,
+        versions=[VersionOut(**v.__dict__) for v in d.versions],
+    )
+
+
+@router.post("/records/batches", summary="报送一批记录 Submit a batch of records", response_model=ReceiptOut)
+def submit_batch(body: BatchIn, platform: PlatformDep, actor: ActorDep) -> ReceiptOut:
+    """Every record is validated against the catalog item version in force on its decision date.
+
+    Valid records are kept even when others are rejected; the receipt lists every rejected row
+    (``row`` is the 1-based position in ``records``) with its field and reason.
+    """
+    rows = [ApiRow(row_no=i, values=r) for i, r in enumerate(body.records, start=1)]
+    receipt = service.ingest(
+        platform.db, rows, catalog=platform.catalog, keyring=platform.keyring,
+        department=_department(actor, body.department), item_code=body.item, actor=actor, channel="api",
+        today=today_cn(), chunk_rows=platform.settings.ingest_chunk_rows,
+    )
+    return ReceiptOut.of(receipt)
+
+
+def ingest_upload(platform: Platform, actor: audit.Actor, upload: UploadFile, item: str, department: str,
+                  *, channel: str) -> service.Receipt:
+    """Spool an upload to disk (size-checked), then stream it through the file reader and the ingest."""
+    from chengxin.catalog.rules import template_columns
+    from chengxin.records.fileio import FileRejected, open_rows
+
+    try:
+        columns = template_columns(platform.catalog.item(item).latest)
+    except KeyError as exc:
+        raise DomainError("item.unknown", f"未知的目录项：{item}", f"Unknown catalog item {item}", status=404) from exc
+    limit = platform.settings.max_upload_bytes
+    fd, name = tempfile.mkstemp(prefix="chengxin-upload-")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            copied = 0
+            while chunk := upload.file.read(1 << 20):
+                copied += len(chunk)
+                if copied > limit:
+                    raise FileRejected("file.too_large", f"文件超过上限 {limit // (1 << 20)} MB",
+                                       f"File exceeds the {limit // (1 << 20)} MB limit", status=413)
+                out.write(chunk)
+        with open_rows(path, columns, max_bytes=limit, filename=upload.filename) as source:
+            return service.ingest(
+                platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department=department,
+                item_code=item, actor=actor, channel=channel, today=today_cn(), filename=upload.filename,
+                file_format=source.format, warnings=source.warnings,
+                chunk_rows=platform.settings.ingest_chunk_rows,
+            )
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.post("/records/files", summary="上传文件报送 Submit a file (.xlsx / .csv / .jsonl)", response_model=ReceiptOut)
+def submit_file(
+    platform: PlatformDep,
+    actor: ActorDep,
+    file: Annotated[UploadFile, File(description=".xlsx / .csv (UTF-8 或 GBK) / .jsonl")],
+    item: Annotated[str, Form()],
+    department: Annotated[str | None, Form()] = None,
+) -> ReceiptOut:
+    receipt = ingest_upload(platform, actor, file, item, _department(actor, department), channel="file")
+    return ReceiptOut.of(receipt)
+
+
+@router.get("/records/batches/{batch_id}", summary="批次回执 A batch's receipt", response_model=ReceiptOut)
+def get_batch(
+    batch_id: int,
+    session: ReadSession,
+    actor: ActorDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ReceiptOut:
+    receipt, total = service.get_receipt(session, batch_id, offset=offset, limit=limit)
+    if actor.department_code != receipt.department and actor.role not in ("admin", "credit_office"):
+        raise PermissionDenied("batch.other_department", "无权查看其他单位的批次", "Not your department's batch")
+    return ReceiptOut.of(receipt, total=total, offset=offset)
+
+
+@router.get("/records/{record_id}", summary="记录及其全部版本 A record with its history", response_model=RecordOut)
+def get_record(record_id: int, session: ReadSession, actor: ActorDep) -> RecordOut:
+    return _record_out(service.get_record(session, record_id, actor=actor))
+
+
+@router.get("/records/by-source/{department}/{source_id}", summary="按来源编号查记录 Record by source id",
+            response_model=RecordOut)
+def get_record_by_source(department: str, source_id: str, session: ReadSession, actor: ActorDep) -> RecordOut:
+    return _record_out(service.get_record(session, service.find_record_id(session, department, source_id),
+                                          actor=actor))
+
+
+@router.post("/records/{record_id}/revoke", summary="撤销记录 Revoke a record", response_model=RecordOut)
+def revoke(record_id: int, body: RevokeIn, platform: PlatformDep, actor: ActorDep) -> RecordOut:
+    return _record_out(service.revoke_record(platform.db, keyring=platform.keyring, record_id=record_id,
+                                             actor=actor, reason=body.reason))
+
+
+@router.get("/quality", summary="数据质量 Data quality per department and item")
+def quality(
+    platform: PlatformDep, session: ReadSession, department: str | None = None, item: str | None = None
+) -> dict[str, Any]:
+    rows = service.quality(session, department=department, item=item)
+    return {"rows": [quality_out(platform, q).model_dump() for q in rows]}
+
+
+def quality_out(platform: Platform, q: service.QualityRow) -> QualityOut:
+    dept = platform.catalog.departments.get(q.department)
+    item = platform.catalog.items.get(q.item)
+    return QualityOut(
+        department=q.department, department_name=dept.name_zh if dept else q.department, item=q.item,
+        item_name=item.latest.name_zh if item else q.item, batches=q.batches, received=q.received,
+        accepted=q.accepted, unchanged=q.unchanged, corrected=q.corrected, rejected=q.rejected,
+        rejection_rate=round(q.rejected / q.received, 4) if q.received else 0.0,
+        last_submission=q.last_submission, rejected_by_reason=q.rejected_by_reason,
+    )

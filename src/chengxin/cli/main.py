@@ -1,0 +1,371 @@
+"""``chengxin`` — the command line of the platform (Typer + Rich; progress bars on long jobs)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from chengxin.core import audit
+from chengxin.core.clock import today_cn
+from chengxin.core.errors import DomainError
+
+app = typer.Typer(help="诚信 chengxin — 城市公共信用信息平台", no_args_is_help=True, add_completion=False)
+users_app = typer.Typer(help="工作人员账号 staff users", no_args_is_help=True)
+keys_app = typer.Typer(help="部门 API 密钥 department API keys", no_args_is_help=True)
+crypto_app = typer.Typer(help="加密密钥 encryption keys", no_args_is_help=True)
+records_app = typer.Typer(help="信用记录 records", no_args_is_help=True)
+catalog_app = typer.Typer(help="信用信息目录 catalog", no_args_is_help=True)
+demo_app = typer.Typer(help="演示数据 demo data", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="api-keys")
+app.add_typer(crypto_app, name="keys")
+app.add_typer(records_app, name="records")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _cli_actor() -> audit.Actor:
+    return audit.Actor(kind="cli", name=os.environ.get("USER") or getpass.getuser() or "cli")
+
+
+def _fail(exc: DomainError) -> None:
+    err.print(f"[red]错误[/red] {exc.message}  [dim]({exc.code}: {exc.message_en})[/dim]")
+    raise typer.Exit(2)
+
+
+def _platform():  # type: ignore[no-untyped-def]
+    from chengxin.platform import open_platform
+
+    return open_platform()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
+
+
+@app.command()
+def migrate() -> None:
+    """建库/升级数据库 Create or upgrade the database schema."""
+    from chengxin.core.migrate import upgrade
+
+    platform = _platform()
+    upgrade(platform.db.engine)
+    console.print(f"数据库已是最新结构 ({platform.db.dialect})")
+
+
+@app.command()
+def setup(
+    demo: Annotated[bool, typer.Option(help="数据库为空时载入演示数据 load demo data into an empty database")] = True,
+) -> None:
+    """一步就绪: migrate, generate keys, create the demo staff accounts and load demo data when empty."""
+    from chengxin.core.migrate import upgrade
+    from chengxin.demo.load import database_is_empty, load_demo
+
+    platform = _platform()
+    upgrade(platform.db.engine)
+    console.print(f"密钥目录 key directory: {platform.keyring.key_dir} (signing key {platform.keyring.key_id})")
+    if demo and database_is_empty(platform):
+        with _progress() as progress:
+            load_demo(platform, progress=progress)
+        console.print("演示数据已载入。演示账号 demo accounts: admin / office / clerk_samr (密码见 README)")
+    else:
+        console.print("数据库已有数据，跳过演示数据 (database not empty: demo data skipped)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """启动门户和 API Serve the portal and the API."""
+    import uvicorn
+
+    uvicorn.run("chengxin.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx / .csv / .jsonl")],
+    department: Annotated[str, typer.Option("--department", "-d", help="数据提供单位代码")],
+    item: Annotated[str, typer.Option("--item", "-i", help="目录项代码")],
+    show: Annotated[int, typer.Option(help="显示前 N 条被拒绝的行")] = 20,
+) -> None:
+    """归集一个文件 Ingest one file; prints the receipt (回执)."""
+    from chengxin.catalog.rules import template_columns
+    from chengxin.records.fileio import FileRejected, open_rows
+    from chengxin.records.service import ingest as ingest_rows
+
+    platform = _platform()
+    try:
+        columns = template_columns(platform.catalog.item(item).latest)
+    except KeyError:
+        _fail(DomainError("item.unknown", f"未知的目录项：{item}", f"Unknown catalog item {item}"))
+        return
+    try:
+        with open_rows(file, columns, max_bytes=platform.settings.max_upload_bytes, filename=file.name) as source, \
+                _progress() as progress:
+            task = progress.add_task(f"归集 {file.name}", total=source.bytes_total)
+
+            def advance(_rows: int) -> None:
+                progress.update(task, completed=source.bytes_read)
+
+            receipt = ingest_rows(
+                platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department=department,
+                item_code=item, actor=_cli_actor(), channel="cli", today=today_cn(), filename=file.name,
+                file_format=source.format, warnings=source.warnings, chunk_rows=platform.settings.ingest_chunk_rows,
+                progress=advance,
+            )
+            progress.update(task, completed=source.bytes_total)
+    except FileRejected as exc:
+        _fail(exc)
+        return
+    except DomainError as exc:
+        _fail(exc)
+        return
+    _print_receipt(receipt, show)
+
+
+def _print_receipt(receipt, show: int) -> None:  # type: ignore[no-untyped-def]
+    console.print(
+        f"批次 batch [bold]{receipt.batch_id}[/bold]: 收到 {receipt.received}，新增 {receipt.accepted}，"
+        f"未变 {receipt.unchanged}，更正 {receipt.corrected}，拒绝 [red]{receipt.rejected}[/red]"
+    )
+    for w in receipt.warnings:
+        console.print(f"[yellow]提示[/yellow] {w.message} ({w.code})")
+    if receipt.rejections and show:
+        table = Table("行 row", "来源编号 source id", "字段 field", "原因 reason", "代码 code")
+        for r in receipt.rejections[:show]:
+            for p in r.problems:
+                table.add_row(str(r.row_no), r.source_id or "", p.field or "", p.message, p.code)
+        console.print(table)
+        if receipt.rejected > show:
+            console.print(f"… 共 {receipt.rejected} 行被拒绝，完整清单: GET /api/v1/records/batches/{receipt.batch_id}")
+
+
+@app.command()
+def template(
+    item: Annotated[str, typer.Argument(help="目录项代码 catalog item code")],
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx | csv")] = "xlsx",
+) -> None:
+    """下载报送模板 Write the item's template with Chinese column headers."""
+    from chengxin.catalog.loader import load_catalog
+    from chengxin.catalog.rules import template_columns
+    from chengxin.records.fileio import write_csv_template, write_template
+
+    catalog = load_catalog()
+    try:
+        version = catalog.item(item).latest
+    except KeyError:
+        _fail(DomainError("item.unknown", f"未知的目录项：{item}", f"Unknown catalog item {item}"))
+        return
+    output = output or Path(f"{item}.{fmt}")
+    columns = template_columns(version)
+    if fmt == "csv":
+        with output.open("w", encoding="utf-8-sig", newline="") as fh:
+            write_csv_template(columns, fh)
+    else:
+        write_template(columns, output, title_zh=f"{version.name_zh}（{version.item_code}）报送模板",
+                       notes=[f"依据：{version.basis}"])
+    console.print(f"模板已写入 {output}")
+
+
+@app.command()
+def verify(
+    subjects: Annotated[bool, typer.Option(help="也核对主体密文与盲索引 also check subjects' ciphertexts")] = True,
+) -> None:
+    """校验账本 Recompute the ledger and name every row altered, inserted or removed."""
+    from chengxin.ledger.service import verify as verify_ledger
+
+    platform = _platform()
+    with platform.db.read() as session, _progress() as progress:
+        task = progress.add_task("校验账本 verifying", total=None)
+        report = verify_ledger(session, platform.keyring, check_subjects=subjects,
+                               progress=lambda n: progress.advance(task, n))
+    console.print(
+        f"已核对 {report.versions_checked} 个记录版本、{report.checkpoints_checked} 个签名检查点、"
+        f"{report.records_checked} 条记录、{report.subjects_checked} 个主体"
+    )
+    if report.ok:
+        console.print("[green]账本完整 ledger intact[/green]")
+        return
+    table = Table("类型 kind", "表 table", "行 row", "说明 detail")
+    for f in report.findings[:200]:
+        table.add_row(f.kind, f.table, "" if f.row_id is None else str(f.row_id), f.message)
+    console.print(table)
+    console.print(f"[red]发现 {len(report.findings)} 处不一致 {len(report.findings)} findings[/red]")
+    raise typer.Exit(1)
+
+
+# -- users and keys ----------------------------------------------------------------------------
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin | credit_office | clerk")],
+    department: Annotated[str | None, typer.Option(help="部门代码 (clerk)")] = None,
+    display_name: Annotated[str, typer.Option()] = "",
+    password: Annotated[str | None, typer.Option(help="省略则交互输入 prompt when omitted")] = None,
+) -> None:
+    """新建工作人员账号 Create a staff user."""
+    from chengxin.accounts.service import Role, create_user
+
+    platform = _platform()
+    if role not in {r.value for r in Role}:
+        _fail(DomainError("user.role", f"未知角色：{role}", f"Unknown role {role}"))
+    if department and department not in platform.catalog.departments:
+        _fail(DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}"))
+    pw = password or typer.prompt("密码 password", hide_input=True, confirmation_prompt=True)
+    try:
+        with platform.db.write() as session:
+            create_user(session, username=username, password=pw, role=Role(role), display_name=display_name,
+                        department_code=department, actor=_cli_actor())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"已创建用户 {username} ({role})")
+
+
+@keys_app.command("create")
+def api_keys_create(
+    department: Annotated[str, typer.Option("--department", "-d")],
+    label: Annotated[str, typer.Option()] = "",
+) -> None:
+    """为部门签发 API 密钥（只显示一次）Issue a department API key (shown once)."""
+    from chengxin.accounts.service import create_api_key
+
+    platform = _platform()
+    if department not in platform.catalog.departments:
+        _fail(DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}"))
+    with platform.db.write() as session:
+        issued = create_api_key(session, department_code=department, label=label, actor=_cli_actor())
+    console.print(f"部门 {department} 的 API 密钥（请妥善保存，只显示这一次）:")
+    sys.stdout.write(issued.key + "\n")
+
+
+@keys_app.command("revoke")
+def api_keys_revoke(key_id: str) -> None:
+    """吊销 API 密钥 Revoke an API key by its id."""
+    from chengxin.accounts.service import revoke_api_key
+
+    platform = _platform()
+    try:
+        with platform.db.write() as session:
+            revoke_api_key(session, key_id, actor=_cli_actor())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"已吊销 {key_id}")
+
+
+@keys_app.command("list")
+def api_keys_list(department: Annotated[str | None, typer.Option("--department", "-d")] = None) -> None:
+    """列出 API 密钥 List API keys (never their secrets)."""
+    from chengxin.accounts.service import list_api_keys
+
+    platform = _platform()
+    table = Table("key id", "部门 department", "标签 label", "创建 created", "状态 status")
+    with platform.db.read() as session:
+        for key in list_api_keys(session, department):
+            table.add_row(key.key_id, key.department_code, key.label, f"{key.created_at:%Y-%m-%d %H:%M}",
+                          "已吊销 revoked" if key.revoked_at else "有效 active")
+    console.print(table)
+
+
+@crypto_app.command("rotate")
+def keys_rotate() -> None:
+    """轮换数据密钥并重新加密 Add a new data key version and re-encrypt every subject with it."""
+    from chengxin.subjects.keys import reencrypt_subjects
+
+    platform = _platform()
+    version = platform.keyring.rotate_data_key()
+    with _progress() as progress:
+        task = progress.add_task(f"重新加密 re-encrypting (v{version})", total=None)
+        count = reencrypt_subjects(platform.db, platform.keyring, progress=lambda n: progress.advance(task, n))
+    console.print(f"当前数据密钥版本 v{version}；已重新加密 {count} 个主体")
+
+
+# -- records and catalog -----------------------------------------------------------------------
+
+
+@records_app.command("revoke")
+def records_revoke(
+    department: Annotated[str, typer.Option("--department", "-d")],
+    source_id: Annotated[str, typer.Option("--source-id", "-s")],
+    reason: Annotated[str, typer.Option("--reason", "-r")],
+) -> None:
+    """撤销一条记录 Revoke a record (kept, no longer displayed)."""
+    from chengxin.records.service import find_record_id, revoke_record
+
+    platform = _platform()
+    try:
+        with platform.db.read() as session:
+            record_id = find_record_id(session, department, source_id)
+        detail = revoke_record(platform.db, keyring=platform.keyring, record_id=record_id, actor=_cli_actor(),
+                               reason=reason)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    console.print(f"记录 {detail.id} 已撤销（版本 {detail.version}）")
+
+
+@app.command()
+def quality(department: Annotated[str | None, typer.Option("--department", "-d")] = None) -> None:
+    """数据质量 Data quality per department and item."""
+    from chengxin.records.service import quality as quality_rows
+
+    platform = _platform()
+    table = Table("部门", "目录项", "批次", "收到", "新增", "未变", "更正", "拒绝", "最近报送", "主要拒绝原因")
+    with platform.db.read() as session:
+        for q in quality_rows(session, department=department):
+            reasons = ", ".join(f"{k}×{v}" for k, v in list(q.rejected_by_reason.items())[:3])
+            table.add_row(q.department, q.item, str(q.batches), str(q.received), str(q.accepted), str(q.unchanged),
+                          str(q.corrected), str(q.rejected),
+                          f"{q.last_submission:%Y-%m-%d %H:%M}" if q.last_submission else "", reasons)
+    console.print(table)
+
+
+@catalog_app.command("list")
+def catalog_list(query: Annotated[str, typer.Argument()] = "") -> None:
+    """列出目录项 List catalog items (optionally matching a search)."""
+    from chengxin.catalog.loader import load_catalog
+
+    catalog = load_catalog()
+    items = catalog.search(query) if query else list(catalog.items.values())
+    table = Table("代码 code", "名称", "类别", "主体", "共享", "版本")
+    for item in items:
+        v = item.latest
+        table.add_row(item.code, v.name_zh, v.category.value, ",".join(sorted(k.value for k in v.subject_kinds)),
+                      v.sharing.value, ", ".join(x.version for x in item.versions))
+    console.print(table)
+
+
+@demo_app.command("load")
+def demo_load(
+    persons: Annotated[int | None, typer.Option()] = None,
+    organizations: Annotated[int | None, typer.Option()] = None,
+    records: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """载入演示数据 Load the demo data set (Faker zh_CN) through the normal ingest path."""
+    from chengxin.demo.load import load_demo
+
+    platform = _platform()
+    with _progress() as progress:
+        load_demo(platform, progress=progress, persons=persons, organizations=organizations, records=records)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,140 @@
+"""Database engine, sessions and the declarative base — one code path for SQLite and PostgreSQL.
+
+SQLite pitfalls handled here (research/python-ecosystem.md §4.1–4.2):
+- WAL, busy_timeout, synchronous=NORMAL and foreign_keys=ON on every connection;
+- pysqlite's own BEGIN handling is switched off and we emit BEGIN ourselves, so SAVEPOINTs
+  work and write transactions can take the write lock up front (``BEGIN IMMEDIATE``): a
+  deferred transaction that upgrades to a writer fails with SQLITE_BUSY without waiting.
+Reads and writes have separate session factories (read replicas later, DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from chengxin.core.settings import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# 64-bit keys on PostgreSQL (a city has millions of records); SQLite's INTEGER PRIMARY KEY is the rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both engines (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default: settings), with the per-engine fixes applied."""
+    url = url or get_settings().database_url
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 60, "check_same_thread": False})
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 20)
+        engine = create_engine(url, **kwargs)
+        _install_sqlite_hooks(engine)
+        return engine
+    # uvicorn runs sync endpoints in a pool of 40 threads: size the pool to match.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same pool, but transactions take SQLite's write lock at BEGIN (no-op on PostgreSQL)."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+class Database:
+    """An engine plus its read and write session factories."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.writer = write_engine(engine)
+        self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        self._write = sessionmaker(bind=self.writer, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads; closed (its transaction ended) at the end, objects stay readable."""
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One use case, one transaction: committed on success, rolled back on any error."""
+        with self._write() as session, session.begin():
+            yield session
+
+
+@lru_cache(maxsize=4)
+def get_database(url: str | None = None) -> Database:
+    return Database(make_engine(url))

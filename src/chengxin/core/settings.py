@@ -1,0 +1,35 @@
+"""Settings from the environment (prefix ``CHENGXIN_``) or a ``.env`` file in the working directory."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHENGXIN_", env_file=".env", extra="ignore")
+
+    # SQLite file by default (embedded); PostgreSQL in production:
+    # postgresql+psycopg://user:pass@host:5432/chengxin
+    database_url: str = "sqlite:///var/chengxin.db"
+    # Keys live outside the database and outside git (var/ is ignored).
+    key_dir: Path = Path("var/keys")
+    # Uploads larger than this are refused before reading (bytes).
+    max_upload_bytes: int = 512 * 1024 * 1024
+    # Rows per write round-trip in the ingest; bigger is faster, smaller uses less memory.
+    ingest_chunk_rows: int = 5000
+    # Portal session lifetime (hours) and whether the cookie needs HTTPS.
+    session_hours: int = 8
+    secure_cookies: bool = False
+    # Demo data set sizes (loaded by `make run` when the database is empty).
+    demo_persons: int = 20_000
+    demo_organizations: int = 5_000
+    demo_records: int = 200_000
+    demo_seed: int = 20181205  # the policy's date: reproducible demo data
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

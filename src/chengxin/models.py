@@ -1,0 +1,12 @@
+"""Imports every feature's tables so ``Base.metadata`` is complete (migrations, tests)."""
+
+from chengxin.accounts import models as accounts_models
+from chengxin.core import audit
+from chengxin.core.db import Base
+from chengxin.ledger import models as ledger_models
+from chengxin.records import models as records_models
+from chengxin.subjects import models as subjects_models
+
+metadata = Base.metadata
+
+__all__ = ["accounts_models", "audit", "ledger_models", "metadata", "records_models", "subjects_models"]

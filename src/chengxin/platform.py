@@ -1,0 +1,33 @@
+"""Everything a use case needs, opened once: database, catalog, keys, settings.
+
+The CLI, the web app and the tests all start here, so there is one way to wire the platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from chengxin.catalog.loader import load_catalog
+from chengxin.catalog.model import Catalog
+from chengxin.core.crypto import KeyRing, get_keyring
+from chengxin.core.db import Database, get_database
+from chengxin.core.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Platform:
+    db: Database
+    catalog: Catalog
+    keyring: KeyRing
+    settings: Settings
+
+
+def open_platform(database_url: str | None = None, key_dir: Path | None = None) -> Platform:
+    settings = get_settings()
+    return Platform(
+        db=get_database(database_url or settings.database_url),
+        catalog=load_catalog(),
+        keyring=get_keyring(key_dir or settings.key_dir),
+        settings=settings,
+    )

@@ -1,0 +1,557 @@
+"""Collection (归集) use cases: ingest a batch, revoke a record, read records and quality figures.
+
+A batch is one transaction: valid rows and the rejections of invalid ones are committed
+together or not at all (a killed process leaves nothing half written), and every new
+version enters the ledger, sealed by a signed checkpoint at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from chengxin.catalog.model import Catalog, CatalogItem
+from chengxin.catalog.model import SubjectKind
+from chengxin.core import audit
+from chengxin.core.crypto import KeyRing
+from chengxin.core.db import Database, utcnow
+from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Problem
+from chengxin.ledger.service import LedgerLock, canonical_version, lock_head, next_hash, seal
+from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
+from chengxin.records.rules import PreparedRow, prepare_row
+from chengxin.subjects.service import SubjectRef, ensure_subjects, lookup_index
+
+REJECTION_SAMPLE = 1000
+ACTIVE, REVOKED = "active", "revoked"
+
+
+class IncomingRow(Protocol):
+    """One row as a reader or the API hands it over (``records.fileio.SourceRow`` fits)."""
+
+    row_no: int
+    values: dict[str, object]
+    problems: list[Problem]
+
+
+@dataclass(slots=True)
+class ApiRow:
+    row_no: int
+    values: dict[str, object]
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    row_no: int
+    source_id: str | None
+    problems: tuple[Problem, ...]
+
+
+@dataclass
+class Receipt:
+    """回执: what happened to every row of one submission."""
+
+    batch_id: int
+    department: str
+    item: str
+    channel: str
+    filename: str | None
+    received: int = 0
+    accepted: int = 0
+    unchanged: int = 0
+    corrected: int = 0
+    rejected: int = 0
+    rejections: list[RejectedRow] = field(default_factory=list)  # the first REJECTION_SAMPLE rows
+    warnings: list[Problem] = field(default_factory=list)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+def authorize_submission(actor: audit.Actor, department: str, item: CatalogItem) -> None:
+    """Only the department itself (its clerks or API keys) or the server's own CLI may submit."""
+    if actor.kind not in ("cli", "system") and actor.department_code != department:
+        raise PermissionDenied(
+            "submission.other_department",
+            f"无权以“{department}”的名义报送数据",
+            f"You may not submit on behalf of department {department}",
+        )
+    if not any(department in v.departments for v in item.versions):
+        raise PermissionDenied(
+            "submission.item_not_allowed",
+            f"本单位不是目录项“{item.latest.name_zh}”的数据提供单位",
+            f"Department {department} is not a source of catalog item {item.code}",
+        )
+
+
+@dataclass(slots=True)
+class _Prior:
+    record_id: int
+    version: int
+    content_hash: bytes
+    status: str
+
+
+def _chunks(rows: Iterable[IncomingRow], size: int) -> Iterator[list[IncomingRow]]:
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+class _BatchWriter:
+    """The write side of one batch: keeps per-batch state across chunks."""
+
+    def __init__(self, session: Session, keyring: KeyRing, lock: LedgerLock, batch: IngestBatch, receipt: Receipt):
+        self.session = session
+        self.keyring = keyring
+        self.lock = lock
+        self.batch = batch
+        self.receipt = receipt
+        self.subjects: dict[bytes, SubjectRef] = {}
+        self.seen: dict[str, _Prior] = {}  # source ids written earlier in this batch
+
+    def reject(self, rejected: Sequence[RejectedRow]) -> None:
+        if not rejected:
+            return
+        self.receipt.rejected += len(rejected)
+        room = REJECTION_SAMPLE - len(self.receipt.rejections)
+        if room > 0:
+            self.receipt.rejections.extend(rejected[:room])
+        self.session.execute(
+            insert(IngestRejection.__table__),
+            [
+                {
+                    "batch_id": self.batch.id,
+                    "row_no": r.row_no,
+                    "source_id": r.source_id,
+                    "field": p.field,
+                    "code": p.code,
+                    "message": p.message,
+                    "message_en": p.message_en,
+                }
+                for r in rejected
+                for p in r.problems
+            ],
+        )
+
+    def write(self, prepared: list[PreparedRow], department: str) -> None:
+        if not prepared:
+            return
+        indexes = [lookup_index(self.keyring, p.subject.kind.value, p.subject.identifier) for p in prepared]
+        ensure_subjects(self.session, self.keyring, self.lock, dict(zip(indexes, (p.subject for p in prepared))),
+                        self.subjects)
+        rejected: list[RejectedRow] = []
+        keep: list[tuple[PreparedRow, int]] = []
+        for p, index in zip(prepared, indexes):
+            ref = self.subjects[index]
+            if (p.subject.kind is SubjectKind.PERSON and ref.name_index is not None
+                    and self.keyring.blind_index(p.subject.name) != ref.name_index):
+                rejected.append(RejectedRow(p.row_no, p.source_id, (Problem(
+                    "subject.name_mismatch", "姓名与该公民身份号码登记的姓名不一致",
+                    "The name does not match the name registered for this citizen ID", "subject_name"),)))
+                continue
+            keep.append((p, ref.id))
+        self._load_priors([p.source_id for p, _ in keep], department)
+        now = utcnow()
+        versions: list[dict[str, Any]] = []
+        new_records: list[dict[str, Any]] = []
+        changed: dict[int, dict[str, Any]] = {}
+        for p, subject_id in keep:
+            prior = self.seen.get(p.source_id)
+            if prior is not None and prior.status == REVOKED:
+                rejected.append(RejectedRow(p.row_no, p.source_id, (Problem(
+                    "record.revoked", f"来源编号 {p.source_id} 的记录已撤销，不能再次报送；如需重新报送请使用新的来源编号",
+                    f"Record {p.source_id} was revoked and cannot be resubmitted; use a new source id",
+                    "source_id"),)))
+                continue
+            if prior is not None and prior.content_hash == p.content_hash:
+                self.receipt.unchanged += 1
+                continue
+            if prior is None:
+                record_id, number, change = self.lock.take_record_id(), 1, "create"
+                self.receipt.accepted += 1
+            else:
+                record_id, number, change = prior.record_id, prior.version + 1, "correct"
+                self.receipt.corrected += 1
+            seq = self.lock.take_seq()
+            version = {
+                "id": seq,
+                "record_id": record_id,
+                "subject_id": subject_id,
+                "version": number,
+                "change": change,
+                "item_code": p.version.item_code,
+                "item_version": p.version.version,
+                "department_code": department,
+                "source_id": p.source_id,
+                "status": ACTIVE,
+                "severity": p.severity.value if p.severity else None,
+                "decision_date": p.decision_date,
+                "fields": p.fields,
+                "reason": None,
+                "batch_id": self.batch.id,
+                "created_at": now,
+            }
+            version["chain_hash"] = self.lock.hash = next_hash(self.lock.hash, canonical_version(_Row(version)))
+            versions.append(version)
+            head = {
+                "id": record_id,
+                "subject_id": subject_id,
+                "item_code": p.version.item_code,
+                "department_code": department,
+                "source_id": p.source_id,
+                "version": number,
+                "version_id": seq,
+                "status": ACTIVE,
+                "category": p.version.category.value,
+                "severity": version["severity"],
+                "decision_date": p.decision_date,
+                "content_hash": p.content_hash,
+                "updated_at": now,
+            }
+            if prior is None:
+                new_records.append(head)
+            else:
+                changed[record_id] = head
+            self.seen[p.source_id] = _Prior(record_id, number, p.content_hash, ACTIVE)
+        # A record created and corrected within this batch: insert its latest head only.
+        created = {r["id"]: r for r in new_records}
+        for rid in list(changed):
+            if rid in created:
+                created[rid] = changed.pop(rid)
+        if created:
+            self.session.execute(insert(Record.__table__), list(created.values()))
+        if changed:
+            _update_heads(self.session, list(changed.values()))
+        if versions:
+            self.session.execute(insert(RecordVersion.__table__), versions)
+        self.reject(rejected)
+
+    def _load_priors(self, source_ids: list[str], department: str) -> None:
+        wanted = [s for s in dict.fromkeys(source_ids) if s not in self.seen]
+        table = Record.__table__
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            for row in self.session.execute(
+                select(table.c.source_id, table.c.id, table.c.version, table.c.content_hash, table.c.status).where(
+                    table.c.department_code == department, table.c.source_id.in_(chunk)
+                )
+            ):
+                self.seen[row.source_id] = _Prior(row.id, row.version, row.content_hash, row.status)
+
+
+class _Row:
+    """Attribute access over a dict, so the ledger canonicalises rows before they are inserted."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self._d = d
+
+    def __getattr__(self, name: str) -> Any:
+        return self._d[name]
+
+
+def _update_heads(session: Session, heads: list[dict[str, Any]]) -> None:
+    table = Record.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            subject_id=bindparam("subject_id"),
+            version=bindparam("version"),
+            version_id=bindparam("version_id"),
+            status=bindparam("status"),
+            severity=bindparam("severity"),
+            decision_date=bindparam("decision_date"),
+            content_hash=bindparam("content_hash"),
+            updated_at=bindparam("updated_at"),
+        )
+        .execution_options(synchronize_session=False),
+        [{**h, "b_id": h["id"]} for h in heads],
+    )
+
+
+def ingest(
+    db: Database,
+    rows: Iterable[IncomingRow],
+    *,
+    catalog: Catalog,
+    keyring: KeyRing,
+    department: str,
+    item_code: str,
+    actor: audit.Actor,
+    channel: str,
+    today: dt.date,
+    filename: str | None = None,
+    file_format: str | None = None,
+    warnings: Sequence[Problem] = (),
+    chunk_rows: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> Receipt:
+    """归集: validate and write one batch atomically; returns its receipt (回执)."""
+    if department not in catalog.departments:
+        raise NotFound("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}")
+    try:
+        item = catalog.item(item_code)
+    except KeyError as exc:
+        raise NotFound("item.unknown", f"未知的目录项：{item_code}", f"Unknown catalog item {item_code}") from exc
+    authorize_submission(actor, department, item)
+    started = utcnow()
+    with db.write() as session:
+        lock = lock_head(session)
+        batch = IngestBatch(
+            department_code=department,
+            item_code=item_code,
+            channel=channel,
+            filename=filename,
+            file_format=file_format,
+            actor=actor.label,
+            started_at=started,
+            warnings=[w.as_dict() for w in warnings],
+        )
+        session.add(batch)
+        session.flush()
+        receipt = Receipt(batch.id, department, item_code, channel, filename, warnings=list(warnings), started_at=started)
+        writer = _BatchWriter(session, keyring, lock, batch, receipt)
+        for chunk in _chunks(rows, chunk_rows):
+            prepared: list[PreparedRow] = []
+            rejected: list[RejectedRow] = []
+            for row in chunk:
+                result = prepare_row(item, department, row.values, row_no=row.row_no, today=today,
+                                     read_problems=row.problems)
+                if isinstance(result, PreparedRow):
+                    prepared.append(result)
+                else:
+                    source_id = str(row.values.get("source_id") or "").strip() or None
+                    rejected.append(RejectedRow(row.row_no, source_id[:64] if source_id else None, tuple(result)))
+            receipt.received += len(chunk)
+            writer.write(prepared, department)
+            writer.reject(rejected)
+            if progress:
+                progress(len(chunk))
+        if receipt.received == 0:
+            raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
+        receipt.finished_at = utcnow()
+        for name in ("received", "accepted", "unchanged", "corrected", "rejected"):
+            setattr(batch, name, getattr(receipt, name))
+        batch.finished_at = receipt.finished_at
+        seal(session, lock, keyring)
+        audit.write(session, actor=actor, action="records.ingest", object_type="ingest_batch", object_id=batch.id,
+                    detail={"item": item_code, "received": receipt.received, "rejected": receipt.rejected})
+    return receipt
+
+
+# -- revocation ------------------------------------------------------------------------------
+
+
+def revoke_record(
+    db: Database,
+    *,
+    keyring: KeyRing,
+    record_id: int,
+    actor: audit.Actor,
+    reason: str,
+) -> RecordDetail:
+    """撤销: a new version with status revoked; the record leaves display but is kept with its history."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("revoke.reason_required", "撤销必须说明理由", "A revocation needs a reason", field="reason")
+    with db.write() as session:
+        lock = lock_head(session)
+        record = session.get(Record, record_id)
+        if record is None:
+            raise NotFound("record.not_found", "记录不存在", "No such record")
+        _authorize_record_change(actor, record)
+        if record.status == REVOKED:
+            raise DomainError("record.already_revoked", "该记录已撤销", "The record is already revoked", status=409)
+        current = session.get(RecordVersion, record.version_id)
+        assert current is not None
+        seq = lock.take_seq()
+        version = {
+            "id": seq,
+            "record_id": record.id,
+            "subject_id": record.subject_id,
+            "version": record.version + 1,
+            "change": "revoke",
+            "item_code": current.item_code,
+            "item_version": current.item_version,
+            "department_code": record.department_code,
+            "source_id": record.source_id,
+            "status": REVOKED,
+            "severity": current.severity,
+            "decision_date": current.decision_date,
+            "fields": current.fields,
+            "reason": reason,
+            "batch_id": None,
+            "created_at": utcnow(),
+        }
+        version["chain_hash"] = lock.hash = next_hash(lock.hash, canonical_version(_Row(version)))
+        session.execute(insert(RecordVersion.__table__), [version])
+        record.version, record.version_id, record.status = version["version"], seq, REVOKED
+        record.updated_at = version["created_at"]
+        seal(session, lock, keyring)
+        audit.write(session, actor=actor, action="record.revoke", subject_id=record.subject_id,
+                    object_type="record", object_id=record.id, detail={"reason": reason})
+        session.flush()
+        return _detail(session, record)
+
+
+def _authorize_record_change(actor: audit.Actor, record: Record) -> None:
+    if actor.kind in ("cli", "system") or actor.role in ("admin", "credit_office"):
+        return
+    if actor.department_code != record.department_code:
+        raise PermissionDenied("record.other_department", "只有数据提供单位可以撤销本单位报送的记录",
+                               "Only the source department may change its records")
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionView:
+    id: int
+    version: int
+    change: str
+    status: str
+    item_version: str
+    severity: str | None
+    decision_date: dt.date
+    fields: dict[str, Any]
+    reason: str | None
+    batch_id: int | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RecordDetail:
+    id: int
+    subject_id: int
+    item_code: str
+    department_code: str
+    source_id: str
+    status: str
+    category: str
+    severity: str | None
+    decision_date: dt.date
+    version: int
+    versions: tuple[VersionView, ...]
+
+
+def _detail(session: Session, record: Record) -> RecordDetail:
+    versions = session.execute(
+        select(RecordVersion).where(RecordVersion.record_id == record.id).order_by(RecordVersion.version)
+    ).scalars()
+    return RecordDetail(
+        id=record.id,
+        subject_id=record.subject_id,
+        item_code=record.item_code,
+        department_code=record.department_code,
+        source_id=record.source_id,
+        status=record.status,
+        category=record.category,
+        severity=record.severity,
+        decision_date=record.decision_date,
+        version=record.version,
+        versions=tuple(
+            VersionView(v.id, v.version, v.change, v.status, v.item_version, v.severity, v.decision_date, v.fields,
+                        v.reason, v.batch_id, v.created_at)
+            for v in versions
+        ),
+    )
+
+
+def get_record(session: Session, record_id: int, *, actor: audit.Actor) -> RecordDetail:
+    """A record with its full history, for its source department and the credit office."""
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound("record.not_found", "记录不存在", "No such record")
+    _authorize_record_change(actor, record)
+    return _detail(session, record)
+
+
+def find_record_id(session: Session, department: str, source_id: str) -> int:
+    rid = session.execute(
+        select(Record.id).where(Record.department_code == department, Record.source_id == source_id)
+    ).scalar_one_or_none()
+    if rid is None:
+        raise NotFound("record.not_found", f"来源编号 {source_id} 的记录不存在", f"No record with source id {source_id}")
+    return rid
+
+
+def get_receipt(session: Session, batch_id: int, *, offset: int = 0, limit: int = 100) -> tuple[Receipt, int]:
+    """A stored receipt with one page of its rejected rows (ordered by row), and the total of those rows."""
+    batch = session.get(IngestBatch, batch_id)
+    if batch is None:
+        raise NotFound("batch.not_found", "批次不存在", "No such batch")
+    receipt = Receipt(
+        batch_id=batch.id, department=batch.department_code, item=batch.item_code, channel=batch.channel,
+        filename=batch.filename, received=batch.received, accepted=batch.accepted, unchanged=batch.unchanged,
+        corrected=batch.corrected, rejected=batch.rejected,
+        warnings=[Problem(**w) for w in batch.warnings], started_at=batch.started_at, finished_at=batch.finished_at,
+    )
+    t = IngestRejection.__table__
+    rows = list(
+        session.execute(
+            select(t).where(t.c.batch_id == batch_id, t.c.row_no.in_(
+                select(t.c.row_no).where(t.c.batch_id == batch_id).group_by(t.c.row_no)
+                .order_by(t.c.row_no).offset(offset).limit(limit).scalar_subquery()
+            )).order_by(t.c.row_no, t.c.id)
+        )
+    )
+    for row_no, group in itertools.groupby(rows, key=lambda r: r.row_no):
+        items = list(group)
+        receipt.rejections.append(RejectedRow(row_no, items[0].source_id, tuple(
+            Problem(code=r.code, message=r.message, message_en=r.message_en, field=r.field) for r in items)))
+    return receipt, batch.rejected
+
+
+@dataclass(frozen=True)
+class QualityRow:
+    """数据质量: one department × item."""
+
+    department: str
+    item: str
+    batches: int
+    received: int
+    accepted: int
+    unchanged: int
+    corrected: int
+    rejected: int
+    last_submission: dt.datetime | None
+    rejected_by_reason: dict[str, int]
+
+
+def quality(session: Session, *, department: str | None = None, item: str | None = None) -> list[QualityRow]:
+    """Rows received, accepted, rejected by reason and the last submission, per department and item."""
+    b = IngestBatch.__table__
+    stmt = select(
+        b.c.department_code, b.c.item_code, func.count().label("batches"), func.sum(b.c.received).label("received"),
+        func.sum(b.c.accepted).label("accepted"), func.sum(b.c.unchanged).label("unchanged"),
+        func.sum(b.c.corrected).label("corrected"), func.sum(b.c.rejected).label("rejected"),
+        func.max(b.c.finished_at).label("last"),
+    ).group_by(b.c.department_code, b.c.item_code).order_by(b.c.department_code, b.c.item_code)
+    r = IngestRejection.__table__
+    reasons = select(b.c.department_code, b.c.item_code, r.c.code, func.count().label("n")).select_from(
+        r.join(b, b.c.id == r.c.batch_id)).group_by(b.c.department_code, b.c.item_code, r.c.code)
+    if department:
+        stmt = stmt.where(b.c.department_code == department)
+        reasons = reasons.where(b.c.department_code == department)
+    if item:
+        stmt = stmt.where(b.c.item_code == item)
+        reasons = reasons.where(b.c.item_code == item)
+    by_reason: dict[tuple[str, str], dict[str, int]] = {}
+    for row in session.execute(reasons):
+        by_reason.setdefault((row.department_code, row.item_code), {})[row.code] = row.n
+    return [
+        QualityRow(row.department_code, row.item_code, row.batches, row.received or 0, row.accepted or 0,
+                   row.unchanged or 0, row.corrected or 0, row.rejected or 0, row.last,
+                   dict(sorted(by_reason.get((row.department_code, row.item_code), {}).items(),
+                               key=lambda kv: -kv[1])))
+        for row in session.execute(stmt)
+    ]

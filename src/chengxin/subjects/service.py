@@ -1,0 +1,176 @@
+"""Finding and registering subjects without ever storing a person's identifiers in clear."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from chengxin.catalog.model import SubjectKind
+from chengxin.core import audit
+from chengxin.core.crypto import KeyRing
+from chengxin.core.db import utcnow
+from chengxin.core.errors import NotFound
+from chengxin.core.identifiers import normalize_ric, normalize_uscc
+from chengxin.core.masking import mask_name, mask_ric
+from chengxin.ledger.service import LedgerLock
+from chengxin.subjects.models import Subject
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectKey:
+    """A subject as a submission names it: kind, normalised identifier and name."""
+
+    kind: SubjectKind
+    identifier: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRef:
+    """What the ingest needs of a stored subject."""
+
+    id: int
+    name_index: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectView:
+    """A subject as staff see it: masked where personal."""
+
+    id: int
+    kind: str
+    display_id: str
+    display_name: str
+
+
+def lookup_index(keyring: KeyRing, kind: str, identifier: str) -> bytes:
+    """Blind index of ``kind:identifier`` — the only way a subject is looked up."""
+    return keyring.blind_index(f"{kind}:{identifier}")
+
+
+def aad_for(subject_id: int, field: str) -> bytes:
+    # Binds a ciphertext to its row and column: copied elsewhere, it no longer decrypts.
+    return f"subject:{subject_id}:{field}".encode()
+
+
+def decrypt_identity(keyring: KeyRing, subject: Subject) -> tuple[str, str]:
+    """The clear identifier and name of a subject (callers must audit the read)."""
+    if subject.id_cipher is None or subject.name_cipher is None or subject.key_version is None:
+        return subject.display_id, subject.display_name
+    return (
+        keyring.decrypt(subject.id_cipher, subject.key_version, aad_for(subject.id, "id")),
+        keyring.decrypt(subject.name_cipher, subject.key_version, aad_for(subject.id, "name")),
+    )
+
+
+def new_subject_row(keyring: KeyRing, subject_id: int, key: SubjectKey, index: bytes) -> dict[str, object]:
+    """The column values of a new subject: encrypted and masked for persons, clear for organisations."""
+    now = utcnow()
+    if key.kind is SubjectKind.PERSON:
+        return {
+            "id": subject_id,
+            "kind": key.kind.value,
+            "lookup_index": index,
+            "id_cipher": keyring.encrypt(key.identifier, aad_for(subject_id, "id")),
+            "name_cipher": keyring.encrypt(key.name, aad_for(subject_id, "name")),
+            "name_index": keyring.blind_index(key.name),
+            "key_version": keyring.data_version,
+            "display_id": mask_ric(key.identifier),
+            "display_name": mask_name(key.name),
+            "created_at": now,
+        }
+    return {
+        "id": subject_id,
+        "kind": key.kind.value,
+        "lookup_index": index,
+        "id_cipher": None,
+        "name_cipher": None,
+        "name_index": None,
+        "key_version": None,
+        "display_id": key.identifier,
+        "display_name": key.name,
+        "created_at": now,
+    }
+
+
+def ensure_subjects(
+    session: Session,
+    keyring: KeyRing,
+    lock: LedgerLock,
+    wanted: dict[bytes, SubjectKey],
+    cache: dict[bytes, SubjectRef],
+) -> None:
+    """Make sure every wanted subject exists; fill ``cache`` (blind index → ref) for all of them.
+
+    One SELECT for those not cached yet, one multi-row INSERT for those that are new.
+    Must run under the ledger lock (ids come from it).
+    """
+    missing = [index for index in wanted if index not in cache]
+    if not missing:
+        return
+    table = Subject.__table__
+    for start in range(0, len(missing), 900):  # stay under SQLite's bound-parameter limit
+        chunk = missing[start : start + 900]
+        for row in session.execute(
+            select(table.c.id, table.c.lookup_index, table.c.name_index).where(table.c.lookup_index.in_(chunk))
+        ):
+            cache[row.lookup_index] = SubjectRef(row.id, row.name_index)
+    new_rows = []
+    for index in missing:
+        if index in cache:
+            continue
+        values = new_subject_row(keyring, lock.take_subject_id(), wanted[index], index)
+        new_rows.append(values)
+        cache[index] = SubjectRef(int(values["id"]), values["name_index"])  # type: ignore[call-overload, arg-type]
+    if new_rows:
+        session.execute(insert(table), new_rows)
+
+
+def find_subject(session: Session, keyring: KeyRing, *, ric: str | None = None, uscc: str | None = None) -> Subject:
+    """The subject with this citizen ID or USCC (validated first; raises NotFound)."""
+    if ric:
+        kind, identifier = SubjectKind.PERSON, normalize_ric(ric)
+    elif uscc:
+        kind, identifier = SubjectKind.ORGANIZATION, normalize_uscc(uscc)
+    else:
+        raise NotFound("subject.no_identifier", "请提供公民身份号码或统一社会信用代码", "Give a citizen ID or a USCC")
+    subject = session.execute(
+        select(Subject).where(Subject.lookup_index == lookup_index(keyring, kind.value, identifier))
+    ).scalar_one_or_none()
+    if subject is None:
+        raise NotFound("subject.not_found", "未找到该信用主体", "No subject with this identifier")
+    return subject
+
+
+def look_up_subject(
+    session: Session,
+    keyring: KeyRing,
+    *,
+    actor: audit.Actor,
+    purpose: str,
+    ric: str | None = None,
+    uscc: str | None = None,
+) -> SubjectView:
+    """Staff look-up by identifier; a person's look-up is logged with its purpose (查询使用登记)."""
+    subject = find_subject(session, keyring, ric=ric, uscc=uscc)
+    if subject.kind == SubjectKind.PERSON.value:
+        audit.write(
+            session,
+            actor=actor,
+            action="subject.look_up",
+            subject_id=subject.id,
+            object_type="subject",
+            object_id=subject.id,
+            purpose=purpose,
+        )
+    return SubjectView(subject.id, subject.kind, subject.display_id, subject.display_name)
+
+
+def subject_views(session: Session, ids: Iterable[int]) -> dict[int, SubjectView]:
+    rows = session.execute(
+        select(Subject.id, Subject.kind, Subject.display_id, Subject.display_name).where(Subject.id.in_(list(ids)))
+    )
+    return {r.id: SubjectView(r.id, r.kind, r.display_id, r.display_name) for r in rows}

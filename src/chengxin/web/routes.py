@@ -1,0 +1,562 @@
+"""The portal (门户): server-rendered pages for the public and for staff (Jinja2 + htmx).
+
+A thin adapter like the JSON API: it reads the request, calls the same services and renders
+HTML. Staff sign in with a form; the session token is kept in the HttpOnly cookie
+``cx_session`` and every state-changing form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from chengxin.accounts.service import Role, authenticate, close_session, open_session, user_for_token
+from chengxin.api.catalog import item_summary, version_dict
+from chengxin.api.deps import SESSION_COOKIE
+from chengxin.api.records import ingest_upload, quality_out
+from chengxin.catalog.model import Catalog, CatalogItem, Duration
+from chengxin.catalog.rules import template_columns
+from chengxin.core import audit
+from chengxin.core.clock import CHINA, today_cn
+from chengxin.core.errors import DomainError, Unauthenticated
+from chengxin.platform import Platform
+from chengxin.records import service as records
+from chengxin.records.models import IngestBatch, Record
+from chengxin.subjects.models import Subject
+
+log = logging.getLogger("chengxin.web")
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+
+PLATFORM_NAME = "诚信常州 · 公共信用信息平台"
+REJECTIONS_PER_PAGE = 100
+BATCHES_PER_PAGE = 50
+UPLOAD_ACCEPT = ".xlsx,.csv,.jsonl"
+
+CATEGORY_ZH = {"basic": "基础信息", "positive": "良好信息", "negative": "失信信息"}
+CATEGORY_SHORT_ZH = {"basic": "基础", "positive": "良好", "negative": "失信"}
+SUBJECT_KIND_ZH = {"person": "自然人", "organization": "法人和非法人组织"}
+SUBJECT_KIND_SHORT_ZH = {"person": "自然人", "organization": "法人"}
+SHARING_ZH = {"public": "公开", "authorized": "授权查询", "government": "政务共享"}
+SEVERITY_ZH = {"minor": "轻微失信", "general": "一般失信", "serious": "严重失信", "default": "公示期限"}
+CHANNEL_ZH = {"api": "接口报送", "file": "文件上传", "cli": "命令行导入", "demo": "演示数据"}
+FIELD_TYPE_ZH = {
+    "string": "文本",
+    "text": "长文本",
+    "integer": "整数",
+    "decimal": "数值（金额）",
+    "date": "日期",
+    "boolean": "是/否",
+    "enum": "选项",
+    "ric": "公民身份号码",
+    "uscc": "统一社会信用代码",
+    "gtin": "商品条码（GTIN）",
+}
+
+
+# -- template helpers ---------------------------------------------------------------------------
+
+
+def duration_zh(text: str | Duration | None) -> str:
+    """``"P1Y6M"`` → ``"1年6个月"``; ``"P3M"`` → ``"3个月"``; ``"P15D"`` → ``"15天"``."""
+    if text is None:
+        return ""
+    raw = text.text if isinstance(text, Duration) else text
+    from chengxin.catalog.rules import InvalidDuration, parse_duration
+
+    try:
+        d = parse_duration(raw)
+    except InvalidDuration:
+        return raw
+    parts = []
+    if d.years:
+        parts.append(f"{d.years}年")
+    if d.months:
+        parts.append(f"{d.months}个月")
+    if d.days:
+        parts.append(f"{d.days}天")
+    return "".join(parts) or "0天"
+
+
+def beijing_time(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(CHINA).strftime(fmt)
+
+
+def thousands(value: int | None) -> str:
+    return "0" if value is None else f"{value:,}"
+
+
+def percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+templates.env.filters.update(duration_zh=duration_zh, beijing=beijing_time, thousands=thousands, percent=percent)
+templates.env.globals.update(
+    PLATFORM_NAME=PLATFORM_NAME, CATEGORY_ZH=CATEGORY_ZH, CATEGORY_SHORT_ZH=CATEGORY_SHORT_ZH,
+    SUBJECT_KIND_ZH=SUBJECT_KIND_ZH, SUBJECT_KIND_SHORT_ZH=SUBJECT_KIND_SHORT_ZH, SHARING_ZH=SHARING_ZH,
+    SEVERITY_ZH=SEVERITY_ZH, CHANNEL_ZH=CHANNEL_ZH, FIELD_TYPE_ZH=FIELD_TYPE_ZH,
+)
+
+
+# -- who is looking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in staff member (from the ``cx_session`` cookie)."""
+
+    username: str
+    display_name: str
+    role: str
+    department_code: str | None
+    csrf_token: str
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(kind="staff", name=self.username, role=self.role, department_code=self.department_code)
+
+    @property
+    def role_zh(self) -> str:
+        try:
+            return Role(self.role).label_zh
+        except ValueError:
+            return self.role
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in (Role.ADMIN.value, Role.CREDIT_OFFICE.value)
+
+    @property
+    def is_clerk(self) -> bool:
+        return self.role == Role.CLERK.value and bool(self.department_code)
+
+
+def _platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def current_viewer(request: Request) -> Viewer | None:
+    """The staff member behind the session cookie, or None (no cookie, expired or revoked)."""
+    if hasattr(request.state, "viewer"):
+        cached: Viewer | None = request.state.viewer
+        return cached
+    viewer: Viewer | None = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with _platform(request).db.read() as session:
+            try:
+                user, staff_session = user_for_token(session, token)
+            except Unauthenticated:
+                pass
+            else:
+                viewer = Viewer(user.username, user.display_name, user.role, user.department_code,
+                                staff_session.csrf_token)
+    request.state.viewer = viewer
+    return viewer
+
+
+def _department_name(catalog: Catalog, code: str | None, *, short: bool = True) -> str:
+    if not code:
+        return ""
+    dept = catalog.departments.get(code)
+    if dept is None:
+        return code
+    return (dept.short_zh or dept.name_zh) if short else dept.name_zh
+
+
+def _render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200,
+            nav: str = "") -> HTMLResponse:
+    ctx: dict[str, Any] = {"viewer": current_viewer(request), "nav": nav}
+    if ctx["viewer"] is not None:
+        ctx["viewer_department"] = _department_name(_platform(request).catalog, ctx["viewer"].department_code)
+    ctx.update(context or {})
+    response: HTMLResponse = templates.TemplateResponse(request, name, ctx, status_code=status)
+    return response
+
+
+def render_error(request: Request, status: int, message: str, code: str) -> HTMLResponse:
+    """An error page (called by the app's exception handlers for HTML requests, and by the pages)."""
+    try:
+        current_viewer(request)
+    except Exception:  # the error page must render even when the database is the problem
+        log.exception("could not resolve the viewer for an error page")
+        request.state.viewer = None
+    titles = {400: "请求有误", 401: "需要登录", 403: "无权访问", 404: "页面不存在", 409: "操作冲突",
+              413: "文件过大", 422: "请求有误"}
+    return _render(request, "error.html", {
+        "status": status, "message": message, "code": code, "title": titles.get(status, "出错了"),
+        "login_url": "/login?next=" + quote(request.url.path, safe="/"),
+    }, status=status)
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths: no scheme, no host, no protocol-relative ``//`` (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or "1"))
+    except ValueError:
+        return 1
+
+
+def pager(page: int, pages: int, window: int = 3) -> list[int | None]:
+    """Page numbers to link: first, last and a window around ``page``; None marks a gap."""
+    shown = sorted({1, pages, *range(max(1, page - window), min(pages, page + window) + 1)})
+    out: list[int | None] = []
+    for n in shown:
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
+
+
+# -- small read queries for the portal (counts and the batch list) ------------------------------
+
+
+def portal_counts(session: Session, catalog: Catalog, today: dt.date) -> dict[str, int]:
+    """The home page's live figures."""
+    in_force = [item.version_on(today) for item in catalog.items.values()]
+    versions = [v for v in in_force if v is not None]
+    departments = {d for v in versions for d in v.departments}
+    return {
+        "items": len(versions),
+        "departments": len(departments),
+        "records": session.scalar(select(func.count()).select_from(Record.__table__)) or 0,
+        "subjects": session.scalar(select(func.count()).select_from(Subject.__table__)) or 0,
+    }
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    department: str
+    item: str
+    channel: str
+    filename: str | None
+    actor: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    received: int
+    accepted: int
+    unchanged: int
+    corrected: int
+    rejected: int
+
+
+def recent_batches(session: Session, department: str | None, *, offset: int, limit: int) -> tuple[list[BatchRow], int]:
+    """Batches newest first (one department's, or all when ``department`` is None) and their total."""
+    b = IngestBatch.__table__
+    count = select(func.count()).select_from(b)
+    rows = select(b).order_by(b.c.id.desc()).offset(offset).limit(limit)
+    if department is not None:
+        count = count.where(b.c.department_code == department)
+        rows = rows.where(b.c.department_code == department)
+    total = session.scalar(count) or 0
+    return [
+        BatchRow(r.id, r.department_code, r.item_code, r.channel, r.filename, r.actor, r.started_at, r.finished_at,
+                 r.received, r.accepted, r.unchanged, r.corrected, r.rejected)
+        for r in session.execute(rows)
+    ], total
+
+
+# -- public pages ---------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    platform = _platform(request)
+    today = today_cn()
+    with platform.db.read() as session:
+        counts = portal_counts(session, platform.catalog, today)
+    return _render(request, "home.html", {"counts": counts, "today": today}, nav="home")
+
+
+def _catalog_rows(catalog: Catalog, q: str, category: str, subject_kind: str, today: dt.date) -> list[dict[str, Any]]:
+    items: Iterable[CatalogItem] = catalog.search(q) if q.strip() else sorted(
+        catalog.items.values(), key=lambda i: ({"basic": 0, "positive": 1, "negative": 2}.get(
+            i.latest.category.value, 3), i.code))
+    out = []
+    for item in items:
+        s = item_summary(item, today)
+        if category and s["category"] != category:
+            continue
+        if subject_kind and subject_kind not in s["subject_kinds"]:
+            continue
+        s["department_names"] = [_department_name(catalog, d) for d in s["departments"]]
+        out.append(s)
+    return out
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog_list(request: Request, q: str = "", category: str = "", subject_kind: str = "") -> HTMLResponse:
+    platform = _platform(request)
+    q = q.strip()[:100]
+    category = category if category in CATEGORY_ZH else ""
+    subject_kind = subject_kind if subject_kind in SUBJECT_KIND_ZH else ""
+    today = today_cn()
+    ctx = {"q": q, "category": category, "subject_kind": subject_kind, "today": today,
+           "items": _catalog_rows(platform.catalog, q, category, subject_kind, today),
+           "total": len(platform.catalog.items)}
+    partial = (request.headers.get("hx-request") == "true"
+               and request.headers.get("hx-history-restore-request") != "true")
+    response = _render(request, "_catalog_results.html" if partial else "catalog_list.html", ctx, nav="catalog")
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@router.get("/catalog/{code}", response_class=HTMLResponse)
+def catalog_item(request: Request, code: str) -> HTMLResponse:
+    platform = _platform(request)
+    item = platform.catalog.items.get(code)
+    if item is None:
+        return render_error(request, 404, f"未知的目录项：{code}", "item.unknown")
+    today = today_cn()
+    current = item.version_on(today)
+    versions = []
+    for v in reversed(item.versions):  # newest first
+        d = version_dict(v)
+        d["in_force"] = current is not None and v.version == current.version
+        d["future"] = v.effective_from > today
+        d["department_names"] = [_department_name(platform.catalog, c, short=False) for c in d["departments"]]
+        d["column_options"] = {c.code: c.options for c in template_columns(v)}
+        d["field_codes"] = {f["code"] for f in d["fields"]}
+        versions.append(d)
+    summary = item_summary(item, today)
+    departments = [platform.catalog.departments[c] for c in summary["departments"] if c in platform.catalog.departments]
+    return _render(request, "catalog_item.html", {
+        "item": item, "summary": summary, "versions": versions, "departments": departments, "today": today,
+    }, nav="catalog")
+
+
+# -- sign-in ---------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "") -> HTMLResponse:
+    return _render(request, "login.html", {"next": _safe_next(next) or "", "username": ""}, nav="login")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    platform = _platform(request)
+    target = _safe_next(next)
+    username = username.strip()[:64]
+    if not username or not password:
+        return _render(request, "login.html", {
+            "next": target or "", "username": username,
+            "error": "请输入用户名和密码", "error_code": "auth.missing_credentials",
+        }, status=400, nav="login")
+    try:
+        with platform.db.write() as session:
+            user = authenticate(session, username, password)
+            issued = open_session(session, user, hours=platform.settings.session_hours)
+            is_clerk = user.role == Role.CLERK.value
+    except Unauthenticated as exc:
+        return _render(request, "login.html", {
+            "next": target or "", "username": username, "error": exc.message, "error_code": exc.code,
+        }, status=401, nav="login")
+    response = RedirectResponse(target or ("/submit" if is_clerk else "/batches"), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, issued.token, max_age=platform.settings.session_hours * 3600, path="/",
+        httponly=True, samesite="lax", secure=platform.settings.secure_cookies,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    viewer = current_viewer(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if viewer is not None and token:
+        if not secrets.compare_digest(csrf_token.encode(), viewer.csrf_token.encode()):
+            return _csrf_failed(request)
+        with _platform(request).db.write() as session:
+            close_session(session, token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                           secure=_platform(request).settings.secure_cookies)
+    return response
+
+
+def _csrf_failed(request: Request) -> HTMLResponse:
+    return render_error(request, 403, "安全校验失败（表单令牌缺失或不匹配），请刷新页面后重新提交", "auth.csrf")
+
+
+# -- submission ---------------------------------------------------------------------------------
+
+
+def _submit_form(request: Request, viewer: Viewer, *, item: str = "", error: DomainError | None = None,
+                 status: int = 200) -> HTMLResponse:
+    platform = _platform(request)
+    assert viewer.department_code is not None
+    versions = platform.catalog.items_for_department(viewer.department_code, today_cn())
+    ctx: dict[str, Any] = {"versions": versions, "selected": item or (versions[0].item_code if len(versions) == 1 else ""),
+                           "accept": UPLOAD_ACCEPT, "department_name": _department_name(
+                               platform.catalog, viewer.department_code, short=False)}
+    if error is not None:
+        ctx.update(error=error.message, error_code=error.code, error_en=error.message_en)
+    return _render(request, "submit.html", ctx, status=status, nav="submit")
+
+
+def _clerk_only(request: Request, viewer: Viewer) -> HTMLResponse | None:
+    if viewer.is_clerk:
+        return None
+    return render_error(request, 403, "数据报送仅限数据提供单位的部门经办人使用；信用办和管理员请通过“报送记录”查看各单位的批次",
+                        "auth.clerk_only")
+
+
+@router.get("/submit", response_class=HTMLResponse)
+def submit_form(request: Request) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return _to_login(request)
+    return _clerk_only(request, viewer) or _submit_form(request, viewer, item=request.query_params.get("item", ""))
+
+
+@router.post("/submit", response_class=HTMLResponse)
+def submit(
+    request: Request,
+    item: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return RedirectResponse("/login?next=/submit", status_code=303)
+    if not secrets.compare_digest(csrf_token.encode(), viewer.csrf_token.encode()):
+        return _csrf_failed(request)
+    denied = _clerk_only(request, viewer)
+    if denied is not None:
+        return denied
+    assert viewer.department_code is not None
+    platform = _platform(request)
+    allowed = {v.item_code for v in platform.catalog.items_for_department(viewer.department_code, today_cn())}
+    if item not in allowed:
+        err = DomainError("submission.item_required", "请选择本单位可以报送的目录项",
+                          "Choose a catalog item your department submits", field="item")
+        return _submit_form(request, viewer, item=item, error=err, status=400)
+    if file is None or not file.filename:
+        err = DomainError("file.required", "请选择要上传的文件（.xlsx、.csv 或 .jsonl）",
+                          "Choose a file to upload (.xlsx, .csv or .jsonl)", field="file")
+        return _submit_form(request, viewer, item=item, error=err, status=400)
+    try:
+        receipt = ingest_upload(platform, viewer.actor, file, item, viewer.department_code, channel="file")
+    except DomainError as exc:  # FileRejected included: the file as a whole could not be taken
+        status = exc.status if 400 <= exc.status < 500 else 400
+        return _submit_form(request, viewer, item=item, error=exc, status=status)
+    return RedirectResponse(f"/batches/{receipt.batch_id}", status_code=303)
+
+
+# -- receipts, batches, quality ---------------------------------------------------------------------
+
+
+def _column_labels(catalog: Catalog, item_code: str) -> dict[str, str]:
+    """Column code → Chinese label over every version of the item (newest label wins)."""
+    item = catalog.items.get(item_code)
+    labels: dict[str, str] = {}
+    if item is not None:
+        for v in item.versions:
+            labels.update({c.code: c.label_zh for c in template_columns(v)})
+    return labels
+
+
+@router.get("/batches/{batch_id:int}", response_class=HTMLResponse)
+def batch(request: Request, batch_id: int) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return _to_login(request)
+    platform = _platform(request)
+    page = _page_number(request.query_params.get("page"))
+    try:
+        with platform.db.read() as session:
+            receipt, total = records.get_receipt(session, batch_id, offset=(page - 1) * REJECTIONS_PER_PAGE,
+                                                 limit=REJECTIONS_PER_PAGE)
+    except DomainError as exc:
+        return render_error(request, exc.status, exc.message, exc.code)
+    if viewer.department_code != receipt.department and not viewer.is_office:
+        return render_error(request, 403, "无权查看其他单位的批次", "batch.other_department")
+    pages = max(1, math.ceil(total / REJECTIONS_PER_PAGE))
+    item = platform.catalog.items.get(receipt.item)
+    return _render(request, "batch.html", {
+        "receipt": receipt, "total": total, "page": min(page, pages), "pages": pages,
+        "pager": pager(min(page, pages), pages), "labels": _column_labels(platform.catalog, receipt.item),
+        "item_name": item.latest.name_zh if item else receipt.item,
+        "department_name": _department_name(platform.catalog, receipt.department, short=False),
+    }, nav="batches")
+
+
+@router.get("/batches", response_class=HTMLResponse)
+def batches(request: Request) -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return _to_login(request)
+    platform = _platform(request)
+    department = None if viewer.is_office else viewer.department_code
+    if department is None and not viewer.is_office:
+        return render_error(request, 403, "您的账号未关联数据提供单位", "auth.no_department")
+    page = _page_number(request.query_params.get("page"))
+    with platform.db.read() as session:
+        rows, total = recent_batches(session, department, offset=(page - 1) * BATCHES_PER_PAGE,
+                                     limit=BATCHES_PER_PAGE)
+    pages = max(1, math.ceil(total / BATCHES_PER_PAGE))
+    catalog = platform.catalog
+    return _render(request, "batches.html", {
+        "rows": rows, "total": total, "page": min(page, pages), "pages": pages, "pager": pager(min(page, pages), pages),
+        "scope": "全部单位" if department is None else _department_name(catalog, department, short=False),
+        "item_names": {c: i.latest.name_zh for c, i in catalog.items.items()},
+        "department_names": {c: _department_name(catalog, c) for c in catalog.departments},
+    }, nav="batches")
+
+
+@router.get("/quality", response_class=HTMLResponse)
+def quality(request: Request, department: str = "") -> Response:
+    viewer = current_viewer(request)
+    if viewer is None:
+        return _to_login(request)
+    platform = _platform(request)
+    catalog = platform.catalog
+    department = department if department in catalog.departments else ""
+    with platform.db.read() as session:
+        rows = [quality_out(platform, q) for q in records.quality(session, department=department or None)]
+    order = {code: i for i, code in enumerate(catalog.departments)}
+    rows.sort(key=lambda r: (order.get(r.department, len(order)), r.department, r.item))
+    totals = {k: sum(getattr(r, k) for r in rows)
+              for k in ("batches", "received", "accepted", "unchanged", "corrected", "rejected")}
+    return _render(request, "quality.html", {
+        "rows": rows, "department": department, "totals": totals,
+        "departments": list(catalog.departments.values()),
+        "department_names": {c: _department_name(catalog, c) for c in catalog.departments},
+    }, nav="quality")

@@ -1,0 +1,128 @@
+"""Test fixtures: a real database (SQLite file, or PostgreSQL when CHENGXIN_TEST_DATABASE_URL says so),
+migrated with Alembic once per session and emptied before each test that uses it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from chengxin.catalog.loader import load_catalog
+from chengxin.core.crypto import KeyRing
+from chengxin.core.db import Database, make_engine
+from chengxin.core.migrate import upgrade
+from chengxin.core.settings import get_settings
+from chengxin.models import metadata
+from chengxin.platform import Platform
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("CHENGXIN_TEST_DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{tmp_root / 'test.db'}"
+    if url.startswith("postgresql"):
+        # One database per test run (and per xdist worker), created fresh and dropped at the end.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        name = f"chengxin_test_{worker}_{uuid.uuid4().hex[:6]}"
+        admin = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return admin.set(database=name).render_as_string(hide_password=False)
+    return url
+
+
+def _drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    u = make_url(url)
+    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    yield url
+    from chengxin.core.db import get_database
+
+    get_database.cache_clear()
+    _drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("keys") / "keys"
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url: str, key_dir: Path) -> Iterator[Platform]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    platform = Platform(db=Database(engine), catalog=load_catalog(), keyring=KeyRing.open(key_dir),
+                        settings=get_settings())
+    yield platform
+    engine.dispose()
+
+
+def _empty_all_tables(db: Database) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture()
+def platform(_migrated: Platform) -> Platform:
+    """The platform on an empty, migrated database."""
+    _empty_all_tables(_migrated.db)
+    return _migrated
+
+
+@pytest.fixture()
+def client(platform: Platform) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    from chengxin.api.app import create_app
+
+    with TestClient(create_app(platform)) as c:
+        yield c
+
+
+@pytest.fixture()
+def make_user(platform: Platform) -> Callable[..., str]:
+    """Create a staff user and return a bearer token for them."""
+    from chengxin.accounts.service import Role, create_user, open_session
+    from chengxin.core.audit import SYSTEM
+
+    def make(role: str, department: str | None = None, username: str | None = None,
+             password: str = "correct horse battery") -> str:
+        with platform.db.write() as session:
+            user = create_user(session, username=username or f"{role}_{uuid.uuid4().hex[:6]}", password=password,
+                               role=Role(role), display_name="测试", department_code=department, actor=SYSTEM)
+            return open_session(session, user, hours=1).token
+
+    return make
+
+
+@pytest.fixture()
+def make_api_key(platform: Platform) -> Callable[[str], str]:
+    from chengxin.accounts.service import create_api_key
+    from chengxin.core.audit import SYSTEM
+
+    def make(department: str) -> str:
+        with platform.db.write() as session:
+            return create_api_key(session, department_code=department, label="test", actor=SYSTEM).key
+
+    return make

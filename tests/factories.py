@@ -1,0 +1,79 @@
+"""Builders of valid submissions for tests: a row that passes the catalog's own schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from chengxin.catalog.model import Category, FieldSpec, FieldType, ItemVersion
+from chengxin.core.identifiers import make_ric, make_uscc
+
+_UNSAFE = re.compile(r"[^0-9A-HJ-NPQRTUWXY]")
+
+
+def uscc_for(n: int) -> str:
+    """A valid USCC, different for every n."""
+    body = f"{n:08d}"[-8:]
+    return make_uscc("9", "1", "320400", body)
+
+
+def ric_for(n: int) -> str:
+    """A valid citizen ID, different for every n < 1000 * 20000."""
+    birth = dt.date(1960, 1, 1) + dt.timedelta(days=n // 1000)
+    return make_ric("320402", birth, n % 1000)
+
+
+def field_value(spec: FieldSpec, n: int = 1) -> Any:
+    """A value that passes ``spec`` (patterns: the tests only rely on the catalog's simple ones)."""
+    if spec.type is FieldType.ENUM:
+        return spec.options[n % len(spec.options)].value
+    if spec.type is FieldType.DECIMAL:
+        low = spec.minimum or 0
+        return f"{low + 100 + n:.{spec.scale or 0}f}"
+    if spec.type is FieldType.INTEGER:
+        low = int(spec.minimum or 0)
+        return str(low + 1)
+    if spec.type is FieldType.DATE:
+        return "2024-01-15"
+    if spec.type is FieldType.BOOLEAN:
+        return "是"
+    if spec.type is FieldType.USCC:
+        return uscc_for(90_000_000 + n)
+    if spec.type is FieldType.RIC:
+        return ric_for(n)
+    if spec.type is FieldType.GTIN:
+        return "6901234567892"
+    text = f"测试{spec.label_zh}{n}"
+    if spec.pattern:
+        for candidate in (f"常市监处罚〔2024〕{n}号", f"A{n:06d}", f"{n:06d}", f"CZ{n:08d}"):
+            if re.fullmatch(spec.pattern, candidate):
+                return candidate
+        raise AssertionError(f"tests cannot make a value for pattern {spec.pattern!r}")
+    if spec.max_length:
+        text = text[: spec.max_length]
+    return text
+
+
+def valid_row(
+    version: ItemVersion,
+    n: int = 1,
+    *,
+    person: bool = False,
+    decision_date: str = "2025-09-01",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A full row (common columns + every item field) that passes validation."""
+    row: dict[str, Any] = {"source_id": f"SRC-{n:07d}", "subject_name": "常州测试有限公司", "decision_date": decision_date}
+    if person:
+        row["ric"] = ric_for(n)
+        row["subject_name"] = "张三"
+    else:
+        row["uscc"] = uscc_for(n)
+        row["subject_name"] = f"常州测试{n}有限公司"
+    if version.category is Category.NEGATIVE:
+        row["severity"] = version.severities[0].value
+    for spec in version.fields:
+        row[spec.code] = field_value(spec, n)
+    row.update(overrides)
+    return row

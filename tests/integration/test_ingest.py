@@ -187,3 +187,18 @@ def test_an_empty_submission_is_an_error_not_an_empty_batch(platform: Platform) 
     with pytest.raises(DomainError) as exc:
         _submit(platform, [])
     assert exc.value.code == "batch.empty"
+
+
+def test_citizen_ids_inside_record_fields_are_encrypted_and_masked(platform: Platform) -> None:
+    v = _version(platform)
+    ric_code = next(f.code for f in v.fields if f.type.value == "ric")
+    ric = ric_for(42)
+    row = valid_row(v, 1, **{ric_code: ric})
+    assert _submit(platform, [row]).accepted == 1
+    with platform.db.read() as s:
+        stored = s.execute(select(RecordVersion.fields)).scalar_one()
+        raw = s.execute(text("SELECT fields FROM record_version")).scalar_one()
+    assert ric not in str(raw)
+    assert stored[ric_code]["masked"] == ric[:6] + "********" + ric[-4:]
+    # Resubmitting the same clear content is still recognised as unchanged (keyed content hash).
+    assert _submit(platform, [row]).unchanged == 1

@@ -120,6 +120,10 @@ class KeyRing:
         """HMAC-SHA256 of a normalised value: equal inputs give equal indexes, nothing else leaks."""
         return hmac.new(self._index_key, value.encode(), hashlib.sha256).digest()
 
+    def keyed_digest(self, data: bytes) -> bytes:
+        """HMAC-SHA256 of arbitrary bytes with the index key (content hashes that must not be guessable)."""
+        return hmac.new(self._index_key, data, hashlib.sha256).digest()
+
     # -- signatures --------------------------------------------------------------------
     @property
     def key_id(self) -> str:

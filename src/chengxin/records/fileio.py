@@ -671,6 +671,7 @@ def _csv_rows(
     span = header.span
     rec = header.row_no
     yielded = False
+    strip = str.strip
 
     def build(cells: list[str], row_no: int) -> SourceRow | None:
         n = len(cells)
@@ -707,14 +708,12 @@ def _csv_rows(
                 rec += 1
                 # Inlined fast path of build() for the common shape of row.
                 if fast and len(cells) == span:
-                    vals = [c.strip() for c in cells]
-                    filled = False
-                    for j, v in enumerate(vals):
-                        if v:
-                            filled = True
-                            if v[0] == "'":
-                                vals[j] = v[1:]
-                    if filled:
+                    vals = list(map(strip, cells))
+                    if any(vals):
+                        if "'" in "".join(vals):  # rare: take the per-cell look only then
+                            for j, v in enumerate(vals):
+                                if v[:1] == "'":
+                                    vals[j] = v[1:]
                         yielded = True
                         yield SourceRow(rec, dict(zip(codes, vals, strict=True)), [])
                     continue

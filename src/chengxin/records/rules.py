@@ -7,7 +7,6 @@ for every row and only touches the database with rows that passed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,7 @@ class PreparedRow:
     decision_date: dt.date
     severity: Severity | None
     fields: dict[str, Any]
-    content_hash: bytes
+    content: bytes  # canonical bytes of what makes two submissions "the same" (hashed with a key by the service)
 
 
 def _text(raw: object) -> str:
@@ -50,24 +49,26 @@ def _problem(code: str, field: str, zh: str, en: str) -> Problem:
     return Problem(code=code, message=zh, message_en=en, field=field)
 
 
-def content_hash(
+def canonical_content(
     subject: SubjectKey, version: ItemVersion, decision_date: dt.date, severity: Severity | None, fields: Mapping[str, Any]
 ) -> bytes:
-    """What makes two submissions of one source record "the same content" (idempotency)."""
-    return hashlib.sha256(
-        orjson.dumps(
-            [
-                subject.kind.value,
-                subject.identifier,
-                version.item_code,
-                version.version,
-                decision_date.isoformat(),
-                severity.value if severity else None,
-                fields,
-            ],
-            option=orjson.OPT_SORT_KEYS,
-        )
-    ).digest()
+    """What makes two submissions of one source record "the same content" (idempotency).
+
+    It holds clear identifiers, so the service stores only a keyed hash of it (an unkeyed hash
+    of a row would let anyone who knows the other fields guess the ID number inside).
+    """
+    return orjson.dumps(
+        [
+            subject.kind.value,
+            subject.identifier,
+            version.item_code,
+            version.version,
+            decision_date.isoformat(),
+            severity.value if severity else None,
+            fields,
+        ],
+        option=orjson.OPT_SORT_KEYS,
+    )
 
 
 def _subject_key(item: CatalogItem, version_kinds: frozenset[SubjectKind], values: Mapping[str, object],
@@ -176,5 +177,5 @@ def prepare_row(
         decision_date=decision_date,
         severity=severity,
         fields=fields,
-        content_hash=content_hash(subject, version, decision_date, severity, fields),
+        content=canonical_content(subject, version, decision_date, severity, fields),
     )

@@ -7,6 +7,7 @@ version enters the ledger, sealed by a signed checkpoint at the end.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,12 +17,12 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from chengxin.catalog.model import Catalog, CatalogItem
-from chengxin.catalog.model import SubjectKind
+from chengxin.catalog.model import Catalog, CatalogItem, FieldType, ItemVersion, SubjectKind
 from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Problem
+from chengxin.core.masking import mask_ric
 from chengxin.ledger.service import LedgerLock, canonical_version, lock_head, next_hash, seal
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.rules import PreparedRow, prepare_row
@@ -162,6 +163,7 @@ class _BatchWriter:
         new_records: list[dict[str, Any]] = []
         changed: dict[int, dict[str, Any]] = {}
         for p, subject_id in keep:
+            content_hash = self.keyring.keyed_digest(p.content)
             prior = self.seen.get(p.source_id)
             if prior is not None and prior.status == REVOKED:
                 rejected.append(RejectedRow(p.row_no, p.source_id, (Problem(
@@ -169,7 +171,7 @@ class _BatchWriter:
                     f"Record {p.source_id} was revoked and cannot be resubmitted; use a new source id",
                     "source_id"),)))
                 continue
-            if prior is not None and prior.content_hash == p.content_hash:
+            if prior is not None and prior.content_hash == content_hash:
                 self.receipt.unchanged += 1
                 continue
             if prior is None:
@@ -192,7 +194,7 @@ class _BatchWriter:
                 "status": ACTIVE,
                 "severity": p.severity.value if p.severity else None,
                 "decision_date": p.decision_date,
-                "fields": p.fields,
+                "fields": protect_identifiers(self.keyring, p.version, p.fields, department, p.source_id),
                 "reason": None,
                 "batch_id": self.batch.id,
                 "created_at": now,
@@ -211,14 +213,14 @@ class _BatchWriter:
                 "category": p.version.category.value,
                 "severity": version["severity"],
                 "decision_date": p.decision_date,
-                "content_hash": p.content_hash,
+                "content_hash": content_hash,
                 "updated_at": now,
             }
             if prior is None:
                 new_records.append(head)
             else:
                 changed[record_id] = head
-            self.seen[p.source_id] = _Prior(record_id, number, p.content_hash, ACTIVE)
+            self.seen[p.source_id] = _Prior(record_id, number, content_hash, ACTIVE)
         # A record created and corrected within this batch: insert its latest head only.
         created = {r["id"]: r for r in new_records}
         for rid in list(changed):
@@ -243,6 +245,41 @@ class _BatchWriter:
                 )
             ):
                 self.seen[row.source_id] = _Prior(row.id, row.version, row.content_hash, row.status)
+
+
+def protect_identifiers(
+    keyring: KeyRing, version: ItemVersion, fields: dict[str, Any], department: str, source_id: str
+) -> dict[str, Any]:
+    """Citizen IDs inside a record's fields (e.g. a legal representative's) are stored like subjects' IDs:
+    masked for display, AES-GCM ciphertext bound to this record and field, and the person blind index
+    (so "records naming this person" can be found without decrypting)."""
+    codes = _ric_fields(version)
+    if not codes:
+        return fields
+    out = dict(fields)
+    for code in codes:
+        value = out.get(code)
+        if isinstance(value, str):
+            out[code] = {
+                "masked": mask_ric(value),
+                "index": lookup_index(keyring, SubjectKind.PERSON.value, value).hex(),
+                "key_version": keyring.data_version,
+                "cipher": base64.b64encode(
+                    keyring.encrypt(value, f"record:{department}:{source_id}:{code}".encode())
+                ).decode(),
+            }
+    return out
+
+
+_RIC_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _ric_fields(version: ItemVersion) -> tuple[str, ...]:
+    key = (version.item_code, version.version)
+    codes = _RIC_FIELDS.get(key)
+    if codes is None:
+        codes = _RIC_FIELDS[key] = tuple(f.code for f in version.fields if f.type is FieldType.RIC)
+    return codes
 
 
 class _Row:

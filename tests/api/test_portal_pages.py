@@ -1,0 +1,402 @@
+"""The portal's pages through the ASGI app: rendering, sign-in, permissions, CSRF, upload and receipt."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from chengxin.catalog.rules import template_columns
+from chengxin.core.identifiers import make_uscc
+from chengxin.platform import Platform
+from chengxin.web.routes import duration_zh, pager
+from factories import valid_row
+
+ITEM = "admin_penalty"
+HTML = {"accept": "text/html,application/xhtml+xml"}
+PASSWORD = "correct horse battery"
+
+
+def _sign_in(client: TestClient, token: str | None) -> None:
+    client.cookies.clear()
+    if token:
+        client.cookies.set("cx_session", token)
+
+
+def _csrf(client: TestClient, path: str = "/submit") -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, "the page carries no CSRF field"
+    return found.group(1)
+
+
+def _bad_uscc() -> str:
+    good = make_uscc("9", "1", "320400", "MA1X2Y3K")
+    return good[:-1] + ("0" if good[-1] != "0" else "1")
+
+
+def penalty_csv(platform: Platform, *, good: int = 1, bad: int = 1) -> bytes:
+    """A CSV with Chinese headers (the template's labels): ``good`` valid rows, then ``bad`` rows whose
+    USCC has a wrong check character."""
+    version = platform.catalog.item(ITEM).latest
+    columns = template_columns(version)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.label_zh for c in columns])
+    rows: list[dict[str, Any]] = [valid_row(version, n) for n in range(1, good + 1)]
+    rows += [valid_row(version, 1000 + n, uscc=_bad_uscc()) for n in range(bad)]
+    for row in rows:
+        writer.writerow([row.get(c.code, "") for c in columns])
+    return out.getvalue().encode("utf-8")
+
+
+@pytest.fixture()
+def clerk(make_user: Callable[..., str]) -> str:
+    return make_user("clerk", "samr")
+
+
+def _upload(client: TestClient, data: bytes, *, name: str = "penalties.csv", item: str = ITEM) -> Any:
+    return client.post("/submit", data={"item": item, "csrf_token": _csrf(client)},
+                       files={"file": (name, data, "text/csv")}, follow_redirects=False)
+
+
+@pytest.fixture()
+def batch_id(client: TestClient, platform: Platform, clerk: str) -> int:
+    _sign_in(client, clerk)
+    response = _upload(client, penalty_csv(platform))
+    assert response.status_code == 303, response.text
+    found = re.fullmatch(r"/batches/(\d+)", response.headers["location"])
+    assert found
+    client.cookies.clear()
+    return int(found.group(1))
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "zh"), [("P1Y", "1年"), ("P3M", "3个月"), ("P1Y6M", "1年6个月"), ("P15D", "15天"),
+                                          (None, "")])
+def test_duration_in_chinese(text: str | None, zh: str) -> None:
+    assert duration_zh(text) == zh
+
+
+def test_pager_windows() -> None:
+    assert pager(1, 1) == [1]
+    assert pager(5, 20) == [1, 2, 3, 4, 5, 6, 7, 8, None, 20]
+    assert pager(20, 20) == [1, None, 17, 18, 19, 20]
+
+
+# -- public pages ----------------------------------------------------------------------------------
+
+
+def test_home_shows_platform_counts_and_catalog_search(client: TestClient, platform: Platform) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.text
+    assert "诚信常州 · 公共信用信息平台" in text
+    for label in ("现行目录项", "数据提供单位", "归集信用记录", "信用主体", "信用目录", "数据报送", "数据质量"):
+        assert label in text
+    assert 'action="/catalog"' in text and 'name="q"' in text
+    assert "即将开放" not in text
+    in_force = sum(1 for i in platform.catalog.items.values() if i.version_on(__import__("datetime").date.today()))
+    assert f'<span class="stat-num">{in_force}</span>' in text
+    assert "/static/vendor/htmx.min.js" in text and "/static/app.css" in text
+
+
+def test_static_files_are_served(client: TestClient) -> None:
+    assert client.get("/static/app.css").status_code == 200
+    js = client.get("/static/vendor/htmx.min.js")
+    assert js.status_code == 200 and "htmx" in js.text[:200]
+
+
+def test_catalog_lists_every_item_with_its_labels(client: TestClient, platform: Platform) -> None:
+    page = client.get("/catalog")
+    assert page.status_code == 200
+    assert f"共 <strong>{len(platform.catalog.items)}</strong> 个目录项" in page.text
+    assert "行政处罚信息" in page.text and 'href="/catalog/admin_penalty"' in page.text
+    for word in ("失信", "法人", "自然人", "公开", "可修复", "市市场监管局"):
+        assert word in page.text
+    assert 'hx-trigger="input changed delay:300ms' in page.text
+
+
+def test_catalog_search_without_js_and_as_htmx_partial(client: TestClient) -> None:
+    full = client.get("/catalog", params={"q": "处罚"})
+    assert full.status_code == 200 and "<html" in full.text
+    assert "行政处罚信息" in full.text and "volunteer_service" not in full.text
+    partial = client.get("/catalog", params={"q": "处罚"}, headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert "<html" not in partial.text and "行政处罚信息" in partial.text
+    assert partial.headers["vary"] == "HX-Request"
+    none = client.get("/catalog", params={"q": "不存在的目录项名称"}, headers={"HX-Request": "true"})
+    assert "没有符合条件的目录项" in none.text
+
+
+def test_catalog_filters_by_category_and_subject_kind(client: TestClient) -> None:
+    negative = client.get("/catalog", params={"category": "negative"}).text
+    assert "admin_penalty" in negative and "volunteer_service" not in negative
+    positive = client.get("/catalog", params={"category": "positive"}).text
+    assert "admin_penalty" not in positive
+    persons = client.get("/catalog", params={"subject_kind": "person"}).text
+    assert "org_registration" not in persons and "person_basic" in persons
+    orgs = client.get("/catalog", params={"subject_kind": "organization", "q": "处罚"}).text
+    assert "admin_penalty" in orgs
+    assert client.get("/catalog", params={"category": "bogus"}).status_code == 200
+
+
+def test_catalog_item_detail(client: TestClient) -> None:
+    page = client.get("/catalog/admin_penalty")
+    assert page.status_code == 200
+    text = page.text
+    assert "行政处罚信息" in text
+    for version in ("2019.1", "2023.1", "2025.1"):
+        assert f"版本 {version}" in text
+    assert "现行" in text and "已废止" in text
+    assert "发改办财金〔2019〕527号" in text
+    for period in ("3个月", "1年", "3年", "6个月", "一般失信", "严重失信", "轻微失信"):
+        assert period in text
+    for label in ("行政处罚决定书文号", "decision_no", "统一社会信用代码", "罚款", "必填", "数值（金额）", "日期"):
+        assert label in text
+    assert "常州市市场监督管理局" in text
+    assert "/api/v1/catalog/items/admin_penalty/template.xlsx" in text
+    assert "/api/v1/catalog/items/admin_penalty/template.csv" in text
+
+
+def test_unknown_catalog_item_is_a_chinese_404_page(client: TestClient) -> None:
+    page = client.get("/catalog/no_such_item")
+    assert page.status_code == 404
+    assert "未知的目录项" in page.text and "<html" in page.text
+
+
+def test_unknown_page_renders_html_error_for_browsers(client: TestClient) -> None:
+    page = client.get("/no/such/page", headers=HTML)
+    assert page.status_code == 404
+    assert "页面或资源不存在" in page.text and "http.404" in page.text
+
+
+# -- sign-in -------------------------------------------------------------------------------------------
+
+
+def test_login_form_renders(client: TestClient) -> None:
+    page = client.get("/login", params={"next": "/quality"})
+    assert page.status_code == 200
+    assert "工作人员登录" in page.text and 'value="/quality"' in page.text
+
+
+def test_wrong_password_shows_the_form_again_with_401(client: TestClient, make_user: Callable[..., str]) -> None:
+    make_user("clerk", "samr", username="zhang", password=PASSWORD)
+    page = client.post("/login", data={"username": "zhang", "password": "wrong password!"}, follow_redirects=False)
+    assert page.status_code == 401
+    assert "用户名或密码错误" in page.text and 'value="zhang"' in page.text
+    assert "cx_session" not in page.headers.get("set-cookie", "")
+    empty = client.post("/login", data={"username": "", "password": ""}, follow_redirects=False)
+    assert empty.status_code == 400 and "请输入用户名和密码" in empty.text
+
+
+def test_login_sets_a_safe_cookie_and_redirects(client: TestClient, make_user: Callable[..., str]) -> None:
+    make_user("clerk", "samr", username="li", password=PASSWORD)
+    response = client.post("/login", data={"username": "li", "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/submit"
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("cx_session=") and "httponly" in cookie and "samesite=lax" in cookie
+    assert "secure" not in cookie  # settings.secure_cookies is off in tests
+    page = client.get("/submit")
+    assert page.status_code == 200 and "测试" in page.text and "退出登录" in page.text
+
+
+def test_login_follows_local_next_only(client: TestClient, make_user: Callable[..., str]) -> None:
+    make_user("credit_office", username="wang", password=PASSWORD)
+    local = client.post("/login", data={"username": "wang", "password": PASSWORD, "next": "/quality"},
+                        follow_redirects=False)
+    assert local.headers["location"] == "/quality"
+    for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.post("/login", data={"username": "wang", "password": PASSWORD, "next": evil},
+                               follow_redirects=False)
+        assert response.headers["location"] == "/batches"
+
+
+def test_logout_needs_csrf_and_ends_the_session(client: TestClient, clerk: str) -> None:
+    _sign_in(client, clerk)
+    assert client.post("/logout", data={}, follow_redirects=False).status_code == 403
+    token = _csrf(client)
+    response = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    _sign_in(client, clerk)  # the old token no longer works even when presented again
+    assert client.get("/submit", follow_redirects=False).status_code == 303
+
+
+# -- submission ----------------------------------------------------------------------------------------
+
+
+def test_submit_requires_sign_in(client: TestClient) -> None:
+    response = client.get("/submit", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/submit"
+    post = client.post("/submit", data={"item": ITEM}, follow_redirects=False)
+    assert post.status_code == 303 and post.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("role", ["credit_office", "admin"])
+def test_submit_is_for_clerks_only(client: TestClient, make_user: Callable[..., str], role: str) -> None:
+    _sign_in(client, make_user(role))
+    page = client.get("/submit")
+    assert page.status_code == 403 and "部门经办人" in page.text
+
+
+def test_submit_form_lists_the_departments_items(client: TestClient, clerk: str) -> None:
+    _sign_in(client, clerk)
+    page = client.get("/submit")
+    assert page.status_code == 200
+    assert "常州市市场监督管理局" in page.text
+    assert 'value="admin_penalty"' in page.text and "行政处罚信息" in page.text
+    assert 'enctype="multipart/form-data"' in page.text and 'accept=".xlsx,.csv,.jsonl"' in page.text
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_submit_without_the_right_csrf_token_is_refused(client: TestClient, platform: Platform, clerk: str,
+                                                       token: str | None) -> None:
+    _sign_in(client, clerk)
+    data = {"item": ITEM} if token is None else {"item": ITEM, "csrf_token": token}
+    response = client.post("/submit", data=data, files={"file": ("a.csv", penalty_csv(platform), "text/csv")},
+                           follow_redirects=False)
+    assert response.status_code == 403
+    assert "安全校验失败" in response.text
+    with platform.db.read() as session:
+        from sqlalchemy import func, select
+
+        from chengxin.records.models import IngestBatch
+
+        assert session.scalar(select(func.count()).select_from(IngestBatch)) == 0
+
+
+def test_upload_one_good_one_bad_row_shows_the_receipt(client: TestClient, platform: Platform, clerk: str) -> None:
+    _sign_in(client, clerk)
+    response = _upload(client, penalty_csv(platform))
+    assert response.status_code == 303
+    receipt = client.get(response.headers["location"])
+    assert receipt.status_code == 200
+    text = receipt.text
+    counts = dict(re.findall(r'<span class="count-num">([\d,]+)</span><span class="count-label">(\S+)</span>', text))
+    assert {v: k for k, v in counts.items()} == {"收到": "2", "新增": "1", "未变": "0", "更正": "0", "拒绝": "1"}
+    assert "统一社会信用代码校验位错误" in text
+    assert "uscc.check_character" in text
+    assert "SRC-0001000" in text  # the bad row's source id
+    assert "<td>统一社会信用代码</td>" in text  # the field as its Chinese column label
+    assert "penalties.csv" in text
+
+    again = _upload(client, penalty_csv(platform))  # the same file twice: nothing new
+    page = client.get(again.headers["location"]).text
+    counts = dict(re.findall(r'<span class="count-num">([\d,]+)</span><span class="count-label">(\S+)</span>', page))
+    assert {v: k for k, v in counts.items()}["未变"] == "1"
+
+
+def test_garbage_file_shows_the_form_with_a_chinese_error(client: TestClient, clerk: str) -> None:
+    _sign_in(client, clerk)
+    response = client.post("/submit", data={"item": ITEM, "csrf_token": _csrf(client)},
+                           files={"file": ("penalties.xlsx", b"\x00\x01\x02garbage\xff\xfe" * 50, "application/octet-stream")},
+                           follow_redirects=False)
+    assert response.status_code == 400
+    assert "文件未能处理" in response.text
+    assert re.search(r"<code>file\.[a-z_]+</code>", response.text)
+    assert 'name="file"' in response.text  # the form again
+
+
+def test_header_only_file_is_a_400_not_a_500(client: TestClient, platform: Platform, clerk: str) -> None:
+    _sign_in(client, clerk)
+    response = _upload(client, penalty_csv(platform, good=0, bad=0))
+    assert response.status_code == 400
+    assert "文件未能处理" in response.text
+
+
+def test_submit_without_item_or_file(client: TestClient, platform: Platform, clerk: str) -> None:
+    _sign_in(client, clerk)
+    token = _csrf(client)
+    no_item = client.post("/submit", data={"csrf_token": token},
+                          files={"file": ("a.csv", penalty_csv(platform), "text/csv")})
+    assert no_item.status_code == 400 and "请选择本单位可以报送的目录项" in no_item.text
+    foreign = client.post("/submit", data={"csrf_token": token, "item": "dishonest_debtor"},
+                          files={"file": ("a.csv", penalty_csv(platform), "text/csv")})
+    assert foreign.status_code == 400
+    no_file = client.post("/submit", data={"csrf_token": token, "item": ITEM})
+    assert no_file.status_code == 400 and "请选择要上传的文件" in no_file.text
+
+
+# -- receipts and batches -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "department", "status"),
+    [
+        (None, None, 303),  # anonymous: to the sign-in page
+        ("clerk", "tax", 403),  # another department's clerk
+        ("clerk", "samr", 200),  # the batch's own department
+        ("credit_office", None, 200),
+        ("admin", None, 200),
+    ],
+)
+def test_who_may_see_a_receipt(client: TestClient, make_user: Callable[..., str], batch_id: int,
+                               role: str | None, department: str | None, status: int) -> None:
+    _sign_in(client, make_user(role, department) if role else None)
+    page = client.get(f"/batches/{batch_id}", follow_redirects=False)
+    assert page.status_code == status
+    if status == 303:
+        assert page.headers["location"] == f"/login?next=/batches/{batch_id}"
+    elif status == 403:
+        assert "无权查看其他单位的批次" in page.text
+    else:
+        assert "报送回执" in page.text
+
+
+def test_unknown_batch_is_404(client: TestClient, clerk: str) -> None:
+    _sign_in(client, clerk)
+    page = client.get("/batches/999999")
+    assert page.status_code == 404 and "批次不存在" in page.text
+
+
+def test_rejected_rows_are_paginated(client: TestClient, platform: Platform, clerk: str) -> None:
+    _sign_in(client, clerk)
+    response = _upload(client, penalty_csv(platform, good=0, bad=150))
+    location = response.headers["location"]
+    first = client.get(location).text
+    assert "共 150 行被拒绝" in first and "第 1 / 2 页" in first
+    assert first.count("uscc.check_character") == 100
+    assert 'href="?page=2"' in first
+    second = client.get(location, params={"page": 2}).text
+    assert second.count("uscc.check_character") == 50 and "第 2 / 2 页" in second
+    assert client.get(location, params={"page": "x"}).status_code == 200
+
+
+def test_batch_list_is_scoped_to_the_department(client: TestClient, make_user: Callable[..., str],
+                                                batch_id: int) -> None:
+    _sign_in(client, make_user("clerk", "samr"))
+    own = client.get("/batches")
+    assert own.status_code == 200 and f'href="/batches/{batch_id}"' in own.text and "共 1 个批次" in own.text
+    _sign_in(client, make_user("clerk", "tax"))
+    other = client.get("/batches")
+    assert other.status_code == 200 and f'href="/batches/{batch_id}"' not in other.text
+    assert "还没有报送批次" in other.text
+    _sign_in(client, make_user("credit_office"))
+    office = client.get("/batches")
+    assert f'href="/batches/{batch_id}"' in office.text and "全部单位" in office.text
+    _sign_in(client, None)
+    assert client.get("/batches", follow_redirects=False).status_code == 303
+
+
+def test_quality_page(client: TestClient, make_user: Callable[..., str], batch_id: int) -> None:
+    assert batch_id
+    assert client.get("/quality", follow_redirects=False).status_code == 303
+    _sign_in(client, make_user("clerk", "tax"))
+    page = client.get("/quality")
+    assert page.status_code == 200
+    text = page.text
+    for header in ("批次数", "收到", "新增", "未变", "更正", "拒绝", "拒绝率", "最近报送时间", "主要拒绝原因"):
+        assert header in text
+    assert "市市场监管局" in text and "行政处罚信息" in text
+    assert "50.0%" in text and "uscc.check_character" in text
+    filtered = client.get("/quality", params={"department": "tax"}).text
+    assert "行政处罚信息" not in filtered and "暂无报送数据" in filtered
+    assert client.get("/quality", params={"department": "samr"}).text.count("<tr>") >= 2

@@ -17,8 +17,8 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database, make_engine
 from chengxin.core.migrate import upgrade
 from chengxin.core.settings import get_settings
-from chengxin.models import metadata
 from chengxin.platform import Platform
+from tests_support import empty_all_tables
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -73,20 +73,10 @@ def _migrated(database_url: str, key_dir: Path) -> Iterator[Platform]:
     engine.dispose()
 
 
-def _empty_all_tables(db: Database) -> None:
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if db.dialect == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
-
-
 @pytest.fixture()
 def platform(_migrated: Platform) -> Platform:
     """The platform on an empty, migrated database."""
-    _empty_all_tables(_migrated.db)
+    empty_all_tables(_migrated.db)
     return _migrated
 
 

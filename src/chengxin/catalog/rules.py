@@ -428,7 +428,7 @@ def _build_string(spec: FieldSpec, missing: tuple[None, Problem | None]) -> Fiel
 
 
 _INT_TEXT_RE = re.compile(r"[+-]?[0-9]+(?:\.0*)?\Z")
-_THOUSANDS = str.maketrans("", "", ",，  _")
+_THOUSANDS = str.maketrans("", "", ",， \u00a0\u3000_")  # separators and spaces inside a number
 
 
 def _build_integer(spec: FieldSpec, missing: tuple[None, Problem | None]) -> FieldValidator:
@@ -539,7 +539,7 @@ def _build_decimal(spec: FieldSpec, missing: tuple[None, Problem | None]) -> Fie
             whole, fraction = match.groups()
             if whole[0] == "0" and len(whole) > 1:
                 whole = whole.lstrip("0") or "0"
-            result = whole + "." + fraction.ljust(scale, "0") if scale else whole
+            result = whole + "." + (fraction or "").ljust(scale, "0") if scale else whole
             if bounded:
                 number = Decimal(result)
                 if (low is not None and number < low) or (high is not None and number > high):

@@ -118,11 +118,11 @@ class KeyRing:
     # -- blind index -------------------------------------------------------------------
     def blind_index(self, value: str) -> bytes:
         """HMAC-SHA256 of a normalised value: equal inputs give equal indexes, nothing else leaks."""
-        return hmac.new(self._index_key, value.encode(), hashlib.sha256).digest()
+        return hmac.digest(self._index_key, value.encode(), "sha256")
 
     def keyed_digest(self, data: bytes) -> bytes:
         """HMAC-SHA256 of arbitrary bytes with the index key (content hashes that must not be guessable)."""
-        return hmac.new(self._index_key, data, hashlib.sha256).digest()
+        return hmac.digest(self._index_key, data, "sha256")
 
     # -- signatures --------------------------------------------------------------------
     @property

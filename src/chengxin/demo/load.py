@@ -12,15 +12,18 @@ can re-create the clear identifiers the loader used and check that none of them 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
+import itertools
 import math
 import os
 import random
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from faker import Faker
@@ -199,6 +202,7 @@ _ORG_KINDS: tuple[tuple[str, str, float, str], ...] = (
     ("5", "1", 0.04, "社会团体"),
     ("5", "2", 0.04, "民办非企业单位"),
     ("1", "2", 0.03, "事业单位"),
+    ("3", "1", 0.01, "律师执业机构"),
 )
 _INDUSTRIES = (
     "机械制造", "精密模具", "建筑工程", "食品", "餐饮管理", "物流", "纺织", "新材料", "光伏科技", "电子", "商贸",
@@ -248,6 +252,8 @@ def _org_name(fake: Faker, rng: random.Random, authority: str, category: str, re
         return f"常州市{district if rng.random() < 0.3 else ''}{rng.choice(_ASSOCIATIONS)}{kind}"
     if authority == "5" and category == "2":
         return f"常州市{district}{brand}{rng.choice(_NONPROFITS)}"
+    if authority == "3":
+        return f"江苏{brand}律师事务所" if rng.random() < 0.7 else f"江苏{brand}（常州）律师事务所"
     institution = rng.choice(_PUBLIC_INSTITUTIONS)
     if institution.endswith("医院") and rng.random() < 0.5:
         return f"常州市第{rng.choice(_NUMERALS)}人民医院"
@@ -259,7 +265,7 @@ def _org_code_body(rng: random.Random, authority: str) -> str:
     if authority == "9" and rng.random() < 0.7:
         # Codes issued after 2015 start with MA (市场监管 new-registration range).
         return "MA" + rng.choice("1234") + "".join(rng.choice(letters) for _ in range(5))
-    lead = {"9": "7", "5": "5", "1": "4"}.get(authority, "0")
+    lead = {"9": "7", "5": "5", "1": "4", "3": "3"}.get(authority, "0")
     return lead + "".join(rng.choice("0123456789") for _ in range(7))
 
 
@@ -421,7 +427,7 @@ def sample_pattern(pattern: str, rng: random.Random, *, max_length: int | None =
 
 
 # ---------------------------------------------------------------------------------------------
-# Field values
+# Vocabulary for field values
 # ---------------------------------------------------------------------------------------------
 
 _DOC_PREFIX = {
@@ -433,74 +439,268 @@ _DOC_PREFIX = {
     "charity": "常慈", "civilization_office": "常文明", "organization_dept": "常组", "staffing": "常编",
     "cac": "常网信", "water": "常水", "power": "常电", "gas": "常燃",
 }
-_COURT_CODES = ("苏04", "苏0402", "苏0404", "苏0411", "苏0412", "苏0413", "苏0481")
-_COURT_KINDS = ("执", "民初", "执恢", "民终", "刑初", "行初")
+_COURTS = (
+    ("常州市中级人民法院", "苏04"), ("常州市天宁区人民法院", "苏0402"), ("常州市钟楼区人民法院", "苏0404"),
+    ("常州市新北区人民法院", "苏0411"), ("常州市武进区人民法院", "苏0412"), ("常州市金坛区人民法院", "苏0413"),
+    ("溧阳市人民法院", "苏0481"), ("常州经济开发区人民法院", "苏0491"),
+)
+_CASE_KINDS = ("民初", "民初", "民初", "执", "执", "民终", "刑初", "行初", "执恢")
+_CAUSES = (
+    "买卖合同纠纷", "民间借贷纠纷", "劳动争议", "机动车交通事故责任纠纷", "房屋租赁合同纠纷", "金融借款合同纠纷",
+    "建设工程施工合同纠纷", "服务合同纠纷", "物业服务合同纠纷", "追索劳动报酬纠纷", "信用卡纠纷", "承揽合同纠纷",
+)
+_COURT_RESULTS = (
+    "判决被告于本判决生效之日起十日内支付原告货款人民币{amount}元及逾期付款利息",
+    "判决被告于本判决生效之日起十日内偿还原告借款本金人民币{amount}元",
+    "驳回原告的诉讼请求",
+    "双方当事人自愿达成调解协议，被告分期支付原告人民币{amount}元",
+    "准许原告撤回起诉",
+    "驳回上诉，维持原判",
+)
+_OBLIGATIONS = (
+    "支付货款人民币{amount}元及逾期付款利息", "偿还借款本金人民币{amount}元及利息", "支付劳动报酬人民币{amount}元",
+    "支付工程款人民币{amount}元", "赔偿损失人民币{amount}元", "支付租金人民币{amount}元及违约金",
+)
 
-_NEGATIVE_FACTS: dict[str, tuple[str, ...]] = {
-    "税": ("未按规定期限办理纳税申报和报送纳税资料", "虚开增值税专用发票", "逃避缴纳税款", "未按规定开具发票",
-          "欠缴税款且逾期未缴纳"),
-    "食品": ("生产经营不符合食品安全标准的食品", "未取得食品经营许可从事食品经营活动", "经营超过保质期的食品",
-           "未按规定进行进货查验"),
-    "药": ("销售假药、劣药", "未按规定储存药品", "违法发布药品广告"),
-    "医保": ("违规使用医保基金", "虚构医药服务项目骗取医保基金", "串换药品、医用耗材"),
-    "环境": ("超标排放大气污染物", "未批先建", "未按规定设置危险废物识别标志", "通过暗管逃避监管排放水污染物"),
-    "生态": ("超标排放大气污染物", "未按规定设置危险废物识别标志"),
-    "安全": ("未按规定对从业人员进行安全生产教育和培训", "未及时消除生产安全事故隐患", "特种作业人员未持证上岗"),
-    "消防": ("占用、堵塞、封闭疏散通道、安全出口", "消防设施未保持完好有效"),
-    "工资": ("拖欠农民工工资", "克扣劳动者工资报酬"),
-    "社会保险": ("未按规定缴纳社会保险费", "骗取社会保险待遇"),
-    "公积金": ("未按规定为职工缴存住房公积金", "骗提住房公积金"),
-    "执行": ("有履行能力而拒不履行生效法律文书确定的义务", "违反限制消费令", "以虚假诉讼规避执行"),
-    "法院": ("有履行能力而拒不履行生效法律文书确定的义务", "违反限制消费令"),
-    "考试": ("在国家教育考试中使用通讯设备作弊", "代替他人参加考试", "伪造考试报名材料"),
-    "作弊": ("在国家教育考试中使用通讯设备作弊", "代替他人参加考试"),
-    "学术": ("论文抄袭剽窃", "伪造篡改科研数据", "代写代投论文"),
-    "科研": ("伪造篡改科研数据", "违规使用科研经费"),
-    "交通": ("超限超载运输", "未取得道路运输经营许可擅自从事道路运输经营", "逃缴车辆通行费"),
-    "欠": ("逾期未缴纳水费", "逾期未缴纳电费", "逾期未缴纳燃气费", "拖欠物业服务费"),
-    "电商": ("刷单炒信", "虚假宣传", "销售假冒伪劣商品"),
-    "价格": ("价格欺诈", "不明码标价"),
-    "建": ("违法建设", "工程质量不符合强制性标准", "无资质承揽工程"),
-    "合同": ("合同欺诈", "恶意拖欠货款"),
+# Facts of a negative record: by what the item is about (its code), else by the source department.
+_ITEM_FACTS: dict[str, tuple[str, ...]] = {
+    "tax": ("未按照规定期限办理纳税申报和报送纳税资料", "虚开增值税专用发票", "采取隐匿收入方式逃避缴纳税款",
+            "未按规定开具发票", "欠缴税款经责令限期缴纳逾期仍未缴纳"),
+    "food_drug": ("经营超过保质期的食品", "生产经营不符合食品安全标准的食品", "未取得食品经营许可从事食品经营活动",
+                  "销售劣药", "未按规定进行进货查验并保存相关凭证", "经营标签不符合规定的预包装食品"),
+    "work_safety": ("未按规定对从业人员进行安全生产教育和培训", "未及时发现并消除生产安全事故隐患",
+                    "特种作业人员未按规定取得相应资格上岗作业", "未按规定设置明显的安全警示标志"),
+    "wage": ("拖欠农民工工资，经责令限期支付逾期未支付", "以转移财产、逃匿等方式逃避支付农民工工资"),
+    "social_insurance": ("未按时足额缴纳社会保险费，经责令限期缴纳逾期仍未缴纳",),
+    "housing_fund": ("未按规定为职工足额缴存住房公积金",),
+    "debtor": ("有履行能力而拒不履行生效法律文书确定的义务", "违反限制消费令", "以伪造证据等方法妨碍执行"),
+    "exam": ("在考试过程中携带并使用通讯设备", "由他人代替参加考试", "抄袭他人答案", "伪造报名资格证明材料"),
+    "academic": ("发表论文存在大段抄袭他人成果的情形", "伪造、篡改科研数据", "由他人代写论文并署名发表"),
+    "counterfeit": ("销售假冒注册商标的商品", "销售不合格产品", "伪造产地", "冒用认证标志"),
+    "fake_traffic": ("通过技术手段虚构商品浏览量和点击量", "组织虚假关注以提高店铺排名"),
+    "malicious_review": ("以给予差评相威胁索取额外利益", "组织人员对竞争对手店铺发布恶意差评"),
+    "not_as_described": ("实际交付商品的材质与页面描述不符", "商品实物规格小于页面标示", "商品颜色、款式与展示图片明显不符"),
+    "order_brushing": ("组织虚假交易提高店铺销量和信誉", "通过刷单方式虚构交易和好评"),
+    "price_fraud": ("虚构原价进行降价促销", "以低价招揽顾客后以高价结算", "收取未予标明的费用"),
+    "logistics": ("以空包裹方式虚构物流信息", "未按规定验视快件", "泄露用户个人信息", "快件延误丢失且未妥善处理"),
+    "commitment_breach": ("未按承诺期限补齐申报材料", "承诺内容与实际情况不符", "违反信用修复承诺再次发生同类失信行为"),
+    "abnormal": ("未按规定期限公示年度报告", "通过登记的住所或经营场所无法联系", "公示企业信息隐瞒真实情况、弄虚作假"),
+    "utility": ("逾期未缴纳水费，经催缴仍未缴纳", "逾期未缴纳电费，经催缴仍未缴纳", "逾期未缴纳燃气费，经催缴仍未缴纳"),
+    "student_loan": ("国家助学贷款逾期未还款", "毕业后未按合同约定偿还助学贷款本息"),
 }
-_NEGATIVE_GENERIC = (
-    "未取得许可擅自从事经营活动", "虚假宣传", "提供虚假材料骗取登记", "未按规定公示年度报告", "销售不合格产品",
-    "违反安全生产管理规定", "拒不执行行政处罚决定", "伪造、变造有关证明材料",
-)
+_DEPARTMENT_FACTS: dict[str, tuple[str, ...]] = {
+    "samr": ("经营超过保质期的食品", "发布虚假广告", "未按规定明码标价", "销售不合格产品", "未按规定公示年度报告",
+             "擅自使用与他人有一定影响的商品名称相同的标识"),
+    "tax": ("未按照规定期限办理纳税申报和报送纳税资料", "未按规定开具发票", "丢失发票未按规定报告"),
+    "ecology": ("超过大气污染物排放标准排放大气污染物", "未依法进行环境影响评价擅自开工建设",
+                "未按规定设置危险废物识别标志", "通过暗管逃避监管排放水污染物"),
+    "emergency": ("未按规定对从业人员进行安全生产教育和培训", "未及时消除生产安全事故隐患"),
+    "fire": ("占用、堵塞、封闭疏散通道和安全出口", "消防设施、器材未保持完好有效"),
+    "transport": ("超限超载运输", "未取得道路运输经营许可擅自从事道路运输经营", "驾驶员未按规定取得从业资格"),
+    "health": ("未取得医疗机构执业许可证擅自执业", "公共场所从业人员未取得有效健康合格证明"),
+    "culture_tourism": ("旅行社未与旅游者签订旅游合同", "互联网上网服务营业场所接纳未成年人"),
+    "hrss": ("未按规定支付劳动者工资", "违反规定延长劳动者工作时间"),
+    "medical_security": ("违规使用医保基金", "串换药品、医用耗材进行医保结算"),
+    "housing": ("未取得施工许可证擅自施工", "违反工程建设强制性标准", "无资质承揽工程"),
+    "police": ("违反治安管理规定", "未按规定登记住宿旅客信息"),
+    "post": ("未按规定验视快件", "收寄禁止寄递物品"),
+    "commerce": ("预付卡发卡企业未按规定备案", "未按规定落实单用途预付卡资金存管"),
+    "natural_resources": ("非法占用土地建设", "未经批准擅自改变土地用途"),
+    "edu": ("未经批准擅自举办校外培训机构",),
+    "civil": ("社会组织未按规定参加年度检查", "违规开展评比表彰活动"),
+    "justice": ("律师私自接受委托收取费用",),
+    "finance": ("未依法设置会计账簿",),
+    "cac": ("未落实网络安全等级保护制度", "未按规定留存网络日志"),
+}
+_GENERIC_FACTS = ("未取得许可擅自从事经营活动", "提供虚假材料骗取登记", "销售不合格产品", "拒不执行行政处罚决定",
+                  "伪造、变造有关证明材料")
+_LAWS: dict[str, tuple[str, ...]] = {
+    "samr": ("《中华人民共和国食品安全法》", "《中华人民共和国广告法》", "《中华人民共和国产品质量法》",
+             "《中华人民共和国价格法》", "《中华人民共和国反不正当竞争法》"),
+    "tax": ("《中华人民共和国税收征收管理法》", "《中华人民共和国发票管理办法》"),
+    "ecology": ("《中华人民共和国大气污染防治法》", "《中华人民共和国水污染防治法》",
+                "《中华人民共和国固体废物污染环境防治法》"),
+    "emergency": ("《中华人民共和国安全生产法》",),
+    "fire": ("《中华人民共和国消防法》",),
+    "transport": ("《中华人民共和国道路运输条例》", "《公路安全保护条例》"),
+    "health": ("《医疗机构管理条例》", "《公共场所卫生管理条例》"),
+    "culture_tourism": ("《中华人民共和国旅游法》", "《互联网上网服务营业场所管理条例》"),
+    "hrss": ("《保障农民工工资支付条例》", "《劳动保障监察条例》"),
+    "medical_security": ("《医疗保障基金使用监督管理条例》",),
+    "housing": ("《建设工程质量管理条例》", "《中华人民共和国建筑法》"),
+    "police": ("《中华人民共和国治安管理处罚法》",),
+    "post": ("《快递暂行条例》", "《中华人民共和国邮政法》"),
+    "commerce": ("《单用途商业预付卡管理办法（试行）》",),
+    "natural_resources": ("《中华人民共和国土地管理法》",),
+    "edu": ("《中华人民共和国民办教育促进法》",),
+    "civil": ("《社会团体登记管理条例》",),
+    "justice": ("《中华人民共和国律师法》",),
+    "finance": ("《中华人民共和国会计法》",),
+    "cac": ("《中华人民共和国网络安全法》",),
+    "court": ("《中华人民共和国民事诉讼法》", "《最高人民法院关于公布失信被执行人名单信息的若干规定》"),
+}
+_GENERIC_LAWS = ("《中华人民共和国行政处罚法》", "《江苏省社会信用条例》")
 _POSITIVE_FACTS = (
-    "在志愿服务中表现突出", "见义勇为，事迹突出", "获评诚信经营示范单位", "连续三年无偿献血", "积极参与慈善捐赠",
-    "获评纳税信用A级纳税人", "获评江苏省守合同重信用企业", "获评常州市文明家庭", "参加抗疫志愿服务",
-    "参与防汛抗旱抢险救灾",
+    "在社区志愿服务中表现突出", "见义勇为，事迹突出", "诚信经营，获得消费者广泛好评", "连续多年无偿献血",
+    "积极参与慈善捐赠", "在抗洪抢险中表现突出", "热心公益，长期资助困难学生", "恪守职业道德，服务群众成绩显著",
 )
-_BASIC_FACTS = ("依法办理", "按规定登记", "材料齐全，准予办理", "经审查符合条件")
-_PENALTY_CONTENT = ("警告", "通报批评", "罚款", "没收违法所得、罚款", "责令停产停业", "暂扣许可证件", "警告、罚款")
 _HONOURS = (
     "常州市优秀志愿者", "常州市诚信经营示范单位", "江苏省守合同重信用企业", "常州市文明家庭", "常州好人",
-    "全国无偿献血奉献奖", "常州市五一劳动奖章", "常州市见义勇为先进个人",
+    "全国无偿献血奉献奖", "常州市五一劳动奖章", "常州市见义勇为先进个人", "江苏省文明单位", "常州市劳动模范",
+    "常州市三八红旗手", "常州市优秀共产党员", "常州市十佳诚信个体工商户",
 )
-_PROJECTS = (
+_VOLUNTEER_PROJECTS = (
     "“龙城义工”社区服务", "关爱留守儿童", "文明交通劝导", "敬老院助老服务", "垃圾分类宣传", "大运河清洁行动",
-    "图书馆志愿服务", "马拉松赛事服务", "防疫志愿服务", "红十字应急救护培训",
+    "图书馆志愿服务", "常州西太湖半程马拉松赛事服务", "疫情防控志愿服务", "红十字应急救护培训", "爱心助考",
 )
-_BASES = (
-    "《中华人民共和国行政处罚法》第二十八条", "《中华人民共和国食品安全法》第一百二十四条",
-    "《中华人民共和国税收征收管理法》第六十二条", "《中华人民共和国大气污染防治法》第九十九条",
-    "《中华人民共和国安全生产法》第九十七条", "《江苏省社会信用条例》第二十七条",
-    "《中华人民共和国民事诉讼法》第二百六十六条", "《保障农民工工资支付条例》第五十四条",
+_VOLUNTEER_ORGS = (
+    "常州市青年志愿者协会", "龙城义工联合会", "常州市红十字志愿服务队", "常州市巾帼志愿者协会",
+    "天宁区茶山街道志愿服务站", "武进区湖塘镇新时代文明实践站", "新北区薛家镇志愿服务队", "钟楼区五星街道志愿者服务队",
 )
-_REMARKS = ("无", "已整改", "已履行完毕", "按期整改到位", "当事人已缴纳罚款", "详见原始文书")
-_SCHOOLS = ("常州大学", "常州工学院", "江苏理工学院", "常州信息职业技术学院", "常州市第一中学", "常州高级中学",
-            "江苏省前黄高级中学", "常州市北郊高级中学")
-_POSITIONS = ("法定代表人", "总经理", "财务负责人", "项目经理", "执业医师", "教师", "律师", "导游", "驾驶员")
-_UNITS = ("个", "人", "次", "项", "件")
+_VOLUNTEER_PLATFORMS = ("志愿江苏", "全国志愿服务信息系统", "常州文明实践云平台")
+_DONEES = ("常州市慈善总会", "常州市红十字会", "常州市青少年发展基金会", "武进区慈善总会", "溧阳市慈善总会",
+           "常州市教育发展基金会")
+_DONATION_PROJECTS = ("慈善一日捐", "助学帮困", "抗洪救灾", "关爱困难职工", "乡村振兴", "大病救助", "爱心助老")
+_DONATION_PURPOSES = ("用于资助困难家庭学生", "用于救灾物资采购", "用于困难群众帮扶", "用于社区养老服务")
+_LICENCE_NAMES = (
+    "食品经营许可证", "道路运输经营许可证", "排污许可证", "建筑工程施工许可证", "医疗机构执业许可证",
+    "危险化学品经营许可证", "出版物经营许可证", "娱乐经营许可证", "药品经营许可证", "人力资源服务许可证",
+    "消防安全检查合格证", "城镇污水排入排水管网许可证",
+)
+_LICENCE_CONTENTS = (
+    "准予从事食品经营（预包装食品销售、散装食品销售）", "准予从事普通货物道路运输经营", "准予按许可要求排放污染物",
+    "准予建设工程施工", "准予医疗机构执业登记", "准予从事危险化学品经营（不带储存设施）", "准予从事出版物零售",
+    "准予从事人力资源服务", "准予公众聚集场所投入使用、营业",
+)
+_COMMITMENT_MATTERS = (
+    "食品经营许可告知承诺", "企业登记告知承诺", "信用修复承诺", "证明事项告知承诺", "行业自律承诺",
+    "公共资源交易信用承诺", "财政资金申报信用承诺",
+)
+_COMMITMENT_CONTENTS = (
+    "本单位承诺所提交的材料真实、合法、有效，如有虚假，愿意承担相应的法律责任，并接受信用惩戒。",
+    "本人承诺严格遵守相关法律法规，依法诚信经营，自愿接受社会监督。",
+    "本单位承诺在规定期限内补齐相关材料，逾期未补齐的，同意撤销相关许可。",
+    "本单位承诺已纠正失信行为并消除不良影响，自愿接受信用修复后的监督检查。",
+)
+_MEASURES = ("约谈并责令限期整改", "列入重点关注名单", "取消告知承诺资格", "撤销相关许可", "依法予以行政处罚")
+_EVALUATION_SYSTEMS = (
+    "常州市建筑市场信用评价管理办法", "江苏省企业环境信用评价办法", "常州市旅行社信用评价办法",
+    "医疗保障定点医药机构信用评价办法", "常州市物业服务企业信用评价办法", "江苏省交通运输企业信用评价办法",
+)
+_GRADES = ("AAA", "AA", "A", "B", "C")
+_EXAMS = (
+    "全国硕士研究生招生考试", "普通高等学校招生全国统一考试", "全国大学英语四、六级考试", "全国会计专业技术资格考试",
+    "国家医师资格考试", "国家统一法律职业资格考试", "江苏省公务员录用考试", "全国一级建造师执业资格考试",
+    "高等教育自学考试", "全国计算机等级考试",
+)
+_EXAM_HANDLING = ("取消本次考试各科目成绩", "取消本次考试全部科目成绩，并停考一年", "取消当年考试成绩，停考三年",
+                  "该科目考试成绩无效")
+_ACADEMIC_HANDLING = ("撤销相关学术奖励，追回奖金", "取消三年内申报科研项目资格", "撤回论文并通报批评",
+                      "取消职称评审资格两年")
+_WORK_TITLES = ("基于深度学习的工业缺陷检测研究", "长三角城市群协同发展研究", "新型光伏材料制备工艺研究",
+                "中小学生课业负担实证研究", "社区居家养老服务模式研究", "大运河文化带建设路径研究")
+_PLATFORMS: dict[str, str] = {
+    "淘宝": "taobao.com", "天猫": "tmall.com", "京东": "jd.com", "拼多多": "pinduoduo.com", "抖音电商": "douyin.com",
+    "快手电商": "kuaishou.com", "美团": "meituan.com", "闲鱼": "goofish.com",
+}
+_PRODUCTS = ("运动鞋", "蓝牙耳机", "护肤精华液", "羽绒服", "手机充电器", "白酒", "儿童玩具", "保健食品", "茶叶礼盒",
+             "电动自行车电池", "奶粉", "洗发水")
+_FOODS = ("散装酱卤肉制品", "桶装饮用水", "鲜牛奶", "速冻水饺", "糕点", "食用植物油", "大米", "感冒灵颗粒", "阿莫西林胶囊",
+          "医用外科口罩", "面霜", "维生素C片")
+_BRANDS = ("耐克", "阿迪达斯", "茅台", "五粮液", "华为", "苹果", "欧莱雅", "雅诗兰黛", "飞天", "安踏", "李宁")
+_EXPRESS = ("顺丰速运", "中通快递", "圆通速递", "韵达快递", "申通快递", "京东物流", "极兔速递", "邮政EMS")
+_LENDERS = ("国家开发银行江苏省分行", "中国银行常州分行", "江苏银行常州分行", "江南农村商业银行", "中国农业银行常州分行")
+_SCHOOLS = ("常州大学", "河海大学常州校区", "常州工学院", "江苏理工学院", "常州信息职业技术学院", "常州市第一中学",
+            "江苏省常州高级中学", "江苏省前黄高级中学", "常州市北郊高级中学", "常州市第二中学")
+_TAX_TYPES = ("增值税", "企业所得税", "个人所得税", "城市维护建设税", "房产税", "城镇土地使用税", "印花税")
+_SUBJECTS_TAUGHT = ("语文", "数学", "英语", "物理", "化学", "生物", "历史", "地理", "道德与法治", "体育", "音乐",
+                    "美术", "信息技术")
+_CIVIL_RANKS = ("一级科员", "四级主任科员", "三级主任科员", "二级主任科员", "一级主任科员", "四级调研员")
+_POSITIONS: dict[str, tuple[str, ...]] = {
+    "occ_civil_servant": ("科员", "副科长", "科长", "副处长", "办公室主任"),
+    "occ_teacher": ("教师", "班主任", "教研组长", "年级组长", "副校长"),
+    "occ_physician": ("住院医师", "主治医师", "科室主任", "副主任"),
+    "occ_lawyer": ("专职律师", "合伙人", "主任"),
+    "occ_accountant": ("项目经理", "审计经理", "合伙人"),
+}
+_DEFAULT_POSITIONS = ("职员", "业务经理", "部门负责人", "技术员", "主管")
+_TITLES = ("主任医师", "副主任医师", "主治医师", "住院医师")
+_PRACTICE_SCOPES = ("内科专业", "外科专业", "妇产科专业", "儿科专业", "口腔专业", "中医专业", "眼耳鼻咽喉科专业")
+_QUALIFICATIONS = (
+    ("一级建造师", "建筑工程"), ("二级建造师", "市政公用工程"), ("注册安全工程师", "化工安全"),
+    ("特种作业操作证", "低压电工作业"), ("道路运输从业资格证", "危险货物运输"), ("建筑业企业资质", "施工总承包"),
+    ("安全生产许可证", "建筑施工"), ("医疗器械经营备案", "第二类医疗器械"), ("人力资源服务许可", "职业中介"),
+)
+_QUALIFICATION_LEVELS = ("一级", "二级", "三级", "甲级", "乙级")
+_LANGUAGES = ("普通话", "普通话", "普通话", "英语", "日语", "韩语")
+_REMOVAL_REASONS = ("已补报未报年份的年度报告并公示", "已更正公示信息", "通过登记的住所可以重新取得联系")
+_BUSINESS_SCOPES = (
+    "一般项目：机械零部件加工；五金产品批发；技术服务、技术开发、技术咨询。",
+    "许可项目：食品销售；一般项目：日用百货销售；餐饮管理。",
+    "许可项目：建设工程施工；一般项目：园林绿化工程施工；建筑材料销售。",
+    "一般项目：新材料技术研发；塑料制品制造；货物进出口。",
+    "一般项目：普通货物仓储服务；国内货物运输代理；装卸搬运。",
+)
+_ENTITY_WORDS = ("authority", "conferrer", "acceptor", "evaluator", "issuer", "rater", "机关", "授予", "受理",
+                 "评价单位", "认定单位", "处理机关", "发证")
+# Employers that fit an occupation (item code → name pattern and USCC authority/category).
+_EMPLOYERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "occ_accountant": (("江苏{b}会计师事务所有限公司", "常州{b}会计师事务所（普通合伙）"), "91"),
+    "occ_appraiser": (("常州{b}资产评估有限公司", "江苏{b}房地产土地估价有限公司"), "91"),
+    "occ_fire_engineer": (("常州{b}消防技术服务有限公司", "江苏{b}消防工程有限公司"), "91"),
+    "occ_lawyer": (("江苏{b}律师事务所", "江苏{b}（常州）律师事务所"), "31"),
+    "occ_pharmacist": (("常州{b}大药房有限公司", "江苏{b}医药连锁有限公司"), "91"),
+    "occ_physician": (("常州市第{n}人民医院", "常州市{d}人民医院", "常州市中医医院", "常州市儿童医院", "常州{b}医院"), "12"),
+    "occ_public_institution": (("常州市{d}疾病预防控制中心", "常州市{d}图书馆", "常州市{d}公共资源交易中心",
+                                "常州市{d}不动产登记中心"), "12"),
+    "occ_real_estate_agent": (("常州{b}房地产经纪有限公司", "常州{b}置业顾问有限公司"), "91"),
+    "occ_teacher": (("常州市{d}实验小学", "常州市{d}第{n}中学", "常州市{d}{b}幼儿园", "常州市{d}高级中学"), "12"),
+    "occ_tour_guide": (("常州{b}国际旅行社有限公司", "常州{b}旅行社有限公司"), "91"),
+}
+_OPTION_WEIGHTS: dict[str, dict[str, float]] = {
+    "accident_level": {"none": 30, "ordinary": 6, "larger": 1, "major": 0.2, "especially_major": 0.05},
+    "honour_level": {"national": 0.5, "provincial": 2, "municipal": 6, "district": 5},
+    "grade": {"A": 3, "B": 5, "M": 2, "C": 1, "D": 0.5},
+    "star_level": {"1": 6, "2": 5, "3": 3, "4": 1.5, "5": 0.7},
+    "performance": {"in_progress": 3, "fulfilled": 6, "breached": 0.3, "none": 3, "partial": 1},
+    "procedure": {"simple": 1, "ordinary": 3},
+    "penalty_type": {"warning": 5, "fine": 12, "confiscation": 2, "criticism": 1.5, "suspend_license": 0.6},
+    "donation_kind": {"money": 8, "goods": 2, "service": 1},
+    "case_type": {"civil": 8, "enforcement": 4, "criminal": 1, "administrative": 1},
+    "party_role": {"plaintiff": 3, "defendant": 5, "appellant": 1, "appellee": 1, "applicant": 1},
+    "listing_reason": {"annual_report": 8, "unreachable": 4, "instant_info": 1, "false_info": 0.5},
+}
+_STATUS_CODES = frozenset({"status", "register_status", "registration_status"})
+_ORG_TYPES = {"91": "enterprise", "92": "individual_business", "93": "farmer_cooperative", "51": "social_organization",
+              "52": "social_organization", "12": "public_institution", "31": "law_firm"}
+_UTILITIES = {"water": "water", "power": "electricity", "gas": "gas"}
+_DEPARTMENT_WEIGHTS = {
+    "samr": 10.0, "tax": 4.0, "ecology": 3.0, "emergency": 3.0, "transport": 3.0, "housing": 2.5, "health": 2.0,
+    "culture_tourism": 2.0, "fire": 2.0, "police": 2.0, "hrss": 2.0, "civil": 2.0, "youth_league": 3.0,
+}
+_CN_DIGITS = "零一二三四五六七八九"
 
 
-def _tokens(spec: FieldSpec) -> tuple[set[str], str]:
-    return set(re.split(r"[_\W]+", spec.code.lower())), (spec.code.lower() + " " + spec.label_zh + " "
-                                                          + spec.label_en.lower())
+def _cn_number(n: int) -> str:
+    """1 → 一, 24 → 二十四, 124 → 一百二十四 (for article numbers)."""
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 20:
+        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _CN_DIGITS[n // 10] + "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    rest = n % 100
+    tail = "" if rest == 0 else ("零" + _CN_DIGITS[rest] if rest < 10 else
+                                 ("一" + _cn_number(rest) if rest < 20 else _cn_number(rest)))
+    return _CN_DIGITS[n // 100] + "百" + tail
 
 
-def _has(tokens: set[str], text: str, words: Sequence[str]) -> bool:
+def _tokens(spec: FieldSpec) -> tuple[frozenset[str], str]:
+    return (frozenset(re.split(r"[_\W]+", spec.code.lower())),
+            f"{spec.code.lower()} {spec.label_zh} {spec.label_en.lower()}")
+
+
+def _has(tokens: frozenset[str], text: str, words: Sequence[str]) -> bool:
     """Short ASCII hints must be whole code tokens; longer or Chinese hints may be substrings."""
     for word in words:
         if word.isascii() and len(word) <= 3:
@@ -511,268 +711,416 @@ def _has(tokens: set[str], text: str, words: Sequence[str]) -> bool:
     return False
 
 
+def _stable(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+def _pseudo_uscc(name: str, pair: str) -> str:
+    """A valid, stable USCC for an organisation that only appears inside records (a department, an employer)."""
+    digest = hashlib.sha256(name.encode()).digest()
+    body = ("0" if pair[0] == "1" else "MA") + "".join(USCC_CHARSET[b % 31] for b in digest[:8])
+    return make_uscc(pair[0], pair[1], "320400", body[:8])
+
+
+# ---------------------------------------------------------------------------------------------
+# Field-value generators
+# ---------------------------------------------------------------------------------------------
+
+
 @dataclass(slots=True)
 class _RowContext:
     rng: random.Random
+    today: dt.date
     day: dt.date
     department: str
     version: ItemVersion
-    subject_name: str
     serial: int
+    person: DemoPerson | None
+    org: DemoOrganization | None
+    values: dict[str, object]
 
 
-FieldGen = Callable[[_RowContext], object]
+Gen = Callable[[_RowContext], object]  # a value, or None to leave the field out
+PairGen = Callable[[_RowContext], "tuple[str, str] | None"]  # (name, identifier)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """Fills one field, or a name and its identifier together (an employer and its USCC)."""
+
+    codes: tuple[str, ...]
+    required: bool
+    run: Callable[[_RowContext], dict[str, object]]
 
 
 class _Values:
-    """Field-value generators for every item version, compiled once per (version, field)."""
+    """Field-value generators for every item version, compiled once per version."""
 
     def __init__(self, platform: Platform, persons: Sequence[DemoPerson],
-                 organizations: Sequence[DemoOrganization]) -> None:
-        self.catalog = platform.catalog
+                 organizations: Sequence[DemoOrganization], seed: int) -> None:
+        self.departments = platform.catalog.departments
         self.persons = persons
         self.organizations = organizations
-        self._cache: dict[tuple[int, str], FieldGen] = {}
+        self._plans: dict[int, tuple[ItemVersion, tuple[_Step, ...]]] = {}
+        self._employers: dict[str, list[tuple[str, str]]] = {}
+        self._department_uscc = {
+            code: _pseudo_uscc(d.name_zh, "91" if code in _UTILITIES else "51" if code == "charity" else "11")
+            for code, d in self.departments.items()
+        }
+        fake = _faker(seed, "employers")
+        brands = [str(fake.company_prefix()) for _ in range(400)]
+        rng = random.Random(f"{seed}/employers")
+        for item_code, (patterns, pair) in _EMPLOYERS.items():
+            names: dict[str, str] = {}
+            for _ in range(60):
+                district = CHANGZHOU_DISTRICTS[rng.choice(_CHANGZHOU_CODES)]
+                name = rng.choice(patterns).format(b=rng.choice(brands), d=district, n=rng.choice(_NUMERALS))
+                names.setdefault(name, _pseudo_uscc(name, pair))
+            self._employers[item_code] = list(names.items())
 
-    def generator(self, version: ItemVersion, spec: FieldSpec) -> FieldGen:
-        key = (id(version), spec.code)
-        gen = self._cache.get(key)
-        if gen is None:
-            gen = self._cache[key] = self._build(version, spec)
-        return gen
+    def plan(self, version: ItemVersion) -> tuple[_Step, ...]:
+        entry = self._plans.get(id(version))
+        if entry is None or entry[0] is not version:
+            entry = self._plans[id(version)] = (version, self._compile(version))
+        return entry[1]
 
-    # -- by type ------------------------------------------------------------------------------
+    # -- compiling a version ------------------------------------------------------------------
 
-    def _build(self, version: ItemVersion, spec: FieldSpec) -> FieldGen:
+    def _compile(self, version: ItemVersion) -> tuple[_Step, ...]:
+        by_code = {spec.code: spec for spec in version.fields}
+        partner_of: dict[str, FieldSpec] = {}  # name field code → its identifier field
+        for spec in version.fields:
+            for suffix, kind in (("_uscc", FieldType.USCC), ("_ric", FieldType.RIC)):
+                if spec.type is kind and spec.code.endswith(suffix):
+                    base = spec.code.removesuffix(suffix)
+                    for name_code in (base, base + "_name"):
+                        other = by_code.get(name_code)
+                        if other is not None and other.type in (FieldType.STRING, FieldType.TEXT):
+                            partner_of[name_code] = spec
+        paired = {spec.code for spec in partner_of.values()}
+        steps: list[_Step] = []
+        for spec in version.fields:
+            if spec.code in paired:
+                continue
+            ident = partner_of.get(spec.code)
+            if ident is not None:
+                steps.append(self._pair_step(version, spec, ident))
+            else:
+                steps.append(self._single_step(version, spec))
+        return tuple(steps)
+
+    def _single_step(self, version: ItemVersion, spec: FieldSpec) -> _Step:
+        gen = self._field(version, spec)
+        code = spec.code
+
+        def run(ctx: _RowContext) -> dict[str, object]:
+            value = gen(ctx)
+            return {} if value is None else {code: value}
+
+        return _Step((code,), spec.required, run)
+
+    def _pair_step(self, version: ItemVersion, name: FieldSpec, ident: FieldSpec) -> _Step:
+        pair = self._pair(version, name, ident)
+        name_code, ident_code = name.code, ident.code
+        max_length = name.max_length or 0
+        ident_required = ident.required
+
+        def run(ctx: _RowContext) -> dict[str, object]:
+            found = pair(ctx)
+            if found is None:
+                return {}
+            text, identifier = found
+            out: dict[str, object] = {name_code: text[:max_length] if max_length else text}
+            if ident_required or ctx.rng.random() < 0.75:
+                out[ident_code] = identifier
+            return out
+
+        return _Step((name_code, ident_code), name.required or ident.required, run)
+
+    def _pair(self, version: ItemVersion, name: FieldSpec, ident: FieldSpec) -> PairGen:
+        tokens, text = _tokens(name)
+        persons, orgs = self.persons, self.organizations
+        if ident.type is FieldType.RIC:
+            required = name.required or ident.required
+
+            def person(ctx: _RowContext) -> tuple[str, str] | None:
+                if not persons or (ctx.org is None and not required):
+                    return None  # a person's own record names no legal representative
+                if ctx.org is not None:  # the same people stand behind an organisation every time
+                    chosen = persons[_stable(ctx.org.uscc + name.code) % len(persons)]
+                else:
+                    chosen = ctx.rng.choice(persons)
+                return chosen.name, chosen.ric
+
+            return person
+        if _has(tokens, text, _ENTITY_WORDS):
+            return lambda ctx: (self.department_name(ctx.department), self._department_uscc.get(
+                ctx.department, _pseudo_uscc(ctx.department, "11")))
+        employers = self._employers.get(version.item_code)
+        if employers and _has(tokens, text, ("employer", "单位", "机构", "学校")):
+            return lambda ctx: ctx.rng.choice(employers)
+
+        def organisation(ctx: _RowContext) -> tuple[str, str] | None:
+            if not orgs:
+                return None
+            chosen = ctx.rng.choice(orgs)
+            return chosen.name, chosen.uscc
+
+        return organisation
+
+    def department_name(self, code: str) -> str:
+        department = self.departments.get(code)
+        return department.name_zh if department else "常州市人民政府"
+
+    def _field(self, version: ItemVersion, spec: FieldSpec) -> Gen:
         kind = spec.type
         if kind is FieldType.ENUM:
-            values = [option.value for option in spec.options]
-            return lambda ctx: ctx.rng.choice(values)
+            return _enum(spec)
         if kind is FieldType.BOOLEAN:
             return lambda ctx: ctx.rng.random() < 0.5
         if kind is FieldType.DECIMAL:
-            return self._decimal(spec)
+            return _decimal(spec)
         if kind is FieldType.INTEGER:
-            return self._integer(spec)
+            return _integer(spec)
         if kind is FieldType.DATE:
-            return self._date(spec)
+            return _date(spec)
         if kind is FieldType.RIC:
             persons = self.persons
-            return lambda ctx: ctx.rng.choice(persons).ric
+            return lambda ctx: ctx.rng.choice(persons).ric if persons else None
         if kind is FieldType.USCC:
             orgs = self.organizations
-            return lambda ctx: ctx.rng.choice(orgs).uscc
+            return lambda ctx: ctx.rng.choice(orgs).uscc if orgs else None
         if kind is FieldType.GTIN:
             return lambda ctx: _gtin13(ctx.rng)
         return self._string(version, spec)
 
-    def _decimal(self, spec: FieldSpec) -> FieldGen:
-        tokens, text = _tokens(spec)
-        scale = spec.scale if spec.scale is not None else 2
-        if _has(tokens, text, ("hours", "hour", "时长", "小时", "学时")):
-            low, high, log = 1.0, 300.0, True
-        elif _has(tokens, text, ("rate", "ratio", "比例", "%", "percent", "率")):
-            low, high, log = 0.0, 100.0, False
-        elif _has(tokens, text, ("score", "分", "points")):
-            low, high, log = 0.0, 100.0, False
-        elif _has(tokens, text, ("tax", "税", "arrears", "欠", "owed")):
-            low, high, log = 500.0, 2_000_000.0, True
-        elif _has(tokens, text, ("donat", "捐")):
-            low, high, log = 100.0, 200_000.0, True
-        else:
-            low, high, log = 200.0, 500_000.0, True
-        low, high = _clamp_range(low, high, spec.minimum, spec.maximum)
-        if low <= 0:
-            log = False
-        quantum = Decimal(1).scaleb(-scale)
-        low_d = Decimal(repr(low)).quantize(quantum)
-        high_d = Decimal(repr(high)).quantize(quantum)
-        if low_d < Decimal(repr(low)):
-            low_d += quantum
-        if high_d > Decimal(repr(high)):
-            high_d -= quantum
-        round_to = 100.0 if high >= 10_000 and low >= 100 else 1.0
-
-        def gen(ctx: _RowContext) -> object:
-            rng = ctx.rng
-            if log and low > 0:
-                value = math.exp(rng.uniform(math.log(low), math.log(high)))
-                if round_to > 1 and rng.random() < 0.8:
-                    value = round(value / round_to) * round_to
-            else:
-                value = rng.uniform(low, high)
-            number = Decimal(repr(value)).quantize(quantum)
-            number = min(max(number, low_d), high_d)
-            return format(number, "f")
-
-        return gen
-
-    def _integer(self, spec: FieldSpec) -> FieldGen:
-        tokens, text = _tokens(spec)
-        year_field = _has(tokens, text, ("year", "年度", "年份"))
-        if _has(tokens, text, ("hours", "hour", "时长", "小时", "学时")):
-            low, high = 1, 500
-        elif _has(tokens, text, ("score", "分", "points")):
-            low, high = 0, 100
-        elif _has(tokens, text, ("month", "月")):
-            low, high = 1, 12
-        elif _has(tokens, text, ("times", "次", "count", "数", "人")):
-            low, high = 1, 30
-        elif _has(tokens, text, ("days", "day", "天", "日")):
-            low, high = 1, 365
-        else:
-            low, high = 1, 100
-        lo_f, hi_f = _clamp_range(float(low), float(high), spec.minimum, spec.maximum)
-        lo, hi = math.ceil(lo_f), math.floor(hi_f)
-        if lo > hi:
-            lo = hi = math.ceil(spec.minimum) if spec.minimum is not None else 0
-
-        def gen(ctx: _RowContext) -> object:
-            if year_field:
-                year = ctx.day.year - (1 if ctx.rng.random() < 0.3 else 0)
-                if (spec.minimum is None or year >= spec.minimum) and (spec.maximum is None or year <= spec.maximum):
-                    return year
-            return ctx.rng.randint(lo, hi)
-
-        return gen
-
-    def _date(self, spec: FieldSpec) -> FieldGen:
-        tokens, text = _tokens(spec)
-        after = _has(tokens, text, ("end", "to", "until", "expire", "expiry", "expires", "valid", "due", "deadline",
-                                    "止", "至", "到期", "截止", "有效期", "届满", "终止"))
-        start = _has(tokens, text, ("start", "from", "begin", "issue", "issued", "起", "开始", "发证", "颁发"))
-
-        def gen(ctx: _RowContext) -> object:
-            rng = ctx.rng
-            if after and not start:
-                day = ctx.day + dt.timedelta(days=rng.choice((365, 730, 1095, 1825)) - rng.randint(0, 1))
-            elif start:
-                day = ctx.day
-            else:
-                day = ctx.day - dt.timedelta(days=rng.randint(0, 90))
-            return day.isoformat()
-
-        return gen
-
-    def _string(self, version: ItemVersion, spec: FieldSpec) -> FieldGen:
-        hinted = self._hinted_string(version, spec)
+    def _string(self, version: ItemVersion, spec: FieldSpec) -> Gen:
+        hinted = self._text(version, spec)
         max_length = spec.max_length or 0
         pattern = re.compile(spec.pattern) if spec.pattern else None
 
         def gen(ctx: _RowContext) -> object:
             text = hinted(ctx)
+            if text is None:
+                return None
             if max_length and len(text) > max_length:
                 text = text[:max_length]
             if pattern is not None and not pattern.fullmatch(text):
-                sampled = sample_pattern(pattern.pattern, ctx.rng, max_length=max_length or None)
-                return sampled  # None: the field is left out (a required one then shows up as a rejection)
+                # None leaves the field out; a required one then shows up as a rejection.
+                return sample_pattern(pattern.pattern, ctx.rng, max_length=max_length or None)
             return text
 
         return gen
 
-    def _hinted_string(self, version: ItemVersion, spec: FieldSpec) -> Callable[[_RowContext], str]:
+    def _text(self, version: ItemVersion, spec: FieldSpec) -> Callable[[_RowContext], str | None]:
+        """Realistic text for a string field, chosen by its code first, then by hints in code and label."""
+        code = spec.code
+        item = version.item_code
         tokens, text = _tokens(spec)
-        departments = self.catalog.departments
-        name = version.name_zh
         persons = self.persons
-        if _has(tokens, text, ("case", "案号")):
-            return lambda ctx: _case_number(ctx)
+        pick = _pick
+        specific: dict[str, Callable[[_RowContext], str | None]] = {
+            "account_no": lambda ctx: f"{ctx.rng.randrange(10**9, 10**10)}",
+            "address": lambda ctx: _address(ctx.rng),
+            "announcement_no": lambda ctx: _doc_number(ctx, "欠公"),
+            "basis_document_no": lambda ctx: _case_number(ctx, "民初"),
+            "basis_issuer": lambda ctx: ctx.rng.choice(_COURTS)[0],
+            "batch_no": lambda ctx: f"{ctx.day:%Y%m%d}{ctx.rng.randrange(100):02d}",
+            "brand": lambda ctx: pick(ctx, _EXPRESS if "快递" in spec.label_zh else _BRANDS),
+            "business_scope": lambda ctx: pick(ctx, _BUSINESS_SCOPES),
+            "candidate_no": lambda ctx: f"{ctx.day.year % 100:02d}320{ctx.rng.randrange(10**9):09d}",
+            "case_name": lambda ctx: f"{_subject_name(ctx)}{pick(ctx, _facts(ctx))}案",
+            "case_no": lambda ctx: _case_number(ctx, "执" if "执行" in spec.label_zh else None),
+            "cause": lambda ctx: pick(ctx, _CAUSES),
+            "commitment_source_id": lambda ctx: f"CN-{ctx.day.year}-{ctx.rng.randrange(1, 10**6):06d}",
+            "contract_no": lambda ctx: f"GJZXDK{ctx.day.year - ctx.rng.randint(3, 8)}{ctx.rng.randrange(10**8):08d}",
+            "court_name": lambda ctx: pick(ctx, _COURTS)[0],
+            "cpa_no": lambda ctx: f"3204{ctx.rng.randrange(10**8):08d}",
+            "discrepancy": lambda ctx: pick(ctx, _ITEM_FACTS["not_as_described"]),
+            "document_no": lambda ctx: _doc_number(ctx, "发"),
+            "donee": lambda ctx: pick(ctx, _DONEES),
+            "evaluation_system": lambda ctx: pick(ctx, _EVALUATION_SYSTEMS),
+            "exam_name": lambda ctx: f"{ctx.day.year}年{pick(ctx, _EXAMS)}",
+            "financial_officer": lambda ctx: pick(ctx, persons).name if persons else None,
+            "grade": lambda ctx: pick(ctx, _GRADES),
+            "guide_cert_no": lambda ctx: f"D-3204-{ctx.rng.randrange(10**6):06d}",
+            "household_region": lambda ctx: ctx.person.ric[:6] if ctx.person else pick(ctx, _CHANGZHOU_CODES),
+            "institution": lambda ctx: pick(ctx, _SCHOOLS),
+            "intermediary": lambda ctx: f"常州{pick(ctx, _INDUSTRY_BRANDS)}税务师事务所有限公司",
+            "language": lambda ctx: pick(ctx, _LANGUAGES),
+            "lender": lambda ctx: pick(ctx, _LENDERS),
+            "license_affected": lambda ctx: f"{pick(ctx, _LICENCE_NAMES)}（{_certificate_number(ctx)}）",
+            "license_name": lambda ctx: pick(ctx, _LICENCE_NAMES),
+            "matter": lambda ctx: pick(ctx, _COMMITMENT_MATTERS),
+            "measures": lambda ctx: pick(ctx, _MEASURES),
+            "notice_no": lambda ctx: _doc_number(ctx, "限缴"),
+            "obligation": lambda ctx: pick(ctx, _OBLIGATIONS).format(amount=_money(ctx.rng, 2_000, 2_000_000)),
+            "order_no": lambda ctx: f"{ctx.rng.randrange(10**17, 10**18)}",
+            "organization_name": lambda ctx: pick(ctx, _VOLUNTEER_ORGS),
+            "platform": lambda ctx: pick(ctx, _VOLUNTEER_PLATFORMS),
+            "platform_name": lambda ctx: pick(ctx, tuple(_PLATFORMS)),
+            "practice_cert_no": lambda ctx: f"1103204{ctx.rng.randrange(10**8):08d}",
+            "practice_scope": lambda ctx: pick(ctx, _PRACTICE_SCOPES),
+            "project": lambda ctx: pick(ctx, _DONATION_PROJECTS),
+            "purpose": lambda ctx: pick(ctx, _DONATION_PURPOSES),
+            "qualification_level": lambda ctx: pick(ctx, _QUALIFICATION_LEVELS),
+            "qualification_name": lambda ctx: pick(ctx, _QUALIFICATIONS)[0],
+            "rank": lambda ctx: pick(ctx, _CIVIL_RANKS),
+            "receipt_no": lambda ctx: f"3204{ctx.day.year}{ctx.rng.randrange(10**8):08d}",
+            "removal_reason": lambda ctx: pick(ctx, _REMOVAL_REASONS) if "removal_date" in ctx.values else None,
+            "result": lambda ctx: pick(ctx, _COURT_RESULTS).format(amount=_money(ctx.rng, 2_000, 2_000_000)),
+            "school": lambda ctx: pick(ctx, _SCHOOLS),
+            "shop_id": lambda ctx: f"{ctx.rng.randrange(10**8, 10**11)}",
+            "shop_name": lambda ctx: _shop_name(ctx),
+            "shop_url": lambda ctx: _shop_url(ctx),
+            "specialty": lambda ctx: pick(ctx, _QUALIFICATIONS)[1],
+            "subject": lambda ctx: pick(ctx, _SUBJECTS_TAUGHT),
+            "target_shop": lambda ctx: f"{pick(ctx, _INDUSTRY_BRANDS)}旗舰店",
+            "tax_type": lambda ctx: pick(ctx, _TAX_TYPES),
+            "title": lambda ctx: pick(ctx, _TITLES),
+            "work_title": lambda ctx: pick(ctx, _WORK_TITLES),
+            "position": lambda ctx: pick(ctx, _POSITIONS.get(item, _DEFAULT_POSITIONS)),
+            "honour_name": lambda ctx: pick(ctx, _HONOURS),
+            "project_name": (lambda ctx: pick(ctx, _VOLUNTEER_PROJECTS)) if "志愿" in version.name_zh
+            else (lambda ctx: f"{CHANGZHOU_DISTRICTS[pick(ctx, _CHANGZHOU_CODES)]}{pick(ctx, _INDUSTRY_BRANDS)}"
+                              f"花园{pick(ctx, _NUMERALS)}期工程"),
+            "product_name": (lambda ctx: pick(ctx, _FOODS)) if "food" in item else (lambda ctx: pick(ctx, _PRODUCTS)),
+            "handling": (lambda ctx: pick(ctx, _ACADEMIC_HANDLING)) if "academic" in item
+            else (lambda ctx: pick(ctx, _EXAM_HANDLING)),
+            "content": (lambda ctx: pick(ctx, _COMMITMENT_CONTENTS)) if "commitment" in item
+            else (lambda ctx: pick(ctx, _LICENCE_CONTENTS)),
+            "registration_authority": lambda ctx: self.department_name(ctx.department),
+            "employer": lambda ctx: pick(ctx, self.organizations).name if self.organizations else None,
+            "description": lambda ctx: f"{_subject_name(ctx)}{pick(ctx, _POSITIVE_FACTS)}。",
+        }
+        found = specific.get(code)
+        if found is not None:
+            return found
+        # Hints in the code and label, for fields this table does not know.
+        if _has(tokens, text, ("案号",)):
+            return lambda ctx: _case_number(ctx, None)
         if _has(tokens, text, ("licence", "license", "certificate", "cert", "permit", "许可证", "证书", "证号",
-                               "执照")):
-            return lambda ctx: _certificate_number(ctx)
-        if _has(tokens, text, ("no", "number", "num", "文号", "编号", "字号", "doc", "document", "code")):
-            return lambda ctx: _doc_number(ctx)
-        if _has(tokens, text, ("authority", "organ", "agency", "机关", "部门", "单位", "issuer", "发证", "颁发",
-                               "department", "dept")):
-            return lambda ctx: departments[ctx.department].name_zh if ctx.department in departments else "常州市人民政府"
+                               "执照", "registration", "注册", "登记编号")):
+            return _certificate_number
+        if _has(tokens, text, ("no", "number", "num", "文号", "编号", "字号", "文书号")):
+            return lambda ctx: _doc_number(ctx, None)
+        if _has(tokens, text, _ENTITY_WORDS + ("organ", "agency", "部门", "department")):
+            return lambda ctx: self.department_name(ctx.department)
         if _has(tokens, text, ("basis", "依据", "legal", "law")):
-            return lambda ctx: ctx.rng.choice(_BASES)
-        if _has(tokens, text, ("reason", "事由", "fact", "facts", "事实", "违法", "行为", "情形", "cause",
-                               "description", "描述", "简介", "summary", "situation")):
-            facts = _facts_for(version)
-            return lambda ctx: ctx.rng.choice(facts)
-        if _has(tokens, text, ("content", "内容", "result", "结果", "measure", "措施", "处罚种类", "type")):
-            if version.category is Category.NEGATIVE:
-                return lambda ctx: ctx.rng.choice(_PENALTY_CONTENT)
-            return lambda ctx: ctx.rng.choice(_BASIC_FACTS)
-        if _has(tokens, text, ("honour", "honor", "title", "称号", "荣誉", "奖项", "award")):
-            return lambda ctx: ctx.rng.choice(_HONOURS)
-        if _has(tokens, text, ("project", "activity", "项目", "活动", "服务")):
-            return lambda ctx: ctx.rng.choice(_PROJECTS)
-        if _has(tokens, text, ("school", "学校", "院校", "university", "institution")):
-            return lambda ctx: ctx.rng.choice(_SCHOOLS)
-        if _has(tokens, text, ("position", "职务", "岗位", "role", "职业", "occupation")):
-            return lambda ctx: ctx.rng.choice(_POSITIONS)
-        if _has(tokens, text, ("address", "地址", "住所", "场所", "location", "place")):
+            return _legal_basis
+        if _has(tokens, text, ("fact", "facts", "finding", "violation", "breach", "事实", "违法", "行为", "情形",
+                               "reason", "事由", "cause", "situation")):
+            if spec.type is FieldType.TEXT:
+                return _facts_text
+            return lambda ctx: pick(ctx, _facts(ctx))
+        if _has(tokens, text, ("content", "内容", "result", "结果", "measure", "措施")):
+            return lambda ctx: pick(ctx, _MEASURES)
+        if _has(tokens, text, ("honour", "honor", "称号", "荣誉", "奖项", "award")):
+            return lambda ctx: pick(ctx, _HONOURS)
+        if _has(tokens, text, ("project", "activity", "项目", "活动")):
+            return lambda ctx: pick(ctx, _VOLUNTEER_PROJECTS)
+        if _has(tokens, text, ("school", "学校", "院校", "university")):
+            return lambda ctx: pick(ctx, _SCHOOLS)
+        if _has(tokens, text, ("position", "职务", "岗位", "职业", "occupation")):
+            return lambda ctx: pick(ctx, _DEFAULT_POSITIONS)
+        if _has(tokens, text, ("address", "地址", "住所", "场所", "location")):
             return lambda ctx: _address(ctx.rng)
         if _has(tokens, text, ("phone", "tel", "电话", "手机", "mobile")):
             return lambda ctx: f"0519-8{ctx.rng.randrange(10**7):07d}"
-        if _has(tokens, text, ("person", "contact", "representative", "legal", "代表人", "负责人", "联系人", "姓名",
+        if _has(tokens, text, ("person", "contact", "representative", "代表人", "负责人", "联系人", "姓名",
                                "owner", "经办人")):
-            return lambda ctx: ctx.rng.choice(persons).name
+            return lambda ctx: pick(ctx, persons).name if persons else None
+        if _has(tokens, text, ("employer", "单位", "机构", "company", "企业")):
+            return lambda ctx: pick(ctx, self.organizations).name if self.organizations else None
         if _has(tokens, text, ("remark", "note", "notes", "备注", "comment", "说明")):
-            return lambda ctx: ctx.rng.choice(_REMARKS)
-        if _has(tokens, text, ("amount", "金额")):
-            return lambda ctx: f"{ctx.rng.randint(1, 500) * 100}元"
-        if _has(tokens, text, ("name", "名称")):
-            return lambda ctx: f"{name}（{ctx.rng.choice(_PROJECTS)}）"
+            return lambda ctx: pick(ctx, ("无", "已整改", "已履行完毕", "按期整改到位"))
         if spec.type is FieldType.TEXT:
-            facts = _facts_for(version)
-            return lambda ctx: f"经查，当事人{ctx.rng.choice(facts)}。{ctx.rng.choice(_REMARKS)}。"
-        facts = _facts_for(version)
-        return lambda ctx: ctx.rng.choice(facts)
+            return _facts_text
+        return lambda ctx: pick(ctx, _facts(ctx))
 
 
-def _clamp_range(low: float, high: float, minimum: float | None, maximum: float | None) -> tuple[float, float]:
-    """The hint range cut to the field's bounds; the bounds alone when the two do not meet."""
-    lo = low if minimum is None else max(low, float(minimum))
-    hi = high if maximum is None else min(high, float(maximum))
-    if lo > hi:
-        lo = float(minimum) if minimum is not None else min(low, float(maximum or 0))
-        hi = float(maximum) if maximum is not None else max(high, lo)
-    return lo, hi
+_INDUSTRY_BRANDS = ("华盛", "恒瑞", "天合", "金源", "龙城", "东方", "新业", "永泰", "中吴", "运河", "鑫达", "常发")
 
 
-def _facts_for(version: ItemVersion) -> tuple[str, ...]:
+def _pick(ctx: _RowContext, options: Sequence[Any]) -> Any:
+    return options[int(ctx.rng.random() * len(options))]
+
+
+def _subject_name(ctx: _RowContext) -> str:
+    if ctx.org is not None:
+        return ctx.org.name
+    return "当事人" if ctx.person is None else ctx.person.name
+
+
+def _facts(ctx: _RowContext) -> tuple[str, ...]:
+    version = ctx.version
     if version.category is Category.POSITIVE:
         return _POSITIVE_FACTS
-    if version.category is Category.BASIC:
-        return _BASIC_FACTS
-    text = version.name_zh + version.description_zh
-    for keyword, facts in _NEGATIVE_FACTS.items():
-        if keyword in text:
+    code = version.item_code
+    for key, facts in _ITEM_FACTS.items():
+        if key in code:
             return facts
-    return _NEGATIVE_GENERIC
+    return _DEPARTMENT_FACTS.get(ctx.department, _GENERIC_FACTS)
+
+
+def _legal_basis(ctx: _RowContext) -> str:
+    laws = _LAWS.get(ctx.department, _GENERIC_LAWS)
+    return f"{_pick(ctx, laws)}第{_cn_number(ctx.rng.randint(8, 130))}条"
+
+
+def _facts_text(ctx: _RowContext) -> str:
+    fact = _pick(ctx, _facts(ctx))
+    if ctx.version.category is Category.POSITIVE:
+        return f"{_subject_name(ctx)}{fact}。"
+    happened = ctx.day - dt.timedelta(days=ctx.rng.randint(15, 120))
+    return (f"经查，{_subject_name(ctx)}于{happened.year}年{happened.month}月{happened.day}日{fact}。"
+            f"上述行为违反了{_legal_basis(ctx)}的规定。")
 
 
 def _doc_word(version: ItemVersion) -> str:
     name = version.name_zh
-    for keyword, word in (("处罚", "罚"), ("许可", "许"), ("登记", "登"), ("注册", "注"), ("资格", "资"),
-                          ("资质", "资"), ("表彰", "表"), ("奖励", "奖")):
+    for keyword, word in (("处罚", "处罚"), ("许可", "许"), ("登记", "登"), ("注册", "注"), ("资格", "资"),
+                          ("资质", "资"), ("表彰", "表"), ("奖励", "奖"), ("执行", "执")):
         if keyword in name:
             return word
     return "决" if version.category is Category.NEGATIVE else "字"
 
 
-def _doc_number(ctx: _RowContext) -> str:
+def _doc_number(ctx: _RowContext, word: str | None) -> str:
     if ctx.department == "court":
-        return _case_number(ctx)
+        return _case_number(ctx, None)
     prefix = _DOC_PREFIX.get(ctx.department, "常")
-    return f"{prefix}{_doc_word(ctx.version)}〔{ctx.day.year}〕{ctx.serial % 9000 + 1}号"
+    return f"{prefix}{word or _doc_word(ctx.version)}〔{ctx.day.year}〕{ctx.serial % 9000 + 1}号"
 
 
-def _case_number(ctx: _RowContext) -> str:
-    court = ctx.rng.choice(_COURT_CODES)
-    return f"（{ctx.day.year}）{court}{ctx.rng.choice(_COURT_KINDS)}{ctx.serial % 9000 + 1}号"
+def _case_number(ctx: _RowContext, kind: str | None) -> str:
+    court = _pick(ctx, _COURTS)[1]
+    return f"（{ctx.day.year}）{court}{kind or _pick(ctx, _CASE_KINDS)}{ctx.rng.randint(1, 9999)}号"
 
 
 def _certificate_number(ctx: _RowContext) -> str:
-    return f"苏常{_doc_word(ctx.version)}{ctx.day.year}{ctx.serial % 1_000_000:06d}"
+    return f"苏常{_doc_word(ctx.version)[:1]}{ctx.day.year}{ctx.rng.randrange(10**6):06d}"
 
 
 def _address(rng: random.Random) -> str:
     code = rng.choice(_CHANGZHOU_CODES)
     return f"江苏省常州市{CHANGZHOU_DISTRICTS[code]}{rng.choice(_ROADS)}{rng.randint(1, 999)}号"
+
+
+def _shop_name(ctx: _RowContext) -> str:
+    if ctx.org is not None and ctx.rng.random() < 0.7:
+        return ctx.org.name.removeprefix("常州").removeprefix("市")[:12] + "官方旗舰店"
+    return f"{_pick(ctx, _INDUSTRY_BRANDS)}{_pick(ctx, ('优选', '小店', '专营店', '好物馆'))}"
+
+
+def _shop_url(ctx: _RowContext) -> str:
+    domain = _PLATFORMS.get(str(ctx.values.get("platform_name", "")), "taobao.com")
+    return f"https://shop{ctx.rng.randrange(10**7, 10**9)}.{domain}"
+
+
+def _money(rng: random.Random, low: float, high: float) -> str:
+    value = math.exp(rng.uniform(math.log(low), math.log(high)))
+    return f"{round(value / 100) * 100:.0f}" if value >= 10_000 else f"{value:.0f}"
 
 
 def _gtin13(rng: random.Random) -> str:
@@ -781,28 +1129,243 @@ def _gtin13(rng: random.Random) -> str:
     return data + str(-total % 10)
 
 
+def _enum(spec: FieldSpec) -> Gen:
+    values = [option.value for option in spec.options]
+    known = _OPTION_WEIGHTS.get(spec.code, {})
+    weights = [
+        known.get(value, 10.0 if spec.code in _STATUS_CODES and i == 0 else 0.3 if value == "other" else 1.0)
+        for i, value in enumerate(values)
+    ]
+    cumulative = list(itertools.accumulate(weights))
+    code = spec.code
+
+    def gen(ctx: _RowContext) -> object:
+        if code == "org_type" and ctx.org is not None:
+            wanted = _ORG_TYPES.get(ctx.org.category)
+            if wanted in values:
+                return wanted
+        elif code == "gender" and ctx.person is not None:
+            wanted = "male" if int(ctx.person.ric[16]) % 2 else "female"
+            if wanted in values:
+                return wanted
+        elif code == "utility" and ctx.department in _UTILITIES and _UTILITIES[ctx.department] in values:
+            return _UTILITIES[ctx.department]
+        return ctx.rng.choices(values, cum_weights=cumulative)[0]
+
+    return gen
+
+
+def _clamp_range(low: float, high: float, minimum: float | None, maximum: float | None) -> tuple[float, float]:
+    """The hint range cut to the field's bounds; the bounds alone when the two do not meet."""
+    lo = low if minimum is None else max(low, float(minimum))
+    hi = high if maximum is None else min(high, float(maximum))
+    if lo > hi:
+        lo = float(minimum) if minimum is not None else float(maximum or 0) - (high - low)
+        hi = float(maximum) if maximum is not None else lo + (high - low)
+    return lo, hi
+
+
+def _decimal(spec: FieldSpec) -> Gen:
+    tokens, text = _tokens(spec)
+    scale = spec.scale if spec.scale is not None else 2
+    log = True
+    if _has(tokens, text, ("hours", "hour", "时长", "小时", "学时")):
+        low, high = 1.0, 300.0
+    elif _has(tokens, text, ("rate", "ratio", "比例", "percent", "率")):
+        low, high, log = 0.0, 100.0, False
+    elif _has(tokens, text, ("score", "得分", "points")):
+        low, high, log = 60.0, 100.0, False
+    elif "万元" in text:
+        low, high = 1.0, 5_000.0
+    elif _has(tokens, text, ("principal", "本金", "loan", "贷款")):
+        low, high = 1_000.0, 50_000.0
+    elif _has(tokens, text, ("interest", "利息")):
+        low, high = 10.0, 5_000.0
+    elif _has(tokens, text, ("overcharge", "多收")):
+        low, high = 10.0, 20_000.0
+    elif _has(tokens, text, ("tax", "税", "arrears", "欠")):
+        low, high = 500.0, 2_000_000.0
+    elif _has(tokens, text, ("donat", "捐")):
+        low, high = 100.0, 200_000.0
+    else:
+        low, high = 200.0, 500_000.0
+    low, high = _clamp_range(low, high, spec.minimum, spec.maximum)
+    if low <= 0:
+        log = log and False
+    quantum = Decimal(1).scaleb(-scale)
+    low_d = Decimal(repr(low)).quantize(quantum, rounding=ROUND_CEILING)
+    high_d = Decimal(repr(high)).quantize(quantum, rounding=ROUND_FLOOR)
+    round_to = 100.0 if high >= 10_000 and low >= 100 else 1.0
+    person_high = max(low * 2, high / 20)
+
+    def gen(ctx: _RowContext) -> object:
+        rng = ctx.rng
+        top = person_high if ctx.person is not None and log else high
+        if log:
+            value = math.exp(rng.uniform(math.log(low), math.log(top)))
+            if round_to > 1 and rng.random() < 0.8:
+                value = round(value / round_to) * round_to
+        else:
+            value = rng.uniform(low, top)
+        number = min(max(Decimal(repr(value)).quantize(quantum), low_d), high_d)
+        return format(number, "f")
+
+    return gen
+
+
+def _integer(spec: FieldSpec) -> Gen:
+    tokens, text = _tokens(spec)
+    year_field = _has(tokens, text, ("year", "年度", "年份"))
+    skew = 1.0
+    if _has(tokens, text, ("deaths", "死亡")):
+        low, high, skew = 0, 3, 6.0
+    elif _has(tokens, text, ("injuries", "受伤")):
+        low, high, skew = 0, 10, 4.0
+    elif _has(tokens, text, ("years", "年限")):
+        low, high = 1, 3
+    elif _has(tokens, text, ("hours", "hour", "时长", "小时", "学时")):
+        low, high = 1, 500
+    elif _has(tokens, text, ("score", "分", "points")):
+        low, high = 60, 100
+    elif _has(tokens, text, ("months", "月数")):
+        low, high, skew = 1, 36, 2.0
+    elif _has(tokens, text, ("人数", "workers", "employees")):
+        low, high, skew = 1, 120, 2.0
+    elif _has(tokens, text, ("orders", "笔数", "volume", "quantity", "数量", "count", "条数")):
+        low, high, skew = 1, 5_000, 3.0
+    elif _has(tokens, text, ("days", "天数", "日数")):
+        low, high, skew = 1, 1_000, 2.0
+    else:
+        low, high = 1, 100
+    lo_f, hi_f = _clamp_range(float(low), float(high), spec.minimum, spec.maximum)
+    lo, hi = math.ceil(lo_f), math.floor(hi_f)
+    if lo > hi:
+        hi = lo
+
+    def gen(ctx: _RowContext) -> object:
+        rng = ctx.rng
+        if year_field:
+            year = ctx.day.year - (1 if rng.random() < 0.6 else 0)
+            if (spec.minimum is None or year >= spec.minimum) and (spec.maximum is None or year <= spec.maximum):
+                return year
+        return lo + int((hi - lo + 1) * rng.random() ** skew)
+
+    return gen
+
+
+def _date(spec: FieldSpec) -> Gen:
+    tokens, text = _tokens(spec)
+    code = spec.code
+    monthly = "月份" in spec.label_zh or "所属期" in spec.label_zh
+    validity = _has(tokens, text, ("valid", "until", "expire", "expiry", "有效期至", "届满", "期限至"))
+    start_of_validity = validity and _has(tokens, text, ("from", "自", "起"))
+    sibling_from = code[: -len("_to")] + "_from" if code.endswith("_to") else None
+    if code == "birth_date" or "出生" in spec.label_zh:
+        rule = "birth"
+    elif start_of_validity:
+        rule = "decision"
+    elif validity:
+        rule = "future"
+    elif _has(tokens, text, ("establishment", "成立", "设立")):
+        rule = "years_before"
+    elif _has(tokens, text, ("removal", "移出", "verified", "核查", "effective", "生效", "settled")):
+        rule = "after"
+    elif _has(tokens, text, ("exam", "考试")):
+        rule = "weeks_before"
+    elif _has(tokens, text, ("filing", "立案")):
+        rule = "year_before"
+    elif _has(tokens, text, ("from", "since", "起始", "开始", "issue", "发证")):
+        rule = "long_before"
+    elif sibling_from is not None or _has(tokens, text, ("截止", "止", "end")):
+        rule = "until_decision"
+    elif _has(tokens, text, ("notice", "催缴", "last")):
+        rule = "weeks_before"
+    else:
+        rule = "before"
+
+    def gen(ctx: _RowContext) -> object:
+        rng, day = ctx.rng, ctx.day
+        if rule == "birth":
+            result = ctx.person.birth if ctx.person else day - dt.timedelta(days=rng.randint(18 * 365, 70 * 365))
+        elif rule == "decision":
+            result = day
+        elif rule == "future":
+            result = _add_years(day, rng.choice((1, 2, 3, 5))) - dt.timedelta(days=1)
+        elif rule == "years_before":
+            result = max(dt.date(1984, 1, 1), day - dt.timedelta(days=rng.randint(30, 25 * 365)))
+        elif rule == "after":
+            result = day + dt.timedelta(days=rng.randint(10, 200))
+            if result > ctx.today:
+                return None
+        elif rule == "weeks_before":
+            result = day - dt.timedelta(days=rng.randint(7, 60))
+        elif rule == "year_before":
+            result = day - dt.timedelta(days=rng.randint(30, 400))
+        elif rule == "long_before":
+            result = day - dt.timedelta(days=rng.randint(60, 720))
+        elif rule == "until_decision":
+            start = ctx.values.get(sibling_from) if sibling_from else None
+            earliest = dt.date.fromisoformat(start) if isinstance(start, str) else day - dt.timedelta(days=365)
+            span = max(0, (day - earliest).days)
+            result = earliest + dt.timedelta(days=rng.randint(min(30, span), span) if span else 0)
+        else:
+            result = day - dt.timedelta(days=rng.randint(0, 90))
+        if monthly:
+            result = result.replace(day=1)
+        return result.isoformat()
+
+    return gen
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _harmonize(ctx: _RowContext, values: dict[str, object]) -> None:
+    """Make fields that describe each other agree (the penalty content and its amount)."""
+    penalty = values.get("penalty_type")
+    if isinstance(penalty, str) and "penalty_content" in values:
+        spec = next((s for s in ctx.version.fields if s.code == "penalty_type"), None)
+        label = next((o.label_zh for o in spec.options if o.value == penalty), "") if spec else ""
+        if penalty == "fine" and "fine_amount" in values:
+            values["penalty_content"] = f"罚款人民币{values['fine_amount']}元"
+        elif penalty == "confiscation" and "confiscated_amount" in values:
+            values["penalty_content"] = f"没收违法所得人民币{values['confiscated_amount']}元"
+        elif label:
+            values["penalty_content"] = label
+        if penalty in ("warning", "criticism"):
+            values.pop("fine_amount", None)
+            values.pop("confiscated_amount", None)
+
+
 # ---------------------------------------------------------------------------------------------
 # Records
 # ---------------------------------------------------------------------------------------------
 
-# Item weights by what the item is about (Chinese name or code); the first matching rule wins.
+# Item weights by what the item is about (code, Chinese or English name); the first matching rule wins.
 _WEIGHT_RULES: tuple[tuple[tuple[str, ...], float], ...] = (
-    (("作弊", "学术", "cheat", "academic", "plagiar"), 0.3),
-    (("处罚", "penalty"), 10.0),
-    (("许可", "licen", "permit"), 8.0),
-    (("登记", "注册", "registration", "register"), 7.0),
-    (("资格", "资质", "qualification", "certif"), 6.0),
-    (("志愿", "volunteer"), 6.0),
+    (("作弊", "学术", "cheat", "academic", "exam"), 0.3),
+    (("处罚", "penalty"), 14.0),
+    (("许可", "licen", "permit"), 10.0),
+    (("登记", "注册", "registration"), 7.0),
+    (("volunteer", "志愿"), 7.0),
+    (("资格", "资质", "qualification"), 5.0),
+    (("person_basic",), 5.0),
     (("捐", "donation", "charity"), 4.0),
-    (("欠", "arrears", "owe"), 6.0),
-    (("失信被执行", "dishonest_judgment", "执行"), 4.0),
+    (("欠", "arrears"), 4.0),
+    (("occ_",), 2.0),
+    (("commendation", "表彰", "tax_credit", "evaluation", "commitment"), 2.5),
+    (("ec_", "电子商务"), 1.0),
 )
-_DEFAULT_WEIGHT = 2.5
+_DEFAULT_WEIGHT = 1.5
 _SEVERITY_WEIGHTS = {Severity.GENERAL: 0.6, Severity.SERIOUS: 0.25, Severity.MINOR: 0.15}
 
 
 def _item_weight(item: CatalogItem) -> float:
-    text = (item.code + " " + item.name_zh + " " + item.name_en).lower()
+    text = f"{item.code} {item.name_zh} {item.name_en}".lower()
     for words, weight in _WEIGHT_RULES:
         if any(word in text for word in words):
             return weight
@@ -826,21 +1389,26 @@ def _allocate(total: int, weights: Sequence[float], minimum: int) -> list[int]:
 
 
 class _Picker:
-    """Subjects for records: every subject once (in shuffled order), then a skewed draw
-    (a few subjects have many records, as in a real city)."""
+    """Subjects for records: every subject once (in shuffled order), then a skewed draw, so that a
+    few subjects have many records (as in a real city) — a different few for good and bad records."""
 
     def __init__(self, rng: random.Random, size: int) -> None:
         self.rng = rng
         self.size = size
-        self.order = list(range(size))
-        rng.shuffle(self.order)
+        self.first = list(range(size))
+        rng.shuffle(self.first)
+        self.orders: dict[Category, list[int]] = {}
+        for category in Category:
+            order = list(range(size))
+            rng.shuffle(order)
+            self.orders[category] = order
         self.next = 0
 
-    def pick(self) -> int:
+    def pick(self, category: Category) -> int:
         if self.next < self.size:
             self.next += 1
-            return self.order[self.next - 1]
-        return self.order[int(self.size * self.rng.random() ** 2.2)]
+            return self.first[self.next - 1]
+        return self.orders[category][int(self.size * self.rng.random() ** 1.4)]
 
 
 @dataclass(slots=True)
@@ -848,11 +1416,15 @@ class _Row:
     values: dict[str, object]
     department: str
     year: int
-    good: bool
+    person: DemoPerson | None
+    org: DemoOrganization | None
+    good: bool = True
 
 
 @dataclass
 class DemoSummary:
+    """What :func:`load_demo` did (``users``: the demo staff accounts, created or already there)."""
+
     persons: int
     organizations: int
     records_submitted: int
@@ -874,12 +1446,12 @@ class _Loader:
         self.organizations = organizations
         self.today = today
         self.rng = random.Random(f"{seed}/records")
-        self.values = _Values(platform, persons, organizations)
+        self.values = _Values(platform, persons, organizations, seed)
         self.people = _Picker(random.Random(f"{seed}/people-order"), len(persons))
         self.orgs = _Picker(random.Random(f"{seed}/org-order"), len(organizations))
         self.progress = progress
         self.task = task
-        self.earliest = _years_before(today, YEARS_BACK)
+        self.earliest = _add_years(today, -YEARS_BACK)
         self.summary = DemoSummary(len(persons), len(organizations), 0, 0, 0, 0, 0, 0, 0.0, ())
         self.generate_seconds = 0.0
         self.ingest_seconds = 0.0
@@ -887,11 +1459,12 @@ class _Loader:
     # -- generation ---------------------------------------------------------------------------
 
     def window(self, item: CatalogItem) -> tuple[dt.date, dt.date] | None:
+        """Decision dates for the item: the last few years, but never before its first version."""
         start = max(self.earliest, item.versions[0].effective_from)
-        if start > self.today:
-            return None
-        if not any(v.effective_from <= self.today and (v.effective_to is None or v.effective_to >= start)
-                   for v in item.versions):
+        if start > self.today or not any(
+                v.effective_from <= self.today and (v.effective_to is None or v.effective_to >= start)
+                and v.subject_kinds & {SubjectKind.PERSON, SubjectKind.ORGANIZATION}
+                for v in item.versions):
             return None
         return start, self.today
 
@@ -899,65 +1472,59 @@ class _Loader:
         span = (end - start).days
         for _ in range(12):
             # Slightly more recent records than old ones, as collection grows year by year.
-            day = end - dt.timedelta(days=int(span * self.rng.random() ** 1.15))
+            day = end - dt.timedelta(days=int((span + 1) * self.rng.random() ** 1.15))
             version = item.version_on(day)
             if version is not None and version.departments:
                 return day, version
         return None
 
-    def make_row(self, item: CatalogItem, item_no: int, counters: dict[str, int]) -> tuple[str, _Row] | None:
-        window = self.window(item)
-        if window is None:
-            return None
+    def make_row(self, item: CatalogItem, item_no: int, counters: dict[str, int],
+                 window: tuple[dt.date, dt.date]) -> _Row | None:
         drawn = self.draw_day(item, *window)
         if drawn is None:
             return None
         day, version = drawn
         rng = self.rng
-        kinds = [k for k in (SubjectKind.ORGANIZATION, SubjectKind.PERSON) if k in version.subject_kinds]
-        if not kinds or (SubjectKind.PERSON in kinds and not self.persons) or (
-                SubjectKind.ORGANIZATION in kinds and not self.organizations):
-            kinds = [k for k in kinds if (self.persons if k is SubjectKind.PERSON else self.organizations)]
-            if not kinds:
-                return None
-        department = rng.choice(sorted(version.departments))
+        kinds = [k for k, pool in ((SubjectKind.ORGANIZATION, self.organizations), (SubjectKind.PERSON, self.persons))
+                 if k in version.subject_kinds and pool]
+        if not kinds:
+            return None
+        departments = sorted(version.departments)
+        department = departments[0] if len(departments) == 1 else rng.choices(
+            departments, [_DEPARTMENT_WEIGHTS.get(d, 1.0) for d in departments])[0]
         serial = counters[department] = counters.get(department, 0) + 1
         source_id = f"CZ-{department.upper()[:24]}-{item_no:03d}-{day.year}-{serial:06d}"
         kind = kinds[0] if len(kinds) == 1 else rng.choice(kinds)
-        values: dict[str, object] = {"source_id": source_id, "decision_date": day.isoformat()}
+        values: dict[str, object] = {"source_id": source_id}
+        person: DemoPerson | None = None
+        org: DemoOrganization | None = None
         if kind is SubjectKind.PERSON:
-            person = self.persons[self.people.pick()]
+            person = self.persons[self.people.pick(version.category)]
             values["ric"], values["subject_name"] = person.ric, person.name
         else:
-            org = self.organizations[self.orgs.pick()]
+            org = self.organizations[self.orgs.pick(version.category)]
             values["uscc"], values["subject_name"] = org.uscc, org.name
+        values["decision_date"] = day.isoformat()
         if version.category is Category.NEGATIVE and version.severities:
             severities = version.severities
             values["severity"] = rng.choices(severities, [_SEVERITY_WEIGHTS[s] for s in severities])[0].value
-        ctx = _RowContext(rng, day, department, version, str(values["subject_name"]), serial)
-        self.fill_fields(values, version, ctx)
-        return department, _Row(values, department, day.year, True)
-
-    def fill_fields(self, values: dict[str, object], version: ItemVersion, ctx: _RowContext,
-                    only: FieldSpec | None = None) -> None:
-        for spec in version.fields if only is None else (only,):
-            if only is None and not spec.required and ctx.rng.random() < 0.15:
+        ctx = _RowContext(rng, self.today, day, department, version, serial, person, org, values)
+        for step in self.values.plan(version):
+            if not step.required and rng.random() < 0.15:
                 continue
-            value = self.values.generator(version, spec)(ctx)
-            if value is not None:
-                values[spec.code] = value
-            else:
-                values.pop(spec.code, None)
+            values.update(step.run(ctx))
+        _harmonize(ctx, values)
+        return _Row(values, department, day.year, person, org)
 
     def spoil(self, row: _Row, item: CatalogItem) -> None:
-        """Make a row invalid the way real submissions are: bad check digit, missing required
-        value, unreadable date, unknown option."""
+        """Make a row invalid the way real submissions are: a wrong check digit, a required value
+        missing, an impossible date, a value that is not one of the options."""
         values = row.values
         row.good = False
         version = item.version_on(dt.date.fromisoformat(str(values["decision_date"])))
         assert version is not None
         required = [s.code for s in version.fields if s.required]
-        enums = [s for s in version.fields if s.type is FieldType.ENUM]
+        enums = [s.code for s in version.fields if s.type is FieldType.ENUM and s.code in values]
         choice = self.rng.choice(("check_digit", "missing", "date", "enum"))
         if choice == "missing" and not required:
             choice = "check_digit"
@@ -966,41 +1533,39 @@ class _Loader:
         if choice == "check_digit":
             column = "ric" if "ric" in values else "uscc"
             code = str(values[column])
-            last = code[-1]
             alphabet = "0123456789X" if column == "ric" else USCC_CHARSET
-            values[column] = code[:-1] + next(c for c in self.rng.sample(alphabet, len(alphabet)) if c != last)
+            values[column] = code[:-1] + self.rng.choice([c for c in alphabet if c != code[-1]])
         elif choice == "missing":
             values[self.rng.choice(required)] = ""
         elif choice == "date":
             year = str(values["decision_date"])[:4]
-            values["decision_date"] = self.rng.choice((f"{year}-02-30", f"{year}年13月5日", f"{year}/00/12", "2023.9.31"))
+            values["decision_date"] = self.rng.choice((f"{year}-02-30", f"{year}年13月5日", f"{year}/00/12",
+                                                       f"{year}.9.31"))
         else:
-            values[self.rng.choice(enums).code] = self.rng.choice(("其他", "不详", "待定"))
+            values[self.rng.choice(enums)] = self.rng.choice(("其他情况", "不详", "待定"))
 
     def corrected(self, row: _Row, item: CatalogItem) -> dict[str, object] | None:
         """The same source record with changed content (a correction), or None if none is possible."""
-        values = dict(row.values)
-        day = dt.date.fromisoformat(str(values["decision_date"]))
+        day = dt.date.fromisoformat(str(row.values["decision_date"]))
         version = item.version_on(day)
         assert version is not None
-        ctx = _RowContext(self.rng, day, row.department, version, str(values["subject_name"]),
-                          self.rng.randrange(1, 9000))
-        candidates = [s for s in version.fields if not (s.type is FieldType.ENUM and len(s.options) < 2)]
-        self.rng.shuffle(candidates)
-        for spec in candidates:
-            for _ in range(5):
-                self.fill_fields(values, version, ctx, only=spec)
-                if values.get(spec.code) != row.values.get(spec.code) and values.get(spec.code) is not None:
+        steps = [s for s in self.values.plan(version) if not s.codes[0].endswith(("_uscc", "_ric"))]
+        self.rng.shuffle(steps)
+        for step in steps:
+            for _ in range(4):
+                values = dict(row.values)
+                for code in step.codes:
+                    values.pop(code, None)
+                ctx = _RowContext(self.rng, self.today, day, row.department, version, self.rng.randrange(1, 9000),
+                                  row.person, row.org, values)
+                values.update(step.run(ctx))
+                _harmonize(ctx, values)
+                if values != row.values and (not step.required or step.codes[0] in values):
                     return values
         if version.category is Category.NEGATIVE and len(version.severities) > 1:
-            others = [s.value for s in version.severities if s.value != values.get("severity")]
-            values["severity"] = self.rng.choice(others)
+            values = dict(row.values)
+            values["severity"] = self.rng.choice([s.value for s in version.severities if s.value != values.get("severity")])
             return values
-        for shift in (1, 2, 3, 7):
-            earlier = day - dt.timedelta(days=shift)
-            if earlier >= self.earliest and item.version_on(earlier) is version:
-                values["decision_date"] = earlier.isoformat()
-                return values
         return None
 
     # -- submission ---------------------------------------------------------------------------
@@ -1037,18 +1602,20 @@ class _Loader:
         self.ingest_seconds += time.perf_counter() - started
 
     def run_item(self, item: CatalogItem, item_no: int, count: int) -> None:
+        window = self.window(item)
+        if window is None or count <= 0:
+            return
         started = time.perf_counter()
         counters: dict[str, int] = {}
         groups: dict[str, list[_Row]] = {}
         for _ in range(count):
-            made = self.make_row(item, item_no, counters)
-            if made is None:
+            row = self.make_row(item, item_no, counters, window)
+            if row is None:
                 continue
-            department, row = made
             if self.rng.random() < BAD_ROW_RATE:
                 self.spoil(row, item)
-            groups.setdefault(department, []).append(row)
-        resubmissions: dict[str, list[dict[str, object]]] = {}
+            groups.setdefault(row.department, []).append(row)
+        resubmitted: dict[str, list[dict[str, object]]] = {}
         for department, rows in groups.items():
             again: list[dict[str, object]] = []
             for row in rows:
@@ -1061,17 +1628,18 @@ class _Loader:
                         again.append(changed)
                 elif roll < CORRECTION_RATE + UNCHANGED_RATE:
                     again.append(dict(row.values))
-            resubmissions[department] = again
+            resubmitted[department] = again
         self.generate_seconds += time.perf_counter() - started
         for department in sorted(groups):
-            for batch in _batches(groups[department]):
+            for batch in _yearly_batches(groups[department]):
                 self.submit(department, item.code, batch)
-            for batch in _chunks(resubmissions[department], MAX_BATCH_ROWS):
+            # Corrections and plain resubmissions come later, as a department's follow-up upload.
+            for batch in _chunks(resubmitted[department], MAX_BATCH_ROWS):
                 self.submit(department, item.code, batch)
 
 
-def _batches(rows: list[_Row]) -> Iterator[list[dict[str, object]]]:
-    """One department's rows of one item as its yearly submissions (each at most MAX_BATCH_ROWS)."""
+def _yearly_batches(rows: list[_Row]) -> Iterator[list[dict[str, object]]]:
+    """One department's rows of one item as yearly submissions of at most MAX_BATCH_ROWS rows."""
     by_year: dict[int, list[dict[str, object]]] = {}
     for row in rows:
         by_year.setdefault(row.year, []).append(row.values)
@@ -1082,13 +1650,6 @@ def _batches(rows: list[_Row]) -> Iterator[list[dict[str, object]]]:
 def _chunks(rows: list[dict[str, object]], size: int) -> Iterator[list[dict[str, object]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1111,6 +1672,7 @@ def _ensure_users(platform: Platform) -> tuple[str, ...]:
         for username in wanted:
             if username in existing:
                 continue
+            department: str | None
             if username == "admin":
                 role, department, display = Role.ADMIN, None, "系统管理员"
             elif username == "office":
@@ -1150,8 +1712,10 @@ def load_demo(
 ) -> DemoSummary:
     """Load the demo data set through the normal ingest path; reproducible from ``demo_seed``.
 
-    Loading again with the same seed adds no records: every row is a resubmission (unchanged,
-    or a correction flipping back and forth), and the bad rows are rejected again.
+    ``records`` rows are planned over every catalog item in force during the last four years
+    (plus about 2 % resubmissions: corrections and unchanged rows, in later batches; about
+    0.5 % of the rows are deliberately invalid). Loading again with the same seed and ``today``
+    creates no new records: every row is a resubmission and the bad rows are rejected again.
     """
     started = time.perf_counter()
     settings = platform.settings
@@ -1176,19 +1740,16 @@ def load_demo(
         progress.advance(subjects_task, n_orgs)
     phases["subjects"] = time.perf_counter() - mark
 
-    items = [item for _, item in sorted(platform.catalog.items.items())]
-    records_task = progress.add_task("归集记录", total=n_records) if progress is not None else None
+    planned = round(n_records * (1 + CORRECTION_RATE + UNCHANGED_RATE))
+    records_task = progress.add_task("归集记录", total=planned) if progress is not None else None
     loader = _Loader(platform, people, orgs, seed=seed, today=day, progress=progress, task=records_task)
-    usable = [item for item in items if loader.window(item) is not None]
-    weights = [_item_weight(item) for item in usable]
-    counts = _allocate(n_records, weights, minimum=5)
+    usable = [item for _, item in sorted(platform.catalog.items.items()) if loader.window(item) is not None]
+    counts = _allocate(n_records, [_item_weight(item) for item in usable], minimum=5)
     for number, (item, count) in enumerate(zip(usable, counts, strict=True), start=1):
-        if count:
-            loader.run_item(item, number, count)
+        loader.run_item(item, number, count)
     if progress is not None and records_task is not None:
-        # Resubmissions add rows beyond the planned total; skipped rows leave it short.
-        progress.update(records_task, total=loader.summary.records_submitted,
-                        completed=loader.summary.records_submitted)
+        done = loader.summary.records_submitted
+        progress.update(records_task, total=done, completed=done)
     phases["generate_records"] = loader.generate_seconds
     phases["ingest"] = loader.ingest_seconds
 

@@ -17,6 +17,7 @@ a checkpoint. :func:`verify` recomputes everything from the rows and names:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,9 +37,26 @@ GENESIS = bytes(32)
 HEAD_ID = 1
 
 
+# The columns of record_version a chain hash covers, in this order (every column but the hash).
+CHAINED_COLUMNS = (
+    "id", "record_id", "subject_id", "version", "change", "item_code", "item_version", "department_code",
+    "source_id", "status", "severity", "decision_date", "fields", "reason", "batch_id", "created_at",
+)
+
+
+def canonical_values(values: list[Any]) -> bytes:
+    """Canonical bytes of a version given as values in CHAINED_COLUMNS order, with ``decision_date``
+    and ``created_at`` already as ISO text (dates: ``YYYY-MM-DD``; times: UTC with microseconds)."""
+    return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+
+
+def iso_time(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
 def canonical_version(row: Any) -> bytes:
-    """The bytes a version's chain hash covers: every column but the hash itself."""
-    return orjson.dumps(
+    """The bytes a stored version's chain hash covers (row: anything with the column attributes)."""
+    return canonical_values(
         [
             row.id,
             row.record_id,
@@ -55,9 +73,8 @@ def canonical_version(row: Any) -> bytes:
             row.fields,
             row.reason,
             row.batch_id,
-            row.created_at.isoformat(timespec="microseconds"),
-        ],
-        option=orjson.OPT_SORT_KEYS,
+            iso_time(row.created_at),
+        ]
     )
 
 

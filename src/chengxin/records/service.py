@@ -14,16 +14,26 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import Catalog, CatalogItem, FieldType, ItemVersion, SubjectKind
 from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
-from chengxin.core.db import Database, utcnow
+from chengxin.core.db import BulkWriter, Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Problem
 from chengxin.core.masking import mask_ric
-from chengxin.ledger.service import LedgerLock, canonical_version, lock_head, next_hash, seal
+from chengxin.ledger.service import (
+    CHAINED_COLUMNS,
+    LedgerLock,
+    canonical_values,
+    canonical_version,
+    iso_time,
+    lock_head,
+    next_hash,
+    seal,
+)
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.rules import PreparedRow, prepare_row
 from chengxin.subjects.service import SubjectRef, ensure_subjects, lookup_index
@@ -114,6 +124,7 @@ class _BatchWriter:
         self.batch = batch
         self.receipt = receipt
         self.subjects: dict[bytes, SubjectRef] = {}
+        self.bulk = BulkWriter(session)
         self.seen: dict[str, _Prior] = {}  # source ids written earlier in this batch
 
     def reject(self, rejected: Sequence[RejectedRow]) -> None:
@@ -141,110 +152,71 @@ class _BatchWriter:
         )
 
     def write(self, prepared: list[PreparedRow], department: str) -> None:
+        """Write one chunk of prepared rows: subjects, new versions (chained), record heads."""
         if not prepared:
             return
-        indexes = [lookup_index(self.keyring, p.subject.kind.value, p.subject.identifier) for p in prepared]
-        ensure_subjects(self.session, self.keyring, self.lock, dict(zip(indexes, (p.subject for p in prepared))),
-                        self.subjects)
+        keyring, lock, bulk = self.keyring, self.lock, self.bulk
+        indexes = [lookup_index(keyring, p.subject.kind.value, p.subject.identifier) for p in prepared]
+        ensure_subjects(self.session, keyring, lock, dict(zip(indexes, (p.subject for p in prepared))),
+                        self.subjects, bulk)
         rejected: list[RejectedRow] = []
-        keep: list[tuple[PreparedRow, int]] = []
+        self._load_priors([p.source_id for p in prepared], department)
+        now = utcnow()
+        now_iso, now_db = iso_time(now), bulk.datetime(now)
+        batch_id = self.batch.id
+        versions: list[tuple[Any, ...]] = []
+        heads: dict[int, tuple[Any, ...]] = {}  # record id → head row (last one wins within a chunk)
+        created: set[int] = set()
+        seen = self.seen
         for p, index in zip(prepared, indexes):
             ref = self.subjects[index]
-            if (p.subject.kind is SubjectKind.PERSON and ref.name_index is not None
-                    and self.keyring.blind_index(p.subject.name) != ref.name_index):
-                rejected.append(RejectedRow(p.row_no, p.source_id, (Problem(
-                    "subject.name_mismatch", "姓名与该公民身份号码登记的姓名不一致",
-                    "The name does not match the name registered for this citizen ID", "subject_name"),)))
+            if (ref.name_index is not None and p.subject.kind is SubjectKind.PERSON
+                    and keyring.blind_index(p.subject.name) != ref.name_index):
+                rejected.append(RejectedRow(p.row_no, p.source_id, (_NAME_MISMATCH,)))
                 continue
-            keep.append((p, ref.id))
-        self._load_priors([p.source_id for p, _ in keep], department)
-        now = utcnow()
-        versions: list[dict[str, Any]] = []
-        new_records: list[dict[str, Any]] = []
-        changed: dict[int, dict[str, Any]] = {}
-        for p, subject_id in keep:
-            content_hash = self.keyring.keyed_digest(p.content)
-            prior = self.seen.get(p.source_id)
-            if prior is not None and prior.status == REVOKED:
-                rejected.append(RejectedRow(p.row_no, p.source_id, (Problem(
-                    "record.revoked", f"来源编号 {p.source_id} 的记录已撤销，不能再次报送；如需重新报送请使用新的来源编号",
-                    f"Record {p.source_id} was revoked and cannot be resubmitted; use a new source id",
-                    "source_id"),)))
-                continue
-            if prior is not None and prior.content_hash == content_hash:
-                self.receipt.unchanged += 1
-                continue
-            if prior is None:
-                record_id, number, change = self.lock.take_record_id(), 1, "create"
-                self.receipt.accepted += 1
-            else:
+            content_hash = keyring.keyed_digest(p.content)
+            prior = seen.get(p.source_id)
+            if prior is not None:
+                if prior.status == REVOKED:
+                    rejected.append(RejectedRow(p.row_no, p.source_id, (_revoked_problem(p.source_id),)))
+                    continue
+                if prior.content_hash == content_hash:
+                    self.receipt.unchanged += 1
+                    continue
                 record_id, number, change = prior.record_id, prior.version + 1, "correct"
                 self.receipt.corrected += 1
-            seq = self.lock.take_seq()
-            version = {
-                "id": seq,
-                "record_id": record_id,
-                "subject_id": subject_id,
-                "version": number,
-                "change": change,
-                "item_code": p.version.item_code,
-                "item_version": p.version.version,
-                "department_code": department,
-                "source_id": p.source_id,
-                "status": ACTIVE,
-                "severity": p.severity.value if p.severity else None,
-                "decision_date": p.decision_date,
-                "fields": protect_identifiers(self.keyring, p.version, p.fields, department, p.source_id),
-                "reason": None,
-                "batch_id": self.batch.id,
-                "created_at": now,
-            }
-            version["chain_hash"] = self.lock.hash = next_hash(self.lock.hash, canonical_version(_Row(version)))
-            versions.append(version)
-            head = {
-                "id": record_id,
-                "subject_id": subject_id,
-                "item_code": p.version.item_code,
-                "department_code": department,
-                "source_id": p.source_id,
-                "version": number,
-                "version_id": seq,
-                "status": ACTIVE,
-                "category": p.version.category.value,
-                "severity": version["severity"],
-                "decision_date": p.decision_date,
-                "content_hash": content_hash,
-                "updated_at": now,
-            }
-            if prior is None:
-                new_records.append(head)
             else:
-                changed[record_id] = head
-            self.seen[p.source_id] = _Prior(record_id, number, content_hash, ACTIVE)
-        # A record created and corrected within this batch: insert its latest head only.
-        created = {r["id"]: r for r in new_records}
-        for rid in list(changed):
-            if rid in created:
-                created[rid] = changed.pop(rid)
-        if created:
-            self.session.execute(insert(Record.__table__), list(created.values()))
-        if changed:
-            _update_heads(self.session, list(changed.values()))
-        if versions:
-            self.session.execute(insert(RecordVersion.__table__), versions)
+                record_id, number, change = lock.take_record_id(), 1, "create"
+                created.add(record_id)
+                self.receipt.accepted += 1
+            seq = lock.take_seq()
+            version = p.version
+            severity = p.severity.value if p.severity else None
+            fields = protect_identifiers(keyring, version, p.fields, department, p.source_id)
+            date_iso = p.decision_date.isoformat()
+            values = [seq, record_id, ref.id, number, change, version.item_code, version.version, department,
+                      p.source_id, ACTIVE, severity, date_iso, fields, None, batch_id, now_iso]
+            lock.hash = next_hash(lock.hash, canonical_values(values))
+            values[11] = bulk.date(p.decision_date)
+            values[12] = orjson.dumps(fields).decode()
+            values[15] = now_db
+            values.append(lock.hash)
+            versions.append(tuple(values))
+            heads[record_id] = (record_id, ref.id, version.item_code, department, p.source_id, number, seq, ACTIVE,
+                                version.category.value, severity, values[11], content_hash, now_db)
+            seen[p.source_id] = _Prior(record_id, number, content_hash, ACTIVE)
+        bulk.insert("record", HEAD_COLUMNS, [h for rid, h in heads.items() if rid in created])
+        _update_heads(self.session, [h for rid, h in heads.items() if rid not in created])
+        bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), versions)
         self.reject(rejected)
 
     def _load_priors(self, source_ids: list[str], department: str) -> None:
         wanted = [s for s in dict.fromkeys(source_ids) if s not in self.seen]
-        table = Record.__table__
-        for start in range(0, len(wanted), 900):
-            chunk = wanted[start : start + 900]
-            for row in self.session.execute(
-                select(table.c.source_id, table.c.id, table.c.version, table.c.content_hash, table.c.status).where(
-                    table.c.department_code == department, table.c.source_id.in_(chunk)
-                )
-            ):
-                self.seen[row.source_id] = _Prior(row.id, row.version, row.content_hash, row.status)
+        for source_id, rid, number, content_hash, status in self.bulk.select_in(
+            "SELECT source_id, id, version, content_hash, status FROM record "
+            "WHERE department_code = {p} AND source_id IN ({})", (department,), wanted
+        ):
+            self.seen[source_id] = _Prior(rid, number, bytes(content_hash), status)
 
 
 def protect_identifiers(
@@ -294,24 +266,53 @@ class _Row:
         return self._d[name]
 
 
-def _update_heads(session: Session, heads: list[dict[str, Any]]) -> None:
+HEAD_COLUMNS = (
+    "id", "subject_id", "item_code", "department_code", "source_id", "version", "version_id", "status", "category",
+    "severity", "decision_date", "content_hash", "updated_at",
+)
+_NAME_MISMATCH = Problem("subject.name_mismatch", "姓名与该公民身份号码登记的姓名不一致",
+                         "The name does not match the name registered for this citizen ID", "subject_name")
+
+
+def _revoked_problem(source_id: str) -> Problem:
+    return Problem("record.revoked", f"来源编号 {source_id} 的记录已撤销，不能再次报送；如需重新报送请使用新的来源编号",
+                   f"Record {source_id} was revoked and cannot be resubmitted; use a new source id", "source_id")
+
+
+def _update_heads(session: Session, heads: list[tuple[Any, ...]]) -> None:
+    """Corrections of records that exist: point their heads at the new version."""
+    if not heads:
+        return
     table = Record.__table__
-    session.execute(
+    session.connection().execute(
         update(table)
         .where(table.c.id == bindparam("b_id"))
         .values(
-            subject_id=bindparam("subject_id"),
-            version=bindparam("version"),
-            version_id=bindparam("version_id"),
-            status=bindparam("status"),
-            severity=bindparam("severity"),
-            decision_date=bindparam("decision_date"),
-            content_hash=bindparam("content_hash"),
-            updated_at=bindparam("updated_at"),
-        )
-        .execution_options(synchronize_session=False),
-        [{**h, "b_id": h["id"]} for h in heads],
+            subject_id=bindparam("b_subject"),
+            version=bindparam("b_version"),
+            version_id=bindparam("b_version_id"),
+            status=bindparam("b_status"),
+            severity=bindparam("b_severity"),
+            decision_date=bindparam("b_date"),
+            content_hash=bindparam("b_hash"),
+            updated_at=bindparam("b_updated"),
+        ),
+        [
+            {"b_id": h[0], "b_subject": h[1], "b_version": h[5], "b_version_id": h[6], "b_status": h[7],
+             "b_severity": h[9], "b_date": _as_date(h[10]), "b_hash": h[11], "b_updated": _as_datetime(h[12])}
+            for h in heads
+        ],
     )
+
+
+def _as_date(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC)
+    return value  # type: ignore[no-any-return]
 
 
 def ingest(
@@ -429,7 +430,7 @@ def revoke_record(
             "created_at": utcnow(),
         }
         version["chain_hash"] = lock.hash = next_hash(lock.hash, canonical_version(_Row(version)))
-        session.execute(insert(RecordVersion.__table__), [version])
+        session.execute(insert(RecordVersion.__table__), [version])  # one row: the ORM path is fine
         record.version, record.version_id, record.status = version["version"], seq, REVOKED
         record.updated_at = version["created_at"]
         seal(session, lock, keyring)

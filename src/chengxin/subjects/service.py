@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import SubjectKind
 from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
-from chengxin.core.db import utcnow
+from chengxin.core.db import BulkWriter, utcnow
 from chengxin.core.errors import NotFound
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.core.masking import mask_name, mask_ric
@@ -96,37 +96,41 @@ def new_subject_row(keyring: KeyRing, subject_id: int, key: SubjectKey, index: b
     }
 
 
+SUBJECT_COLUMNS = (
+    "id", "kind", "lookup_index", "id_cipher", "name_cipher", "name_index", "key_version", "display_id",
+    "display_name", "created_at",
+)
+
+
 def ensure_subjects(
     session: Session,
     keyring: KeyRing,
     lock: LedgerLock,
     wanted: dict[bytes, SubjectKey],
     cache: dict[bytes, SubjectRef],
+    writer: BulkWriter,
 ) -> None:
     """Make sure every wanted subject exists; fill ``cache`` (blind index → ref) for all of them.
 
-    One SELECT for those not cached yet, one multi-row INSERT for those that are new.
+    One SELECT for those not cached yet, one bulk INSERT for those that are new.
     Must run under the ledger lock (ids come from it).
     """
     missing = [index for index in wanted if index not in cache]
     if not missing:
         return
-    table = Subject.__table__
-    for start in range(0, len(missing), 900):  # stay under SQLite's bound-parameter limit
-        chunk = missing[start : start + 900]
-        for row in session.execute(
-            select(table.c.id, table.c.lookup_index, table.c.name_index).where(table.c.lookup_index.in_(chunk))
-        ):
-            cache[row.lookup_index] = SubjectRef(row.id, row.name_index)
+    for subject_id, index, name_index in writer.select_in(
+        "SELECT id, lookup_index, name_index FROM subject WHERE lookup_index IN ({})", (), missing
+    ):
+        cache[bytes(index)] = SubjectRef(subject_id, None if name_index is None else bytes(name_index))
     new_rows = []
     for index in missing:
         if index in cache:
             continue
         values = new_subject_row(keyring, lock.take_subject_id(), wanted[index], index)
-        new_rows.append(values)
+        values["created_at"] = writer.datetime(values["created_at"])  # type: ignore[arg-type]
+        new_rows.append(tuple(values[c] for c in SUBJECT_COLUMNS))
         cache[index] = SubjectRef(int(values["id"]), values["name_index"])  # type: ignore[call-overload, arg-type]
-    if new_rows:
-        session.execute(insert(table), new_rows)
+    writer.insert("subject", SUBJECT_COLUMNS, new_rows)
 
 
 def find_subject(session: Session, keyring: KeyRing, *, ric: str | None = None, uscc: str | None = None) -> Subject:

@@ -108,11 +108,19 @@ def percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-templates.env.filters.update(duration_zh=duration_zh, beijing=beijing_time, thousands=thousands, percent=percent)
+templates.env.filters.update(
+    duration_zh=duration_zh, beijing=beijing_time, thousands=thousands, percent=percent
+)
 templates.env.globals.update(
-    PLATFORM_NAME=PLATFORM_NAME, CATEGORY_ZH=CATEGORY_ZH, CATEGORY_SHORT_ZH=CATEGORY_SHORT_ZH,
-    SUBJECT_KIND_ZH=SUBJECT_KIND_ZH, SUBJECT_KIND_SHORT_ZH=SUBJECT_KIND_SHORT_ZH, SHARING_ZH=SHARING_ZH,
-    SEVERITY_ZH=SEVERITY_ZH, CHANNEL_ZH=CHANNEL_ZH, FIELD_TYPE_ZH=FIELD_TYPE_ZH,
+    PLATFORM_NAME=PLATFORM_NAME,
+    CATEGORY_ZH=CATEGORY_ZH,
+    CATEGORY_SHORT_ZH=CATEGORY_SHORT_ZH,
+    SUBJECT_KIND_ZH=SUBJECT_KIND_ZH,
+    SUBJECT_KIND_SHORT_ZH=SUBJECT_KIND_SHORT_ZH,
+    SHARING_ZH=SHARING_ZH,
+    SEVERITY_ZH=SEVERITY_ZH,
+    CHANNEL_ZH=CHANNEL_ZH,
+    FIELD_TYPE_ZH=FIELD_TYPE_ZH,
 )
 
 
@@ -131,7 +139,9 @@ class Viewer:
 
     @property
     def actor(self) -> audit.Actor:
-        return audit.Actor(kind="staff", name=self.username, role=self.role, department_code=self.department_code)
+        return audit.Actor(
+            kind="staff", name=self.username, role=self.role, department_code=self.department_code
+        )
 
     @property
     def role_zh(self) -> str:
@@ -168,8 +178,13 @@ def current_viewer(request: Request) -> Viewer | None:
             except Unauthenticated:
                 pass
             else:
-                viewer = Viewer(user.username, user.display_name, user.role, user.department_code,
-                                staff_session.csrf_token)
+                viewer = Viewer(
+                    user.username,
+                    user.display_name,
+                    user.role,
+                    user.department_code,
+                    staff_session.csrf_token,
+                )
     request.state.viewer = viewer
     return viewer
 
@@ -183,8 +198,9 @@ def _department_name(catalog: Catalog, code: str | None, *, short: bool = True) 
     return (dept.short_zh or dept.name_zh) if short else dept.name_zh
 
 
-def _render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200,
-            nav: str = "") -> HTMLResponse:
+def _render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200, nav: str = ""
+) -> HTMLResponse:
     ctx: dict[str, Any] = {"viewer": current_viewer(request), "nav": nav}
     if ctx["viewer"] is not None:
         ctx["viewer_department"] = _department_name(_platform(request).catalog, ctx["viewer"].department_code)
@@ -200,12 +216,27 @@ def render_error(request: Request, status: int, message: str, code: str) -> HTML
     except Exception:  # the error page must render even when the database is the problem
         log.exception("could not resolve the viewer for an error page")
         request.state.viewer = None
-    titles = {400: "请求有误", 401: "需要登录", 403: "无权访问", 404: "页面不存在", 409: "操作冲突",
-              413: "文件过大", 422: "请求有误"}
-    return _render(request, "error.html", {
-        "status": status, "message": message, "code": code, "title": titles.get(status, "出错了"),
-        "login_url": "/login?next=" + quote(request.url.path, safe="/"),
-    }, status=status)
+    titles = {
+        400: "请求有误",
+        401: "需要登录",
+        403: "无权访问",
+        404: "页面不存在",
+        409: "操作冲突",
+        413: "文件过大",
+        422: "请求有误",
+    }
+    return _render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "message": message,
+            "code": code,
+            "title": titles.get(status, "出错了"),
+            "login_url": "/login?next=" + quote(request.url.path, safe="/"),
+        },
+        status=status,
+    )
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -271,7 +302,9 @@ class BatchRow:
     rejected: int
 
 
-def recent_batches(session: Session, department: str | None, *, offset: int, limit: int) -> tuple[list[BatchRow], int]:
+def recent_batches(
+    session: Session, department: str | None, *, offset: int, limit: int
+) -> tuple[list[BatchRow], int]:
     """Batches newest first (one department's, or all when ``department`` is None) and their total."""
     b = IngestBatch.__table__
     count = select(func.count()).select_from(b)
@@ -281,8 +314,21 @@ def recent_batches(session: Session, department: str | None, *, offset: int, lim
         rows = rows.where(b.c.department_code == department)
     total = session.scalar(count) or 0
     return [
-        BatchRow(r.id, r.department_code, r.item_code, r.channel, r.filename, r.actor, r.started_at, r.finished_at,
-                 r.received, r.accepted, r.unchanged, r.corrected, r.rejected)
+        BatchRow(
+            r.id,
+            r.department_code,
+            r.item_code,
+            r.channel,
+            r.filename,
+            r.actor,
+            r.started_at,
+            r.finished_at,
+            r.received,
+            r.accepted,
+            r.unchanged,
+            r.corrected,
+            r.rejected,
+        )
         for r in session.execute(rows)
     ], total
 
@@ -299,10 +345,20 @@ def home(request: Request) -> HTMLResponse:
     return _render(request, "home.html", {"counts": counts, "today": today}, nav="home")
 
 
-def _catalog_rows(catalog: Catalog, q: str, category: str, subject_kind: str, today: dt.date) -> list[dict[str, Any]]:
-    items: Iterable[CatalogItem] = catalog.search(q) if q.strip() else sorted(
-        catalog.items.values(), key=lambda i: ({"basic": 0, "positive": 1, "negative": 2}.get(
-            i.latest.category.value, 3), i.code))
+def _catalog_rows(
+    catalog: Catalog, q: str, category: str, subject_kind: str, today: dt.date
+) -> list[dict[str, Any]]:
+    items: Iterable[CatalogItem] = (
+        catalog.search(q)
+        if q.strip()
+        else sorted(
+            catalog.items.values(),
+            key=lambda i: (
+                {"basic": 0, "positive": 1, "negative": 2}.get(i.latest.category.value, 3),
+                i.code,
+            ),
+        )
+    )
     out = []
     for item in items:
         s = item_summary(item, today)
@@ -322,12 +378,21 @@ def catalog_list(request: Request, q: str = "", category: str = "", subject_kind
     category = category if category in CATEGORY_ZH else ""
     subject_kind = subject_kind if subject_kind in SUBJECT_KIND_ZH else ""
     today = today_cn()
-    ctx = {"q": q, "category": category, "subject_kind": subject_kind, "today": today,
-           "items": _catalog_rows(platform.catalog, q, category, subject_kind, today),
-           "total": len(platform.catalog.items)}
-    partial = (request.headers.get("hx-request") == "true"
-               and request.headers.get("hx-history-restore-request") != "true")
-    response = _render(request, "_catalog_results.html" if partial else "catalog_list.html", ctx, nav="catalog")
+    ctx = {
+        "q": q,
+        "category": category,
+        "subject_kind": subject_kind,
+        "today": today,
+        "items": _catalog_rows(platform.catalog, q, category, subject_kind, today),
+        "total": len(platform.catalog.items),
+    }
+    partial = (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
+    response = _render(
+        request, "_catalog_results.html" if partial else "catalog_list.html", ctx, nav="catalog"
+    )
     response.headers["Vary"] = "HX-Request"
     return response
 
@@ -350,10 +415,21 @@ def catalog_item(request: Request, code: str) -> HTMLResponse:
         d["field_codes"] = {f["code"] for f in d["fields"]}
         versions.append(d)
     summary = item_summary(item, today)
-    departments = [platform.catalog.departments[c] for c in summary["departments"] if c in platform.catalog.departments]
-    return _render(request, "catalog_item.html", {
-        "item": item, "summary": summary, "versions": versions, "departments": departments, "today": today,
-    }, nav="catalog")
+    departments = [
+        platform.catalog.departments[c] for c in summary["departments"] if c in platform.catalog.departments
+    ]
+    return _render(
+        request,
+        "catalog_item.html",
+        {
+            "item": item,
+            "summary": summary,
+            "versions": versions,
+            "departments": departments,
+            "today": today,
+        },
+        nav="catalog",
+    )
 
 
 # -- sign-in ---------------------------------------------------------------------------------------
@@ -375,23 +451,45 @@ def login(
     target = _safe_next(next)
     username = username.strip()[:64]
     if not username or not password:
-        return _render(request, "login.html", {
-            "next": target or "", "username": username,
-            "error": "请输入用户名和密码", "error_code": "auth.missing_credentials",
-        }, status=400, nav="login")
+        return _render(
+            request,
+            "login.html",
+            {
+                "next": target or "",
+                "username": username,
+                "error": "请输入用户名和密码",
+                "error_code": "auth.missing_credentials",
+            },
+            status=400,
+            nav="login",
+        )
     try:
         with platform.db.write() as session:
             user = authenticate(session, username, password)
             issued = open_session(session, user, hours=platform.settings.session_hours)
             is_clerk = user.role == Role.CLERK.value
     except Unauthenticated as exc:
-        return _render(request, "login.html", {
-            "next": target or "", "username": username, "error": exc.message, "error_code": exc.code,
-        }, status=401, nav="login")
+        return _render(
+            request,
+            "login.html",
+            {
+                "next": target or "",
+                "username": username,
+                "error": exc.message,
+                "error_code": exc.code,
+            },
+            status=401,
+            nav="login",
+        )
     response = RedirectResponse(target or ("/submit" if is_clerk else "/batches"), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE, issued.token, max_age=platform.settings.session_hours * 3600, path="/",
-        httponly=True, samesite="lax", secure=platform.settings.secure_cookies,
+        SESSION_COOKIE,
+        issued.token,
+        max_age=platform.settings.session_hours * 3600,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=platform.settings.secure_cookies,
     )
     return response
 
@@ -406,26 +504,37 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
         with _platform(request).db.write() as session:
             close_session(session, token)
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
-                           secure=_platform(request).settings.secure_cookies)
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_platform(request).settings.secure_cookies,
+    )
     return response
 
 
 def _csrf_failed(request: Request) -> HTMLResponse:
-    return render_error(request, 403, "安全校验失败（表单令牌缺失或不匹配），请刷新页面后重新提交", "auth.csrf")
+    return render_error(
+        request, 403, "安全校验失败（表单令牌缺失或不匹配），请刷新页面后重新提交", "auth.csrf"
+    )
 
 
 # -- submission ---------------------------------------------------------------------------------
 
 
-def _submit_form(request: Request, viewer: Viewer, *, item: str = "", error: DomainError | None = None,
-                 status: int = 200) -> HTMLResponse:
+def _submit_form(
+    request: Request, viewer: Viewer, *, item: str = "", error: DomainError | None = None, status: int = 200
+) -> HTMLResponse:
     platform = _platform(request)
     assert viewer.department_code is not None
     versions = platform.catalog.items_for_department(viewer.department_code, today_cn())
-    ctx: dict[str, Any] = {"versions": versions, "selected": item or (versions[0].item_code if len(versions) == 1 else ""),
-                           "accept": UPLOAD_ACCEPT, "department_name": _department_name(
-                               platform.catalog, viewer.department_code, short=False)}
+    ctx: dict[str, Any] = {
+        "versions": versions,
+        "selected": item or (versions[0].item_code if len(versions) == 1 else ""),
+        "accept": UPLOAD_ACCEPT,
+        "department_name": _department_name(platform.catalog, viewer.department_code, short=False),
+    }
     if error is not None:
         ctx.update(error=error.message, error_code=error.code, error_en=error.message_en)
     return _render(request, "submit.html", ctx, status=status, nav="submit")
@@ -434,8 +543,12 @@ def _submit_form(request: Request, viewer: Viewer, *, item: str = "", error: Dom
 def _clerk_only(request: Request, viewer: Viewer) -> HTMLResponse | None:
     if viewer.is_clerk:
         return None
-    return render_error(request, 403, "数据报送仅限数据提供单位的部门经办人使用；信用办和管理员请通过“报送记录”查看各单位的批次",
-                        "auth.clerk_only")
+    return render_error(
+        request,
+        403,
+        "数据报送仅限数据提供单位的部门经办人使用；信用办和管理员请通过“报送记录”查看各单位的批次",
+        "auth.clerk_only",
+    )
 
 
 @router.get("/submit", response_class=HTMLResponse)
@@ -443,7 +556,9 @@ def submit_form(request: Request) -> Response:
     viewer = current_viewer(request)
     if viewer is None:
         return _to_login(request)
-    return _clerk_only(request, viewer) or _submit_form(request, viewer, item=request.query_params.get("item", ""))
+    return _clerk_only(request, viewer) or _submit_form(
+        request, viewer, item=request.query_params.get("item", "")
+    )
 
 
 @router.post("/submit", response_class=HTMLResponse)
@@ -465,12 +580,20 @@ def submit(
     platform = _platform(request)
     allowed = {v.item_code for v in platform.catalog.items_for_department(viewer.department_code, today_cn())}
     if item not in allowed:
-        err = DomainError("submission.item_required", "请选择本单位可以报送的目录项",
-                          "Choose a catalog item your department submits", field="item")
+        err = DomainError(
+            "submission.item_required",
+            "请选择本单位可以报送的目录项",
+            "Choose a catalog item your department submits",
+            field="item",
+        )
         return _submit_form(request, viewer, item=item, error=err, status=400)
     if file is None or not file.filename:
-        err = DomainError("file.required", "请选择要上传的文件（.xlsx、.csv 或 .jsonl）",
-                          "Choose a file to upload (.xlsx, .csv or .jsonl)", field="file")
+        err = DomainError(
+            "file.required",
+            "请选择要上传的文件（.xlsx、.csv 或 .jsonl）",
+            "Choose a file to upload (.xlsx, .csv or .jsonl)",
+            field="file",
+        )
         return _submit_form(request, viewer, item=item, error=err, status=400)
     try:
         receipt = ingest_upload(platform, viewer.actor, file, item, viewer.department_code, channel="file")
@@ -502,20 +625,30 @@ def batch(request: Request, batch_id: int) -> Response:
     page = _page_number(request.query_params.get("page"))
     try:
         with platform.db.read() as session:
-            receipt, total = records.get_receipt(session, batch_id, offset=(page - 1) * REJECTIONS_PER_PAGE,
-                                                 limit=REJECTIONS_PER_PAGE)
+            receipt, total = records.get_receipt(
+                session, batch_id, offset=(page - 1) * REJECTIONS_PER_PAGE, limit=REJECTIONS_PER_PAGE
+            )
     except DomainError as exc:
         return render_error(request, exc.status, exc.message, exc.code)
     if viewer.department_code != receipt.department and not viewer.is_office:
         return render_error(request, 403, "无权查看其他单位的批次", "batch.other_department")
     pages = max(1, math.ceil(total / REJECTIONS_PER_PAGE))
     item = platform.catalog.items.get(receipt.item)
-    return _render(request, "batch.html", {
-        "receipt": receipt, "total": total, "page": min(page, pages), "pages": pages,
-        "pager": pager(min(page, pages), pages), "labels": _column_labels(platform.catalog, receipt.item),
-        "item_name": item.latest.name_zh if item else receipt.item,
-        "department_name": _department_name(platform.catalog, receipt.department, short=False),
-    }, nav="batches")
+    return _render(
+        request,
+        "batch.html",
+        {
+            "receipt": receipt,
+            "total": total,
+            "page": min(page, pages),
+            "pages": pages,
+            "pager": pager(min(page, pages), pages),
+            "labels": _column_labels(platform.catalog, receipt.item),
+            "item_name": item.latest.name_zh if item else receipt.item,
+            "department_name": _department_name(platform.catalog, receipt.department, short=False),
+        },
+        nav="batches",
+    )
 
 
 @router.get("/batches", response_class=HTMLResponse)
@@ -529,16 +662,26 @@ def batches(request: Request) -> Response:
         return render_error(request, 403, "您的账号未关联数据提供单位", "auth.no_department")
     page = _page_number(request.query_params.get("page"))
     with platform.db.read() as session:
-        rows, total = recent_batches(session, department, offset=(page - 1) * BATCHES_PER_PAGE,
-                                     limit=BATCHES_PER_PAGE)
+        rows, total = recent_batches(
+            session, department, offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE
+        )
     pages = max(1, math.ceil(total / BATCHES_PER_PAGE))
     catalog = platform.catalog
-    return _render(request, "batches.html", {
-        "rows": rows, "total": total, "page": min(page, pages), "pages": pages, "pager": pager(min(page, pages), pages),
-        "scope": "全部单位" if department is None else _department_name(catalog, department, short=False),
-        "item_names": {c: i.latest.name_zh for c, i in catalog.items.items()},
-        "department_names": {c: _department_name(catalog, c) for c in catalog.departments},
-    }, nav="batches")
+    return _render(
+        request,
+        "batches.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": min(page, pages),
+            "pages": pages,
+            "pager": pager(min(page, pages), pages),
+            "scope": "全部单位" if department is None else _department_name(catalog, department, short=False),
+            "item_names": {c: i.latest.name_zh for c, i in catalog.items.items()},
+            "department_names": {c: _department_name(catalog, c) for c in catalog.departments},
+        },
+        nav="batches",
+    )
 
 
 @router.get("/quality", response_class=HTMLResponse)
@@ -553,10 +696,19 @@ def quality(request: Request, department: str = "") -> Response:
         rows = [quality_out(platform, q) for q in records.quality(session, department=department or None)]
     order = {code: i for i, code in enumerate(catalog.departments)}
     rows.sort(key=lambda r: (order.get(r.department, len(order)), r.department, r.item))
-    totals = {k: sum(getattr(r, k) for r in rows)
-              for k in ("batches", "received", "accepted", "unchanged", "corrected", "rejected")}
-    return _render(request, "quality.html", {
-        "rows": rows, "department": department, "totals": totals,
-        "departments": list(catalog.departments.values()),
-        "department_names": {c: _department_name(catalog, c) for c in catalog.departments},
-    }, nav="quality")
+    totals = {
+        k: sum(getattr(r, k) for r in rows)
+        for k in ("batches", "received", "accepted", "unchanged", "corrected", "rejected")
+    }
+    return _render(
+        request,
+        "quality.html",
+        {
+            "rows": rows,
+            "department": department,
+            "totals": totals,
+            "departments": list(catalog.departments.values()),
+            "department_names": {c: _department_name(catalog, c) for c in catalog.departments},
+        },
+        nav="quality",
+    )

@@ -1,0 +1,189 @@
+"""The portal in a real browser (Debian's chromium through Playwright) against a real uvicorn server."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from chengxin.api.app import create_app
+from chengxin.catalog.rules import template_columns
+from chengxin.core.identifiers import make_uscc
+from chengxin.platform import Platform
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct horse battery"
+
+if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture()
+def server(platform: Platform) -> Iterator[str]:
+    """A real uvicorn server on the test platform, in a background thread; yields its base URL."""
+    port = _free_port()
+    config = uvicorn.Config(
+        app=create_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture()
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def test_search_the_catalog_and_open_an_item(server: str, page: Page, tmp_path: Path) -> None:
+    pg = page
+    pg.goto(server + "/")
+    expect(pg.get_by_role("heading", name=re.compile("诚信常州"))).to_be_visible()
+    pg.fill("#home-q", "处罚")
+    pg.get_by_role("button", name="搜索目录").click()
+    expect(pg).to_have_url(re.compile(r"/catalog\?q="))
+    expect(pg.get_by_role("link", name="行政处罚信息")).to_be_visible()
+
+    # Live search (htmx): typing swaps the results without a page load.
+    pg.goto(server + "/catalog")
+    expect(pg.locator("#catalog-results tbody tr").first).to_be_visible()
+    all_rows = pg.locator("#catalog-results tbody tr").count()
+    pg.evaluate("window.__no_reload = true")
+    pg.fill("#q", "处罚")
+    expect(pg.locator("#catalog-results")).to_contain_text("关键词“处罚”")
+    assert pg.evaluate("window.__no_reload") is True
+    assert pg.locator("#catalog-results tbody tr").count() < all_rows
+    expect(pg).to_have_url(re.compile(r"q=%E5%A4%84%E7%BD%9A"))
+    shot = tmp_path / "catalog.png"
+    pg.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+    pg.get_by_role("link", name="行政处罚信息").click()
+    expect(pg).to_have_url(re.compile(r"/catalog/admin_penalty$"))
+    expect(pg.get_by_role("heading", level=1)).to_contain_text("行政处罚信息")
+    current = pg.locator(".version-current")
+    expect(current.locator(".periods")).to_contain_text("严重失信")
+    expect(current.locator(".periods")).to_contain_text("3个月")
+    expect(current.locator(".periods")).to_contain_text("3年")
+    expect(pg.get_by_role("link", name="下载 Excel 模板")).to_be_visible()
+
+
+def _penalty_csv(platform: Platform, path: Path) -> Path:
+    version = platform.catalog.item("admin_penalty").latest
+    columns = template_columns(version)
+    good = make_uscc("9", "1", "320400", "MA1X2Y3K")
+    bad = make_uscc("9", "1", "320400", "MA1X2Y4K")
+    bad = bad[:-1] + ("0" if bad[-1] != "0" else "1")  # a wrong check character
+
+    def row(source_id: str, uscc: str, name: str) -> dict[str, str]:
+        return {
+            "source_id": source_id,
+            "uscc": uscc,
+            "subject_name": name,
+            "decision_date": "2025-09-01",
+            "severity": "一般",
+            "decision_no": f"常市监处罚〔2025〕{source_id[-3:]}号",
+            "violation_type": "虚假宣传",
+            "facts": "在网店商品页面作虚假宣传",
+            "legal_basis": "《中华人民共和国反不正当竞争法》第二十条",
+            "penalty_type": "罚款",
+            "penalty_content": "罚款人民币二万元",
+            "fine_amount": "20000.00",
+            "authority_name": "常州市市场监督管理局",
+        }
+
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([c.label_zh for c in columns])
+        for values in (
+            row("CZ-2025-001", good, "常州好运来商贸有限公司"),
+            row("CZ-2025-002", bad, "常州坏账商贸有限公司"),
+        ):
+            writer.writerow([values.get(c.code, "") for c in columns])
+    return path
+
+
+def test_clerk_uploads_a_file_and_reads_the_receipt(
+    server: str, page: Page, platform: Platform, make_user: Callable[..., str], tmp_path: Path
+) -> None:
+    pg = page
+    make_user("clerk", "samr", username="samr_clerk", password=PASSWORD)
+    upload = _penalty_csv(platform, tmp_path / "行政处罚2025年9月.csv")
+
+    pg.goto(server + "/submit")
+    expect(pg).to_have_url(re.compile(r"/login\?next=/submit$"))
+    pg.get_by_label("用户名").fill("samr_clerk")
+    pg.get_by_label("密码").fill(PASSWORD)
+    pg.get_by_role("button", name="登录").click()
+    expect(pg).to_have_url(re.compile(r"/submit$"))
+    expect(pg.locator(".who")).to_contain_text("部门经办人")
+
+    pg.locator('input[name="item"][value="admin_penalty"]').check()
+    pg.set_input_files("#file", str(upload))
+    pg.get_by_role("button", name="上传并校验").click()
+    expect(pg).to_have_url(re.compile(r"/batches/\d+$"))
+
+    counts = pg.locator(".counts")
+    expect(counts.locator(".count", has_text="新增").locator(".count-num")).to_have_text("1")
+    expect(counts.locator(".count", has_text="拒绝").locator(".count-num")).to_have_text("1")
+    expect(counts.locator(".count", has_text="收到").locator(".count-num")).to_have_text("2")
+    table = pg.locator("table.rejections")
+    expect(table).to_contain_text("统一社会信用代码校验位错误")
+    expect(table).to_contain_text("CZ-2025-002")
+    expect(table).not_to_contain_text("CZ-2025-001")
+
+    shot = tmp_path / "receipt.png"
+    pg.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000

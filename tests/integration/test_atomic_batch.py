@@ -1,0 +1,95 @@
+"""A batch is atomic: kill the ingest process half way, and the database holds none of it;
+re-running the same file gives the same final state as one clean run."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from chengxin.catalog.rules import template_columns
+from chengxin.platform import Platform
+from chengxin.records.models import IngestBatch, Record, RecordVersion
+from factories import valid_row
+
+ROWS = 60_000
+
+
+def _write_csv(platform: Platform, path: Path) -> None:
+    version = platform.catalog.item("admin_penalty").version_on(dt.date(2025, 9, 1))
+    assert version is not None
+    columns = template_columns(platform.catalog.item("admin_penalty").latest)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([c.label_zh for c in columns])
+        for n in range(1, ROWS + 1):
+            row = valid_row(version, n, person=n % 3 == 0, subject_name="张三" if n % 3 == 0 else f"常州{n}公司")
+            writer.writerow(["" if row.get(c.code) is None else row.get(c.code) for c in columns])
+
+
+def _ingest_process(platform: Platform, path: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "CHENGXIN_DATABASE_URL": platform.db.engine.url.render_as_string(hide_password=False),
+        "CHENGXIN_KEY_DIR": str(platform.keyring.key_dir),
+        "CHENGXIN_INGEST_CHUNK_ROWS": "2000",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "chengxin.cli.main", "ingest", str(path), "-d", "samr", "-i", "admin_penalty"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def _state(platform: Platform) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
+    """What a clean run leaves, without ids, times and ciphertexts (random nonces)."""
+    with platform.db.read() as s:
+        records = {
+            (r.department_code, r.source_id, r.version, r.status, r.severity, r.decision_date, r.content_hash)
+            for r in s.execute(select(Record)).scalars()
+        }
+        versions = {
+            (v.source_id, v.version, v.change, v.status, v.item_version,
+             repr(sorted((k, x if not isinstance(x, dict) else x["masked"]) for k, x in v.fields.items())))
+            for v in s.execute(select(RecordVersion)).scalars()
+        }
+    return records, versions
+
+
+@pytest.mark.slow
+def test_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run(platform: Platform, tmp_path: Path) -> None:
+    from tests_support import empty_all_tables
+
+    path = tmp_path / "penalties.csv"
+    _write_csv(platform, path)
+
+    started = time.monotonic()
+    clean = _ingest_process(platform, path)
+    out, err = clean.communicate(timeout=600)
+    duration = time.monotonic() - started
+    assert clean.returncode == 0, err.decode()
+    clean_state = _state(platform)
+    assert len(clean_state[0]) == ROWS
+
+    empty_all_tables(platform.db)
+    victim = _ingest_process(platform, path)
+    time.sleep(max(duration * 0.6, 1.0))
+    assert victim.poll() is None, "the ingest finished before it could be killed: make the file bigger"
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+    with platform.db.read() as s:
+        assert s.execute(select(Record.id).limit(1)).first() is None
+        assert s.execute(select(RecordVersion.id).limit(1)).first() is None
+        assert s.execute(select(IngestBatch.id).limit(1)).first() is None
+
+    rerun = _ingest_process(platform, path)
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err.decode()
+    assert _state(platform) == clean_state

@@ -280,8 +280,8 @@ def test_every_shipped_field_compiles_and_accepts_empty_optionals() -> None:
             assert all(p.code == "field.required" for p in problems)
 
 
-def test_validate_fields_is_fast_enough() -> None:
-    """The ingest's budget: a valid 10-field row in well under 8 µs (generous bound for CI)."""
+def test_a_typical_ten_field_row_validates_cleanly() -> None:
+    """The row shape bench/ingest.py times; here only its correctness is checked (no timing asserts)."""
     options = ({"value": "fine", "label_zh": "罚款", "label_en": "Fine"},)
     version = make_version(
         make_spec("a", type="string", max_length=64, required=True),

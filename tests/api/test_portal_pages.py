@@ -216,13 +216,9 @@ def test_login_form_renders(client: TestClient) -> None:
     assert "工作人员登录" in page.text and 'value="/quality"' in page.text
 
 
-def test_wrong_password_shows_the_form_again_with_401(
-    client: TestClient, make_user: Callable[..., str]
-) -> None:
+def test_wrong_password_shows_the_form_again_with_401(client: TestClient, make_user: Callable[..., str]) -> None:
     make_user("clerk", "samr", username="zhang", password=PASSWORD)
-    page = client.post(
-        "/login", data={"username": "zhang", "password": "wrong password!"}, follow_redirects=False
-    )
+    page = client.post("/login", data={"username": "zhang", "password": "wrong password!"}, follow_redirects=False)
     assert page.status_code == 401
     assert "用户名或密码错误" in page.text and 'value="zhang"' in page.text
     assert "cx_session" not in page.headers.get("set-cookie", "")
@@ -312,9 +308,7 @@ def test_submit_without_the_right_csrf_token_is_refused(
         assert session.scalar(select(func.count()).select_from(IngestBatch)) == 0
 
 
-def test_upload_one_good_one_bad_row_shows_the_receipt(
-    client: TestClient, platform: Platform, clerk: str
-) -> None:
+def test_upload_one_good_one_bad_row_shows_the_receipt(client: TestClient, platform: Platform, clerk: str) -> None:
     _sign_in(client, clerk)
     response = _upload(client, penalty_csv(platform))
     assert response.status_code == 303
@@ -325,7 +319,7 @@ def test_upload_one_good_one_bad_row_shows_the_receipt(
     assert "统一社会信用代码校验位错误" in text
     assert "uscc.check_character" in text
     assert "SRC-0001000" in text  # the bad row's source id
-    assert "<td>统一社会信用代码</td>" in text  # the field as its Chinese column label
+    assert '<td data-label="字段">统一社会信用代码</td>' in text  # the field as its Chinese column label
     assert "penalties.csv" in text
 
     again = _upload(client, penalty_csv(platform))  # the same file twice: nothing new
@@ -463,3 +457,29 @@ def test_quality_page(client: TestClient, make_user: Callable[..., str], batch_i
     filtered = client.get("/quality", params={"department": "tax"}).text
     assert "行政处罚信息" not in filtered and "暂无报送数据" in filtered
     assert client.get("/quality", params={"department": "samr"}).text.count("<tr>") >= 2
+
+
+def test_xlsx_upload_through_the_form(client: TestClient, platform: Platform, clerk: str) -> None:
+    from openpyxl import Workbook
+
+    version = platform.catalog.item(ITEM).latest
+    columns = template_columns(version)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([c.label_zh for c in columns])
+    row = valid_row(version, 7)
+    sheet.append([row.get(c.code) for c in columns])
+    buf = io.BytesIO()
+    book.save(buf)
+    _sign_in(client, clerk)
+    response = client.post(
+        "/submit",
+        data={"item": ITEM, "csrf_token": _csrf(client)},
+        files={"file": ("处罚.xlsx", buf.getvalue(), "application/octet-stream")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    page = client.get(response.headers["location"]).text
+    assert _counts(page) == {"收到": "1", "新增": "1", "未变": "0", "更正": "0", "拒绝": "0"}
+    assert "全部数据行均已接收" in page

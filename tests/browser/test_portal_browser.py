@@ -48,9 +48,7 @@ def _free_port() -> int:
 def server(platform: Platform) -> Iterator[str]:
     """A real uvicorn server on the test platform, in a background thread; yields its base URL."""
     port = _free_port()
-    config = uvicorn.Config(
-        app=create_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    config = uvicorn.Config(app=create_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, name="uvicorn-test", daemon=True)
     thread.start()

@@ -202,3 +202,19 @@ def test_citizen_ids_inside_record_fields_are_encrypted_and_masked(platform: Pla
     assert stored[ric_code]["masked"] == ric[:6] + "********" + ric[-4:]
     # Resubmitting the same clear content is still recognised as unchanged (keyed content hash).
     assert _submit(platform, [row]).unchanged == 1
+
+
+def test_memory_bounds_do_not_change_results_across_chunks(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subject cache is bounded and earlier chunks are re-read from the database, not kept in memory."""
+    import chengxin.records.service as service
+
+    monkeypatch.setattr(service, "SUBJECT_CACHE", 3)
+    v = _version(platform)
+    text_field = next(f.code for f in v.fields if f.type.value in ("string", "text") and not f.pattern)
+    rows = [valid_row(v, n) for n in range(1, 13)]
+    rows += [rows[0], {**rows[1], text_field: "跨块更正"}]  # same source ids again, four chunks later
+    receipt = ingest(platform.db, [ApiRow(i, r) for i, r in enumerate(rows, 2)], catalog=platform.catalog,
+                     keyring=platform.keyring, department=DEPT, item_code=ITEM, actor=CLERK, channel="api",
+                     today=TODAY, chunk_rows=3)
+    assert (receipt.accepted, receipt.unchanged, receipt.corrected) == (12, 1, 1)
+    assert _count(platform, Subject) == 12 and _count(platform, Record) == 12

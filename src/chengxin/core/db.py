@@ -171,12 +171,19 @@ class BulkWriter:
             return
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
-        mark = "%s" if self.dialect == "postgresql" else "?"
+        pg = self.dialect == "postgresql"
+        mark = "%s" if pg else "?"
         for start in range(0, len(values), chunk):
             part = values[start : start + chunk]
+            query = sql.replace("{p}", mark).format(", ".join([mark] * len(part)))
             cur = raw.cursor()
             try:
-                cur.execute(sql.replace("{p}", mark).format(", ".join([mark] * len(part))), (*params, *part))
+                if pg:
+                    # Never a server-side prepared statement here: its generic plan, made while the
+                    # table was still small inside this very batch, would keep seq-scanning it.
+                    cur.execute(query, (*params, *part), prepare=False)
+                else:
+                    cur.execute(query, (*params, *part))
                 yield from cur.fetchall()
             finally:
                 cur.close()

@@ -250,13 +250,9 @@ def _build_header(matcher: _Matcher, cells: Sequence[str], row_no: int) -> _Head
     if dups:
         labels = {c.code: c.label_zh for c in matcher.columns}
         parts = [
-            f"“{labels[code]}”（第 {'、'.join(_column_letter(i + 1) for i in idxs)} 列）"
-            for code, idxs in dups.items()
+            f"“{labels[code]}”（第 {'、'.join(_column_letter(i + 1) for i in idxs)} 列）" for code, idxs in dups.items()
         ]
-        parts_en = [
-            f"{code} (columns {', '.join(_column_letter(i + 1) for i in idxs)})"
-            for code, idxs in dups.items()
-        ]
+        parts_en = [f"{code} (columns {', '.join(_column_letter(i + 1) for i in idxs)})" for code, idxs in dups.items()]
         raise _reject(
             "file.duplicate_columns",
             f"表头中有重复的列：{'；'.join(parts)}。每一列只能出现一次，请删除多余的列。",
@@ -266,8 +262,7 @@ def _build_header(matcher: _Matcher, cells: Sequence[str], row_no: int) -> _Head
     if missing:
         raise _reject(
             "file.missing_columns",
-            f"缺少必填列：{_listing([c.label_zh for c in missing])}。"
-            "请使用最新模板，不要删除或改名带 * 的列。",
+            f"缺少必填列：{_listing([c.label_zh for c in missing])}。请使用最新模板，不要删除或改名带 * 的列。",
             f"Missing required columns: {_listing_en([c.code for c in missing])}.",
         )
     return _Header(row_no=row_no, positions=positions, span=span, header_map=header_map, unknown=unknown)
@@ -329,14 +324,14 @@ def _detect_encoding(fh: BinaryIO, head: bytes, size: int) -> str:
     if match is not None:
         pos = match.start()
     elif len(head) >= size:
-        return "utf-8-sig"  # pure ASCII
+        return "utf-8"  # pure ASCII
     else:
         offset = len(head)
         fh.seek(offset)
         while True:
             chunk = fh.read(_MB)
             if not chunk:
-                return "utf-8-sig"
+                return "utf-8"
             if not chunk.isascii():
                 found = _NON_ASCII.search(chunk)
                 assert found is not None
@@ -352,7 +347,7 @@ def _detect_encoding(fh: BinaryIO, head: bytes, size: int) -> str:
             codecs.getincrementaldecoder(encoding)().decode(window, final)
         except UnicodeDecodeError:
             continue
-        return "utf-8-sig" if encoding == "utf-8" else encoding
+        return encoding
     raise _reject(
         "file.encoding",
         f"无法识别文件编码（约第 {pos} 字节处）：既不是 UTF-8 也不是 GBK/GB18030。"
@@ -540,7 +535,7 @@ def _open(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column], name:
     ext = _extension(name)
     if head.startswith(_ZIP_MAGIC):
         return _open_xlsx(fh, size, columns, ext)
-    if head.startswith(b"PK"):
+    if head[:4] in (b"PK\x05\x06", b"PK\x07\x08"):
         raise _bad_xlsx("空的或分卷的 ZIP 文件", "an empty or spanned ZIP archive")
     for magic, what_zh, what_en in _FOREIGN_MAGIC:
         if head.startswith(magic):
@@ -557,8 +552,7 @@ def _open(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column], name:
         if b"\x00" in head:
             raise _reject(
                 "file.binary",
-                "这不是文本文件（含有二进制数据），无法作为 CSV/JSONL 读取。"
-                "请上传 .xlsx、CSV 或 JSONL 文件。",
+                "这不是文本文件（含有二进制数据），无法作为 CSV/JSONL 读取。请上传 .xlsx、CSV 或 JSONL 文件。",
                 "This is not a text file (it contains binary data).",
             )
         encoding = ""
@@ -572,8 +566,7 @@ def _open(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column], name:
     if first == "<":
         raise _reject(
             "file.unknown_format",
-            "无法读取：这是网页（HTML）或 XML 文件，不是真正的 Excel 文件。"
-            "请用 Excel 打开后“另存为”.xlsx 再上传。",
+            "无法读取：这是网页（HTML）或 XML 文件，不是真正的 Excel 文件。请用 Excel 打开后“另存为”.xlsx 再上传。",
             "Cannot read an HTML/XML file disguised as a spreadsheet; save it as .xlsx.",
         )
     if first == "[" and lead[1:].lstrip()[:1] in ("{", "]"):
@@ -598,9 +591,7 @@ def _open(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column], name:
 # CSV
 
 
-def _open_csv(
-    fh: BinaryIO, size: int, columns: Sequence[Column], ext: str, encoding: str, head_text: str
-) -> RowSource:
+def _open_csv(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str, encoding: str, head_text: str) -> RowSource:
     source = RowSource("csv", size)
     if ext and ext not in _TEXT_EXTENSIONS:
         source.warnings.append(_mismatch_warning(ext, "CSV"))
@@ -809,8 +800,7 @@ def _open_jsonl(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column],
     except orjson.JSONDecodeError:
         raise _reject(
             "file.bad_json",
-            f"第 {line_no} 行不是合法的 JSON。JSONL 文件每行应是一个完整的 JSON 对象，"
-            "不支持跨多行排版的 JSON。",
+            f"第 {line_no} 行不是合法的 JSON。JSONL 文件每行应是一个完整的 JSON 对象，不支持跨多行排版的 JSON。",
             f"Line {line_no} is not JSON; JSON Lines needs one complete object per line.",
         ) from None
     fh.seek(0)
@@ -960,7 +950,8 @@ def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> 
     if not sheets:
         source.close()
         raise _bad_xlsx("没有工作表", "no worksheet")
-    ws = next((s for s in sheets if str(s.title).strip() == DATA_SHEET), sheets[0])
+    visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"] or sheets
+    ws = next((s for s in sheets if str(s.title).strip() == DATA_SHEET), visible[0])
     source._sheet_name = str(ws.title)
     declared_rows = getattr(ws, "max_row", None)
     # Declared dimensions are often wrong (files from other tools): read every row there is.
@@ -1013,9 +1004,7 @@ def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> 
     return source
 
 
-def _xlsx_progress(
-    fh: BinaryIO, wb: Any, ws: Any, size: int, seen: list[int], declared_rows: Any
-) -> Callable[[], int]:
+def _xlsx_progress(fh: BinaryIO, wb: Any, ws: Any, size: int, seen: list[int], declared_rows: Any) -> Callable[[], int]:
     """Progress from the position in the compressed sheet, else from rows vs declared rows."""
     try:
         info = wb._archive.getinfo(ws._worksheet_path)
@@ -1289,10 +1278,12 @@ def write_template(
 def write_csv_template(columns: Sequence[Column], out: TextIO) -> None:
     """Write the CSV template: one header line of Chinese labels (``*`` on required ones).
 
-    A ``\\ufeff`` is written first so that Excel opens the UTF-8 file with the right
-    encoding — unless ``out`` already writes a BOM itself (``utf-8-sig``) or is not UTF-8.
+    Excel only opens a UTF-8 CSV correctly when it starts with a BOM. When ``out`` is a file
+    encoded as plain UTF-8, a ``\ufeff`` is written first; with ``utf-8-sig`` the codec writes
+    it itself, and for an in-memory buffer (``io.StringIO``, no ``encoding``) the caller adds
+    it when encoding the text — so the BOM is never doubled. Reading accepts all three.
     """
-    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-")
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("_", "-")
     if encoding in ("utf-8", "utf8"):
         out.write("\ufeff")
     csv.writer(out, lineterminator="\r\n").writerow([_header_label(c) for c in columns])

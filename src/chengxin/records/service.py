@@ -39,6 +39,7 @@ from chengxin.records.rules import PreparedRow, prepare_row
 from chengxin.subjects.service import SubjectRef, ensure_subjects, lookup_index
 
 REJECTION_SAMPLE = 1000
+SUBJECT_CACHE = 100_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
 ACTIVE, REVOKED = "active", "revoked"
 
 
@@ -125,7 +126,9 @@ class _BatchWriter:
         self.receipt = receipt
         self.subjects: dict[bytes, SubjectRef] = {}
         self.bulk = BulkWriter(session)
-        self.seen: dict[str, _Prior] = {}  # source ids written earlier in this batch
+        # Source ids of the current chunk: earlier chunks are already in the database (same
+        # transaction), so memory stays flat however long the file is.
+        self.seen: dict[str, _Prior] = {}
 
     def reject(self, rejected: Sequence[RejectedRow]) -> None:
         if not rejected:
@@ -157,9 +160,12 @@ class _BatchWriter:
             return
         keyring, lock, bulk = self.keyring, self.lock, self.bulk
         indexes = [lookup_index(keyring, p.subject.kind.value, p.subject.identifier) for p in prepared]
+        if len(self.subjects) > SUBJECT_CACHE:
+            self.subjects.clear()
         ensure_subjects(self.session, keyring, lock, dict(zip(indexes, (p.subject for p in prepared))),
                         self.subjects, bulk)
         rejected: list[RejectedRow] = []
+        self.seen = {}
         self._load_priors([p.source_id for p in prepared], department)
         now = utcnow()
         now_iso, now_db = iso_time(now), bulk.datetime(now)
@@ -351,11 +357,10 @@ def ingest(
             file_format=file_format,
             actor=actor.label,
             started_at=started,
-            warnings=[w.as_dict() for w in warnings],
         )
         session.add(batch)
         session.flush()
-        receipt = Receipt(batch.id, department, item_code, channel, filename, warnings=list(warnings), started_at=started)
+        receipt = Receipt(batch.id, department, item_code, channel, filename, started_at=started)
         writer = _BatchWriter(session, keyring, lock, batch, receipt)
         for chunk in _chunks(rows, chunk_rows):
             prepared: list[PreparedRow] = []
@@ -375,6 +380,9 @@ def ingest(
                 progress(len(chunk))
         if receipt.received == 0:
             raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
+        # Read last: a reader learns some warnings only at the end of the file (e.g. JSONL columns).
+        receipt.warnings = list(warnings)
+        batch.warnings = [w.as_dict() for w in receipt.warnings]
         receipt.finished_at = utcnow()
         for name in ("received", "accepted", "unchanged", "corrected", "rejected"):
             setattr(batch, name, getattr(receipt, name))

@@ -28,7 +28,7 @@ from chengxin.api.catalog import item_summary, version_dict
 from chengxin.api.deps import SESSION_COOKIE
 from chengxin.api.records import ingest_upload, quality_out
 from chengxin.catalog.model import Catalog, CatalogItem, Duration
-from chengxin.catalog.rules import template_columns
+from chengxin.catalog.rules import InvalidDuration, parse_duration, template_columns
 from chengxin.core import audit
 from chengxin.core.clock import CHINA, today_cn
 from chengxin.core.errors import DomainError, Unauthenticated
@@ -76,8 +76,6 @@ def duration_zh(text: str | Duration | None) -> str:
     if text is None:
         return ""
     raw = text.text if isinstance(text, Duration) else text
-    from chengxin.catalog.rules import InvalidDuration, parse_duration
-
     try:
         d = parse_duration(raw)
     except InvalidDuration:
@@ -108,9 +106,7 @@ def percent(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-templates.env.filters.update(
-    duration_zh=duration_zh, beijing=beijing_time, thousands=thousands, percent=percent
-)
+templates.env.filters.update(duration_zh=duration_zh, beijing=beijing_time, thousands=thousands, percent=percent)
 templates.env.globals.update(
     PLATFORM_NAME=PLATFORM_NAME,
     CATEGORY_ZH=CATEGORY_ZH,
@@ -139,9 +135,7 @@ class Viewer:
 
     @property
     def actor(self) -> audit.Actor:
-        return audit.Actor(
-            kind="staff", name=self.username, role=self.role, department_code=self.department_code
-        )
+        return audit.Actor(kind="staff", name=self.username, role=self.role, department_code=self.department_code)
 
     @property
     def role_zh(self) -> str:
@@ -302,9 +296,7 @@ class BatchRow:
     rejected: int
 
 
-def recent_batches(
-    session: Session, department: str | None, *, offset: int, limit: int
-) -> tuple[list[BatchRow], int]:
+def recent_batches(session: Session, department: str | None, *, offset: int, limit: int) -> tuple[list[BatchRow], int]:
     """Batches newest first (one department's, or all when ``department`` is None) and their total."""
     b = IngestBatch.__table__
     count = select(func.count()).select_from(b)
@@ -345,9 +337,7 @@ def home(request: Request) -> HTMLResponse:
     return _render(request, "home.html", {"counts": counts, "today": today}, nav="home")
 
 
-def _catalog_rows(
-    catalog: Catalog, q: str, category: str, subject_kind: str, today: dt.date
-) -> list[dict[str, Any]]:
+def _catalog_rows(catalog: Catalog, q: str, category: str, subject_kind: str, today: dt.date) -> list[dict[str, Any]]:
     items: Iterable[CatalogItem] = (
         catalog.search(q)
         if q.strip()
@@ -387,12 +377,9 @@ def catalog_list(request: Request, q: str = "", category: str = "", subject_kind
         "total": len(platform.catalog.items),
     }
     partial = (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-history-restore-request") != "true"
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
     )
-    response = _render(
-        request, "_catalog_results.html" if partial else "catalog_list.html", ctx, nav="catalog"
-    )
+    response = _render(request, "_catalog_results.html" if partial else "catalog_list.html", ctx, nav="catalog")
     response.headers["Vary"] = "HX-Request"
     return response
 
@@ -409,15 +396,15 @@ def catalog_item(request: Request, code: str) -> HTMLResponse:
     for v in reversed(item.versions):  # newest first
         d = version_dict(v)
         d["in_force"] = current is not None and v.version == current.version
+        # Shown open: the version in force, or the newest when none is (yet, or any more).
+        d["featured"] = d["in_force"] if current is not None else v is item.latest
         d["future"] = v.effective_from > today
         d["department_names"] = [_department_name(platform.catalog, c, short=False) for c in d["departments"]]
         d["column_options"] = {c.code: c.options for c in template_columns(v)}
         d["field_codes"] = {f["code"] for f in d["fields"]}
         versions.append(d)
     summary = item_summary(item, today)
-    departments = [
-        platform.catalog.departments[c] for c in summary["departments"] if c in platform.catalog.departments
-    ]
+    departments = [platform.catalog.departments[c] for c in summary["departments"] if c in platform.catalog.departments]
     return _render(
         request,
         "catalog_item.html",
@@ -515,9 +502,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 
 
 def _csrf_failed(request: Request) -> HTMLResponse:
-    return render_error(
-        request, 403, "安全校验失败（表单令牌缺失或不匹配），请刷新页面后重新提交", "auth.csrf"
-    )
+    return render_error(request, 403, "安全校验失败（表单令牌缺失或不匹配），请刷新页面后重新提交", "auth.csrf")
 
 
 # -- submission ---------------------------------------------------------------------------------
@@ -556,9 +541,7 @@ def submit_form(request: Request) -> Response:
     viewer = current_viewer(request)
     if viewer is None:
         return _to_login(request)
-    return _clerk_only(request, viewer) or _submit_form(
-        request, viewer, item=request.query_params.get("item", "")
-    )
+    return _clerk_only(request, viewer) or _submit_form(request, viewer, item=request.query_params.get("item", ""))
 
 
 @router.post("/submit", response_class=HTMLResponse)
@@ -662,9 +645,7 @@ def batches(request: Request) -> Response:
         return render_error(request, 403, "您的账号未关联数据提供单位", "auth.no_department")
     page = _page_number(request.query_params.get("page"))
     with platform.db.read() as session:
-        rows, total = recent_batches(
-            session, department, offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE
-        )
+        rows, total = recent_batches(session, department, offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE)
     pages = max(1, math.ceil(total / BATCHES_PER_PAGE))
     catalog = platform.catalog
     return _render(

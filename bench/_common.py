@@ -1,0 +1,94 @@
+"""Shared set-up for the benchmarks: fresh databases on both engines, a key ring, generated files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import random
+import sys
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PG_ADMIN = os.environ.get("PG_TEST_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_database(engine_name: str, label: str) -> str:
+    """A new empty, migrated database; returns its URL."""
+    from chengxin.core.db import make_engine
+    from chengxin.core.migrate import upgrade
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    if engine_name == "sqlite":
+        path = OUT / f"{label}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        admin = make_url(PG_ADMIN.replace("postgresql://", "postgresql+psycopg://", 1))
+        name = f"chengxin_bench_{label}"
+        eng = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        eng.dispose()
+        url = admin.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def key_dir() -> Path:
+    return OUT / "keys"
+
+
+def penalty_file(rows: int, *, seed: int = 7) -> Path:
+    """A CSV of ``rows`` valid administrative penalties (70% organisations, 30% persons, ~rows/5 subjects)."""
+    path = OUT / f"penalties_{rows}.csv"
+    if path.exists():
+        return path
+    sys.path.insert(0, str(ROOT / "tests"))
+    from factories import ric_for, uscc_for, valid_row  # the same builders the tests use
+
+    from chengxin.catalog.loader import load_catalog
+    from chengxin.catalog.rules import template_columns
+
+    item = load_catalog().item("admin_penalty")
+    version = item.version_on(dt.date(2025, 9, 1))
+    assert version is not None
+    columns = template_columns(item.latest)
+    rng = random.Random(seed)
+    subjects = max(rows // 5, 1)
+    template = valid_row(version, 1)
+    tmp = path.with_suffix(".tmp")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([c.label_zh for c in columns])
+        for n in range(1, rows + 1):
+            s = rng.randrange(subjects)
+            row = dict(template)
+            row["source_id"] = f"CZ-{n:08d}"
+            if s % 10 < 3:
+                row.pop("uscc", None)
+                row["ric"], row["subject_name"] = ric_for(s), "张" + "伟芳娜敏静丽强磊军洋"[s % 10] + "明"
+            else:
+                row["uscc"], row["subject_name"] = uscc_for(s), f"常州市第{s}号科技有限公司"
+            row["decision_no"] = f"常市监处罚〔2025〕{n}号"
+            row["facts"] = f"经查，当事人于2025年{1 + n % 12}月存在违法行为（案件{n}）。"
+            row["fine_amount"] = f"{rng.randrange(100, 200000)}.00"
+            row["decision_date"] = (dt.date(2025, 7, 1) + dt.timedelta(days=n % 120)).isoformat()
+            row["legal_representative_ric"] = "" if n % 4 else ric_for(900_000 + s)
+            writer.writerow(["" if row.get(c.code) is None else row.get(c.code) for c in columns])
+    tmp.rename(path)
+    return path
+
+
+def unique_label() -> str:
+    return uuid.uuid4().hex[:6]

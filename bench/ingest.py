@@ -1,0 +1,51 @@
+"""Benchmark: ingest N validated rows from a CSV file, on SQLite and PostgreSQL, against a raw baseline.
+
+    .venv/bin/python bench/ingest.py --rows 1000000 [--engines sqlite,postgresql]
+
+Targets (issue #2): ≥ 50,000 rows/s on SQLite, ≥ 30,000 rows/s on PostgreSQL, ≥ 1/4 of the baseline
+(the same final rows written by a plain bulk insert / COPY, measured in the same run), peak RSS of
+the ingest process < 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, fresh_database, key_dir, penalty_file  # noqa: E402
+
+
+def _run(*args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "ingest_run.py"), *args], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    args = parser.parse_args()
+    t = time.perf_counter()
+    path = penalty_file(args.rows)
+    print(f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB, made/reused in {time.perf_counter() - t:.1f}s)")
+    keys = key_dir()
+    print(f"{'engine':<11}{'rows':>10}{'ingest s':>10}{'rows/s':>10}{'peak MB':>9}{'baseline s':>12}"
+          f"{'base rows/s':>12}{'ratio':>7}")
+    for engine in args.engines.split(","):
+        url = fresh_database(engine, f"ingest_{engine}")
+        run = _run("--db", url, "--keys", str(keys), "--file", str(path))
+        base_url = fresh_database(engine, f"baseline_{engine}")
+        base = _run("--db", base_url, "--baseline-from", url)
+        rate, base_rate = run["rows"] / run["seconds"], base["rows"] / base["seconds"]
+        print(f"{engine:<11}{int(run['rows']):>10}{run['seconds']:>10.1f}{rate:>10.0f}{run['peak_rss_mb']:>9.0f}"
+              f"{base['seconds']:>12.1f}{base_rate:>12.0f}{rate / base_rate:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()

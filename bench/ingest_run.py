@@ -1,0 +1,89 @@
+"""One measured run, in its own process so its peak RSS is its own: ingest FILE into DB, or the baseline."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from chengxin.catalog.loader import load_catalog
+from chengxin.catalog.rules import template_columns
+from chengxin.core.audit import Actor
+from chengxin.core.crypto import KeyRing
+from chengxin.core.db import BulkWriter, Database, make_engine
+from chengxin.records.fileio import open_rows
+from chengxin.records.service import ingest
+
+
+def run_ingest(url: str, keys: Path, path: Path) -> dict[str, Any]:
+    catalog = load_catalog()
+    db = Database(make_engine(url))
+    keyring = KeyRing.open(keys)
+    columns = template_columns(catalog.item("admin_penalty").latest)
+    start = time.perf_counter()
+    with open_rows(path, columns) as source:
+        receipt = ingest(db, source, catalog=catalog, keyring=keyring, department="samr", item_code="admin_penalty",
+                         actor=Actor(kind="cli", name="bench"), channel="cli", today=dt.date(2026, 11, 25))
+    seconds = time.perf_counter() - start
+    return {"rows": receipt.received, "accepted": receipt.accepted, "rejected": receipt.rejected,
+            "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+TABLES = {
+    "subject": ("id", "kind", "lookup_index", "id_cipher", "name_cipher", "name_index", "key_version",
+                "display_id", "display_name", "created_at"),
+    "record": ("id", "subject_id", "item_code", "department_code", "source_id", "version", "version_id", "status",
+               "category", "severity", "decision_date", "content_hash", "updated_at"),
+    "record_version": ("id", "record_id", "subject_id", "version", "change", "item_code", "item_version",
+                       "department_code", "source_id", "status", "severity", "decision_date", "fields", "reason",
+                       "batch_id", "created_at", "chain_hash"),
+}
+
+
+def run_baseline(source_url: str, target_url: str) -> dict[str, Any]:
+    """The same final rows, prepared in memory, written with a plain bulk insert / COPY: no validation,
+    no encryption, no hashing — the floor the ingest is compared with."""
+    source = Database(make_engine(source_url))
+    prepared: dict[str, list[tuple[Any, ...]]] = {}
+    with source.engine.connect() as conn:
+        for table, cols in TABLES.items():
+            rows = conn.execute(text(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id")).all()
+            if source.dialect == "postgresql":
+                idx = cols.index("fields") if "fields" in cols else -1
+                prepared[table] = [tuple(json.dumps(v) if i == idx else v for i, v in enumerate(r)) for r in rows]
+            else:
+                prepared[table] = [tuple(r) for r in rows]
+    rows_total = len(prepared["record_version"])
+    target = Database(make_engine(target_url))
+    start = time.perf_counter()
+    with target.write() as session:
+        writer = BulkWriter(session)
+        for table, cols in TABLES.items():
+            for i in range(0, len(prepared[table]), 5000):
+                writer.insert(table, cols, prepared[table][i : i + 5000])
+    seconds = time.perf_counter() - start
+    return {"rows": rows_total, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--keys", type=Path)
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--baseline-from")
+    args = parser.parse_args()
+    if args.baseline_from:
+        result = run_baseline(args.baseline_from, args.db)
+    else:
+        result = run_ingest(args.db, args.keys, args.file)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -54,10 +54,9 @@ def penalty_file(rows: int, *, seed: int = 7) -> Path:
     if path.exists():
         return path
     sys.path.insert(0, str(ROOT / "tests"))
-    from factories import ric_for, uscc_for, valid_row  # the same builders the tests use
-
     from chengxin.catalog.loader import load_catalog
     from chengxin.catalog.rules import template_columns
+    from factories import ric_for, uscc_for, valid_row  # the same builders the tests use
 
     item = load_catalog().item("admin_penalty")
     version = item.version_on(dt.date(2025, 9, 1))

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from chengxin.platform import Platform
 from chengxin.records.models import IngestBatch, Record, RecordVersion
 from factories import valid_row
 
-ROWS = 60_000
+ROWS = 20_000
 
 
 def _write_csv(platform: Platform, path: Path) -> None:
@@ -35,16 +34,19 @@ def _write_csv(platform: Platform, path: Path) -> None:
             writer.writerow(["" if row.get(c.code) is None else row.get(c.code) for c in columns])
 
 
-def _ingest_process(platform: Platform, path: Path) -> subprocess.Popen[bytes]:
-    env = {
+def _env(platform: Platform) -> dict[str, str]:
+    return {
         **os.environ,
         "CHENGXIN_DATABASE_URL": platform.db.engine.url.render_as_string(hide_password=False),
         "CHENGXIN_KEY_DIR": str(platform.keyring.key_dir),
         "CHENGXIN_INGEST_CHUNK_ROWS": "2000",
     }
+
+
+def _ingest_process(platform: Platform, path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "chengxin.cli.main", "ingest", str(path), "-d", "samr", "-i", "admin_penalty"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=_env(platform), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
 
 
@@ -70,20 +72,17 @@ def test_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run(platform: P
     path = tmp_path / "penalties.csv"
     _write_csv(platform, path)
 
-    started = time.monotonic()
     clean = _ingest_process(platform, path)
-    out, err = clean.communicate(timeout=600)
-    duration = time.monotonic() - started
+    _, err = clean.communicate(timeout=600)
     assert clean.returncode == 0, err.decode()
     clean_state = _state(platform)
     assert len(clean_state[0]) == ROWS
 
     empty_all_tables(platform.db)
-    victim = _ingest_process(platform, path)
-    time.sleep(max(duration * 0.6, 1.0))
-    assert victim.poll() is None, "the ingest finished before it could be killed: make the file bigger"
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=60)
+    # Half way: 5 of the 10 chunks of 2,000 rows are written inside the open transaction.
+    victim = subprocess.run([sys.executable, str(Path(__file__).parent / "kill_midway.py"), str(path), "5"],
+                            env=_env(platform), capture_output=True, timeout=600)
+    assert victim.returncode == -signal.SIGKILL, victim.stderr.decode()
     with platform.db.read() as s:
         assert s.execute(select(Record.id).limit(1)).first() is None
         assert s.execute(select(RecordVersion.id).limit(1)).first() is None

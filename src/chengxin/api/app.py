@@ -51,7 +51,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         return _error(exc.status, p.code, p.message, p.message_en, p.field)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid_request(request: Request, exc: RequestValidationError) -> Any:
+    def _invalid_request(_request: Request, exc: RequestValidationError) -> Any:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path", "form"))
         msg = first.get("msg", "invalid")
@@ -70,7 +70,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         return _error(exc.status_code, f"http.{exc.status_code}", zh, str(exc.detail))
 
     @app.exception_handler(Exception)
-    def _unexpected(request: Request, exc: Exception) -> Any:
+    def _unexpected(request: Request, _exc: Exception) -> Any:
         log.exception("unhandled error on %s", request.url.path)
         return _error(500, "server.error", "服务器内部错误，已记录，请稍后重试", "Internal error (logged)")
 

@@ -6,7 +6,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,10 @@ from rich.table import Table
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
 from chengxin.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from chengxin.platform import Platform
+    from chengxin.records.service import Receipt
 
 app = typer.Typer(help="诚信 chengxin — 城市公共信用信息平台", no_args_is_help=True, add_completion=False)
 users_app = typer.Typer(help="工作人员账号 staff users", no_args_is_help=True)
@@ -44,7 +48,7 @@ def _fail(exc: DomainError) -> None:
     raise typer.Exit(2)
 
 
-def _platform():  # type: ignore[no-untyped-def]
+def _platform() -> Platform:
     from chengxin.platform import open_platform
 
     return open_platform()
@@ -139,7 +143,7 @@ def ingest(
     _print_receipt(receipt, show)
 
 
-def _print_receipt(receipt, show: int) -> None:  # type: ignore[no-untyped-def]
+def _print_receipt(receipt: Receipt, show: int) -> None:
     console.print(
         f"批次 batch [bold]{receipt.batch_id}[/bold]: 收到 {receipt.received}，新增 {receipt.accepted}，"
         f"未变 {receipt.unchanged}，更正 {receipt.corrected}，拒绝 [red]{receipt.rejected}[/red]"

@@ -50,6 +50,7 @@ from chengxin.records.service import ApiRow, Receipt, ingest
 from chengxin.subjects.models import Subject
 
 __all__ = [
+    "CHANGZHOU_DISTRICTS",
     "DEMO_PASSWORD_ENV",
     "DemoOrganization",
     "DemoPerson",
@@ -66,6 +67,7 @@ DEMO_PASSWORD_ENV = "CHENGXIN_DEMO_PASSWORD"
 DEFAULT_DEMO_PASSWORD = "chengxin-demo"
 CHANNEL = "demo"
 MAX_BATCH_ROWS = 20_000
+BASIC_SECTION = "基本信息"  # items of this report section have at most one record per subject (while subjects last)
 YEARLY_MIN_ROWS = 1_000  # a department with fewer rows of an item submits them in one batch
 YEARS_BACK = 4
 
@@ -1496,7 +1498,7 @@ _WEIGHT_RULES: tuple[tuple[tuple[str, ...], float], ...] = (
     (("commitment_breach", "承诺失信"), 0.5),
     (("处罚", "penalty"), 14.0),
     (("许可", "licen", "permit"), 10.0),
-    (("登记", "注册", "registration"), 7.0),
+    (("登记", "注册", "registration"), 3.0),
     (("volunteer", "志愿"), 7.0),
     (("资格", "资质", "qualification"), 5.0),
     (("person_basic", "基本身份"), 5.0),
@@ -1539,21 +1541,28 @@ def _allocate(total: int, weights: Sequence[float], minimum: int) -> list[int]:
 
 class _Picker:
     """Subjects for records: every subject once (in shuffled order), then a skewed draw, so that a
-    few subjects have many records (as in a real city) — a different few for good and bad records."""
+    few subjects have many records (as in a real city) — a different few for good and bad records.
 
-    def __init__(self, rng: random.Random, size: int) -> None:
+    With ``repeat=False`` it only cycles through the shuffled subjects: one identity record, one
+    registration, one practising licence of a kind per subject (while subjects last).
+    """
+
+    def __init__(self, rng: random.Random, size: int, *, repeat: bool = True) -> None:
         self.rng = rng
         self.size = size
+        self.repeat = repeat
         self.first = list(range(size))
         rng.shuffle(self.first)
         self.orders: dict[Category, list[int]] = {}
-        for category in Category:
+        for category in Category if repeat else ():
             order = list(range(size))
             rng.shuffle(order)
             self.orders[category] = order
         self.next = 0
 
     def pick(self, category: Category) -> int:
+        if self.next >= self.size and not self.repeat:
+            self.next = 0
         if self.next < self.size:
             self.next += 1
             return self.first[self.next - 1]
@@ -1596,6 +1605,7 @@ class _Loader:
         self.today = today
         self.rng = random.Random(f"{seed}/records")
         self.values = _Values(platform, persons, organizations, seed)
+        self.seed = seed
         self.people = _Picker(random.Random(f"{seed}/people-order"), len(persons))
         self.orgs = _Picker(random.Random(f"{seed}/org-order"), len(organizations))
         self.progress = progress
@@ -1640,7 +1650,7 @@ class _Loader:
         return found[1], found[2], found[3]
 
     def make_row(self, item: CatalogItem, item_no: int, counters: dict[str, int],
-                 window: tuple[dt.date, dt.date]) -> _Row | None:
+                 window: tuple[dt.date, dt.date], pickers: tuple[_Picker, _Picker]) -> _Row | None:
         drawn = self.draw_day(item, *window)
         if drawn is None:
             return None
@@ -1657,10 +1667,10 @@ class _Loader:
         person: DemoPerson | None = None
         org: DemoOrganization | None = None
         if kind is SubjectKind.PERSON:
-            person = self.persons[self.people.pick(version.category)]
+            person = self.persons[pickers[0].pick(version.category)]
             values["ric"], values["subject_name"] = person.ric, person.name
         else:
-            org = self.organizations[self.orgs.pick(version.category)]
+            org = self.organizations[pickers[1].pick(version.category)]
             values["uscc"], values["subject_name"] = org.uscc, org.name
         values["decision_date"] = day.isoformat()
         if version.category is Category.NEGATIVE and version.severities:
@@ -1766,8 +1776,12 @@ class _Loader:
         started = time.perf_counter()
         counters: dict[str, int] = {}
         groups: dict[str, list[_Row]] = {}
+        pickers = (self.people, self.orgs)
+        if item.report_section == BASIC_SECTION:
+            pickers = (_Picker(random.Random(f"{self.seed}/{item.code}/people"), len(self.persons), repeat=False),
+                       _Picker(random.Random(f"{self.seed}/{item.code}/orgs"), len(self.organizations), repeat=False))
         for _ in range(count):
-            row = self.make_row(item, item_no, counters, window)
+            row = self.make_row(item, item_no, counters, window, pickers)
             if row is None:
                 continue
             if self.rng.random() < BAD_ROW_RATE:

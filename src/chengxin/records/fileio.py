@@ -541,7 +541,7 @@ def _open(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column], name:
         if head.startswith(magic):
             raise _reject(
                 "file.unknown_format",
-                f"无法读取：这是{what_zh}。请在 Excel 中“另存为”.xlsx（不设密码）或 CSV 后上传。",
+                f"无法读取（{what_zh}）。请在 Excel 中“另存为”.xlsx（不设密码）或 CSV 后上传。",
                 f"Cannot read {what_en}; save it as .xlsx (without a password) or CSV.",
             )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -36,6 +36,7 @@ from chengxin.ledger.service import (
 )
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.rules import PreparedRow, prepare_row
+from chengxin.subjects.models import Subject
 from chengxin.subjects.service import SubjectRef, ensure_subjects, lookup_index
 
 REJECTION_SAMPLE = 1000
@@ -138,7 +139,7 @@ class _BatchWriter:
         if room > 0:
             self.receipt.rejections.extend(rejected[:room])
         self.session.execute(
-            insert(IngestRejection.__table__),
+            insert(IngestRejection),
             [
                 {
                     "batch_id": self.batch.id,
@@ -162,7 +163,7 @@ class _BatchWriter:
         indexes = [lookup_index(keyring, p.subject.kind.value, p.subject.identifier) for p in prepared]
         if len(self.subjects) > SUBJECT_CACHE:
             self.subjects.clear()
-        ensure_subjects(self.session, keyring, lock, dict(zip(indexes, (p.subject for p in prepared))),
+        ensure_subjects(keyring, lock, dict(zip(indexes, (p.subject for p in prepared))),
                         self.subjects, bulk)
         rejected: list[RejectedRow] = []
         self.seen = {}
@@ -260,18 +261,6 @@ def _ric_fields(version: ItemVersion) -> tuple[str, ...]:
     return codes
 
 
-class _Row:
-    """Attribute access over a dict, so the ledger canonicalises rows before they are inserted."""
-
-    __slots__ = ("_d",)
-
-    def __init__(self, d: dict[str, Any]) -> None:
-        self._d = d
-
-    def __getattr__(self, name: str) -> Any:
-        return self._d[name]
-
-
 HEAD_COLUMNS = (
     "id", "subject_id", "item_code", "department_code", "source_id", "version", "version_id", "status", "category",
     "severity", "decision_date", "content_hash", "updated_at",
@@ -289,10 +278,9 @@ def _update_heads(session: Session, heads: list[tuple[Any, ...]]) -> None:
     """Corrections of records that exist: point their heads at the new version."""
     if not heads:
         return
-    table = Record.__table__
     session.connection().execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
+        update(Record)
+        .where(Record.id == bindparam("b_id"))
         .values(
             subject_id=bindparam("b_subject"),
             version=bindparam("b_version"),
@@ -312,7 +300,7 @@ def _update_heads(session: Session, heads: list[tuple[Any, ...]]) -> None:
 
 
 def _as_date(value: Any) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _as_datetime(value: Any) -> dt.datetime:
@@ -418,29 +406,17 @@ def revoke_record(
             raise DomainError("record.already_revoked", "该记录已撤销", "The record is already revoked", status=409)
         current = session.get(RecordVersion, record.version_id)
         assert current is not None
-        seq = lock.take_seq()
-        version = {
-            "id": seq,
-            "record_id": record.id,
-            "subject_id": record.subject_id,
-            "version": record.version + 1,
-            "change": "revoke",
-            "item_code": current.item_code,
-            "item_version": current.item_version,
-            "department_code": record.department_code,
-            "source_id": record.source_id,
-            "status": REVOKED,
-            "severity": current.severity,
-            "decision_date": current.decision_date,
-            "fields": current.fields,
-            "reason": reason,
-            "batch_id": None,
-            "created_at": utcnow(),
-        }
-        version["chain_hash"] = lock.hash = next_hash(lock.hash, canonical_version(_Row(version)))
-        session.execute(insert(RecordVersion.__table__), [version])  # one row: the ORM path is fine
-        record.version, record.version_id, record.status = version["version"], seq, REVOKED
-        record.updated_at = version["created_at"]
+        now = utcnow()
+        version = RecordVersion(
+            id=lock.take_seq(), record_id=record.id, subject_id=record.subject_id, version=record.version + 1,
+            change="revoke", item_code=current.item_code, item_version=current.item_version,
+            department_code=record.department_code, source_id=record.source_id, status=REVOKED,
+            severity=current.severity, decision_date=current.decision_date, fields=current.fields, reason=reason,
+            batch_id=None, created_at=now,
+        )
+        version.chain_hash = lock.hash = next_hash(lock.hash, canonical_version(version))
+        session.add(version)
+        record.version, record.version_id, record.status, record.updated_at = version.version, version.id, REVOKED, now
         seal(session, lock, keyring)
         audit.write(session, actor=actor, action="record.revoke", subject_id=record.subject_id,
                     object_type="record", object_id=record.id, detail={"reason": reason})
@@ -601,3 +577,57 @@ def quality(session: Session, *, department: str | None = None, item: str | None
                                key=lambda kv: -kv[1])))
         for row in session.execute(stmt)
     ]
+
+
+def holdings(session: Session) -> dict[str, int]:
+    """How many records and subjects the platform holds (the portal's live figures)."""
+    return {
+        "records": session.scalar(select(func.count()).select_from(Record.__table__)) or 0,
+        "subjects": session.scalar(select(func.count()).select_from(Subject.__table__)) or 0,
+    }
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    department: str
+    item: str
+    channel: str
+    filename: str | None
+    actor: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    received: int
+    accepted: int
+    unchanged: int
+    corrected: int
+    rejected: int
+
+
+def recent_batches(session: Session, department: str | None, *, offset: int, limit: int) -> tuple[list[BatchRow], int]:
+    """Batches newest first (one department's, or all when ``department`` is None) and their total."""
+    b = IngestBatch.__table__
+    count = select(func.count()).select_from(b)
+    rows = select(b).order_by(b.c.id.desc()).offset(offset).limit(limit)
+    if department is not None:
+        count = count.where(b.c.department_code == department)
+        rows = rows.where(b.c.department_code == department)
+    total = session.scalar(count) or 0
+    return [
+        BatchRow(
+            r.id,
+            r.department_code,
+            r.item_code,
+            r.channel,
+            r.filename,
+            r.actor,
+            r.started_at,
+            r.finished_at,
+            r.received,
+            r.accepted,
+            r.unchanged,
+            r.corrected,
+            r.rejected,
+        )
+        for r in session.execute(rows)
+    ], total

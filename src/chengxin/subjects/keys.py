@@ -30,7 +30,7 @@ def reencrypt_subjects(
             if not rows:
                 return done
             session.execute(
-                update(table).where(table.c.id == bindparam("b_id")).values(
+                update(Subject).where(Subject.id == bindparam("b_id")).values(
                     id_cipher=bindparam("id_cipher"), name_cipher=bindparam("name_cipher"), key_version=current),
                 [
                     {

@@ -103,7 +103,6 @@ SUBJECT_COLUMNS = (
 
 
 def ensure_subjects(
-    session: Session,
     keyring: KeyRing,
     lock: LedgerLock,
     wanted: dict[bytes, SubjectKey],

@@ -20,7 +20,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.service import Role, authenticate, close_session, open_session, user_for_token
@@ -34,8 +33,6 @@ from chengxin.core.clock import CHINA, today_cn
 from chengxin.core.errors import DomainError, Unauthenticated
 from chengxin.platform import Platform
 from chengxin.records import service as records
-from chengxin.records.models import IngestBatch, Record
-from chengxin.subjects.models import Subject
 
 log = logging.getLogger("chengxin.web")
 
@@ -274,55 +271,8 @@ def portal_counts(session: Session, catalog: Catalog, today: dt.date) -> dict[st
     return {
         "items": len(versions),
         "departments": len(departments),
-        "records": session.scalar(select(func.count()).select_from(Record.__table__)) or 0,
-        "subjects": session.scalar(select(func.count()).select_from(Subject.__table__)) or 0,
+        **records.holdings(session),
     }
-
-
-@dataclass(frozen=True)
-class BatchRow:
-    id: int
-    department: str
-    item: str
-    channel: str
-    filename: str | None
-    actor: str
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    received: int
-    accepted: int
-    unchanged: int
-    corrected: int
-    rejected: int
-
-
-def recent_batches(session: Session, department: str | None, *, offset: int, limit: int) -> tuple[list[BatchRow], int]:
-    """Batches newest first (one department's, or all when ``department`` is None) and their total."""
-    b = IngestBatch.__table__
-    count = select(func.count()).select_from(b)
-    rows = select(b).order_by(b.c.id.desc()).offset(offset).limit(limit)
-    if department is not None:
-        count = count.where(b.c.department_code == department)
-        rows = rows.where(b.c.department_code == department)
-    total = session.scalar(count) or 0
-    return [
-        BatchRow(
-            r.id,
-            r.department_code,
-            r.item_code,
-            r.channel,
-            r.filename,
-            r.actor,
-            r.started_at,
-            r.finished_at,
-            r.received,
-            r.accepted,
-            r.unchanged,
-            r.corrected,
-            r.rejected,
-        )
-        for r in session.execute(rows)
-    ], total
 
 
 # -- public pages ---------------------------------------------------------------------------------
@@ -645,7 +595,7 @@ def batches(request: Request) -> Response:
         return render_error(request, 403, "您的账号未关联数据提供单位", "auth.no_department")
     page = _page_number(request.query_params.get("page"))
     with platform.db.read() as session:
-        rows, total = recent_batches(session, department, offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE)
+        rows, total = records.recent_batches(session, department, offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE)
     pages = max(1, math.ceil(total / BATCHES_PER_PAGE))
     catalog = platform.catalog
     return _render(

@@ -1,7 +1,7 @@
 """foundation: subjects, records, ledger, accounts, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 16:41:17.729916
 """
 

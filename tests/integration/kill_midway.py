@@ -1,0 +1,40 @@
+"""Run by test_atomic_batch in a child process: ingest a file and SIGKILL ourselves half way through.
+
+Not a test module (no ``test_`` prefix): a real process dying from a real signal, at a known point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sys
+from pathlib import Path
+
+from chengxin.catalog.rules import template_columns
+from chengxin.core.audit import Actor
+from chengxin.platform import open_platform
+from chengxin.records.fileio import open_rows
+from chengxin.records.service import ingest
+
+
+def main(path: Path, kill_after_chunks: int) -> None:
+    platform = open_platform()
+    columns = template_columns(platform.catalog.item("admin_penalty").latest)
+    done = 0
+
+    def progress(_rows: int) -> None:
+        nonlocal done
+        done += 1
+        if done == kill_after_chunks:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    with open_rows(path, columns) as source:
+        ingest(platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department="samr",
+               item_code="admin_penalty", actor=Actor(kind="cli", name="test"), channel="cli",
+               today=dt.date(2026, 11, 25), chunk_rows=2000, progress=progress)
+    sys.exit(3)  # never reached: the kill comes first
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), int(sys.argv[2]))

@@ -13,23 +13,20 @@ from typing import Any
 from sqlalchemy import text
 
 from chengxin.catalog.loader import load_catalog
-from chengxin.catalog.rules import template_columns
 from chengxin.core.audit import Actor
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import BulkWriter, Database, make_engine
-from chengxin.records.fileio import open_rows
-from chengxin.records.service import ingest
+from chengxin.records.pipeline import ingest_file
 
 
 def run_ingest(url: str, keys: Path, path: Path) -> dict[str, Any]:
     catalog = load_catalog()
     db = Database(make_engine(url))
     keyring = KeyRing.open(keys)
-    columns = template_columns(catalog.item("admin_penalty").latest)
     start = time.perf_counter()
-    with open_rows(path, columns) as source:
-        receipt = ingest(db, source, catalog=catalog, keyring=keyring, department="samr", item_code="admin_penalty",
-                         actor=Actor(kind="cli", name="bench"), channel="cli", today=dt.date(2026, 11, 25))
+    # The path `chengxin ingest FILE` takes: a reader process validates, this one writes.
+    receipt = ingest_file(db, path, catalog=catalog, keyring=keyring, department="samr", item_code="admin_penalty",
+                          actor=Actor(kind="cli", name="bench"), channel="cli", today=dt.date(2026, 11, 25))
     seconds = time.perf_counter() - start
     return {"rows": receipt.received, "accepted": receipt.accepted, "rejected": receipt.rejected,
             "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

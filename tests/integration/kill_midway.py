@@ -15,26 +15,33 @@ from chengxin.catalog.rules import template_columns
 from chengxin.core.audit import Actor
 from chengxin.platform import open_platform
 from chengxin.records.fileio import open_rows
+from chengxin.records.pipeline import ingest_file
 from chengxin.records.service import ingest
 
 
-def main(path: Path, kill_after_chunks: int) -> None:
+def main(path: Path, kill_after_chunks: int, mode: str) -> None:
     platform = open_platform()
     columns = template_columns(platform.catalog.item("admin_penalty").latest)
     done = 0
 
-    def progress(_rows: int) -> None:
+    def progress(*_: int) -> None:
         nonlocal done
         done += 1
         if done == kill_after_chunks:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    with open_rows(path, columns) as source:
-        ingest(platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department="samr",
-               item_code="admin_penalty", actor=Actor(kind="cli", name="test"), channel="cli",
-               today=dt.date(2026, 11, 25), chunk_rows=2000, progress=progress)
+    actor, today = Actor(kind="cli", name="test"), dt.date(2026, 11, 25)
+    if mode == "parallel":  # the writer dies while its reader process is still feeding it
+        ingest_file(platform.db, path, catalog=platform.catalog, keyring=platform.keyring, department="samr",
+                    item_code="admin_penalty", actor=actor, channel="cli", today=today, chunk_rows=2000,
+                    parallel=True, progress=progress)
+    else:
+        with open_rows(path, columns) as source:
+            ingest(platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department="samr",
+                   item_code="admin_penalty", actor=actor, channel="cli", today=today, chunk_rows=2000,
+                   progress=progress)
     sys.exit(3)  # never reached: the kill comes first
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]))
+    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3])

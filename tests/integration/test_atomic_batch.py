@@ -66,7 +66,9 @@ def _state(platform: Platform) -> tuple[set[tuple[object, ...]], set[tuple[objec
 
 
 @pytest.mark.slow
-def test_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run(platform: Platform, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["inline", "parallel"])
+def test_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run(platform: Platform, tmp_path: Path,
+                                                                      mode: str) -> None:
     from tests_support import empty_all_tables
 
     path = tmp_path / "penalties.csv"
@@ -80,7 +82,7 @@ def test_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run(platform: P
 
     empty_all_tables(platform.db)
     # Half way: 5 of the 10 chunks of 2,000 rows are written inside the open transaction.
-    victim = subprocess.run([sys.executable, str(Path(__file__).parent / "kill_midway.py"), str(path), "5"],
+    victim = subprocess.run([sys.executable, str(Path(__file__).parent / "kill_midway.py"), str(path), "5", mode],
                             env=_env(platform), capture_output=True, timeout=600)
     assert victim.returncode == -signal.SIGKILL, victim.stderr.decode()
     with platform.db.read() as s:

@@ -124,3 +124,16 @@ def test_swapped_ciphertexts_between_persons_are_named(ledger: Platform) -> None
     _sql(ledger, "UPDATE subject SET id_cipher = :c WHERE id = :i", c=b.id_cipher, i=a.id)
     findings = _verify(ledger).findings
     assert [(f.kind, f.row_id) for f in findings] == [("subject", a.id)]
+
+
+def test_spliced_canonical_bytes_equal_the_plain_ones() -> None:
+    """The ingest builds a version's canonical bytes from parts; verify rebuilds them whole."""
+    import orjson
+
+    from chengxin.ledger.service import canonical_spliced, canonical_values
+
+    fields = {"b": "第二", "a": {"masked": "320402********1234", "z": 1}, "c": None}
+    head = [7, 3, 2, 1, "create", "admin_penalty", "2025.1", "samr", "S-1", "active", None, "2025-09-01"]
+    tail = [None, 4, "2026-11-25T08:00:00.000001+00:00"]
+    spliced = canonical_spliced(head, orjson.dumps(fields, option=orjson.OPT_SORT_KEYS), orjson.dumps(tail))
+    assert spliced == canonical_values([*head, fields, *tail])

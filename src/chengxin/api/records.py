@@ -54,14 +54,10 @@ def submit_batch(body: BatchIn, platform: PlatformDep, actor: ActorDep) -> Recei
 
 def ingest_upload(platform: Platform, actor: audit.Actor, upload: UploadFile, item: str, department: str,
                   *, channel: str) -> service.Receipt:
-    """Spool an upload to disk (size-checked), then stream it through the file reader and the ingest."""
-    from chengxin.catalog.rules import template_columns
-    from chengxin.records.fileio import FileRejected, open_rows
+    """Spool an upload to disk (size-checked), then ingest it as a file (large files on two cores)."""
+    from chengxin.records.fileio import FileRejected
+    from chengxin.records.pipeline import ingest_file
 
-    try:
-        columns = template_columns(platform.catalog.item(item).latest)
-    except KeyError as exc:
-        raise DomainError("item.unknown", f"未知的目录项：{item}", f"Unknown catalog item {item}", status=404) from exc
     limit = platform.settings.max_upload_bytes
     fd, name = tempfile.mkstemp(prefix="chengxin-upload-")
     path = Path(name)
@@ -74,13 +70,11 @@ def ingest_upload(platform: Platform, actor: audit.Actor, upload: UploadFile, it
                     raise FileRejected("file.too_large", f"文件超过上限 {limit // (1 << 20)} MB",
                                        f"File exceeds the {limit // (1 << 20)} MB limit", status=413)
                 out.write(chunk)
-        with open_rows(path, columns, max_bytes=limit, filename=upload.filename) as source:
-            return service.ingest(
-                platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department=department,
-                item_code=item, actor=actor, channel=channel, today=today_cn(), filename=upload.filename,
-                file_format=source.format, warnings=source.warnings,
-                chunk_rows=platform.settings.ingest_chunk_rows,
-            )
+        return ingest_file(
+            platform.db, path, catalog=platform.catalog, keyring=platform.keyring, department=department,
+            item_code=item, actor=actor, channel=channel, today=today_cn(), filename=upload.filename,
+            max_bytes=limit, chunk_rows=platform.settings.ingest_chunk_rows,
+        )
     finally:
         path.unlink(missing_ok=True)
 

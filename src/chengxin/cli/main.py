@@ -109,34 +109,23 @@ def ingest(
     show: Annotated[int, typer.Option(help="显示前 N 条被拒绝的行")] = 20,
 ) -> None:
     """归集一个文件 Ingest one file; prints the receipt (回执)."""
-    from chengxin.catalog.rules import template_columns
-    from chengxin.records.fileio import FileRejected, open_rows
-    from chengxin.records.service import ingest as ingest_rows
+    from chengxin.records.pipeline import ingest_file
 
     platform = _platform()
     try:
-        columns = template_columns(platform.catalog.item(item).latest)
-    except KeyError:
-        _fail(DomainError("item.unknown", f"未知的目录项：{item}", f"Unknown catalog item {item}"))
-        return
-    try:
-        with open_rows(file, columns, max_bytes=platform.settings.max_upload_bytes, filename=file.name) as source, \
-                _progress() as progress:
-            task = progress.add_task(f"归集 {file.name}", total=source.bytes_total)
+        with _progress() as progress:
+            task = progress.add_task(f"归集 {file.name}", total=file.stat().st_size)
 
-            def advance(_rows: int) -> None:
-                progress.update(task, completed=source.bytes_read)
+            def advance(_rows: int, bytes_read: int, bytes_total: int) -> None:
+                progress.update(task, completed=bytes_read, total=bytes_total)
 
-            receipt = ingest_rows(
-                platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department=department,
+            receipt = ingest_file(
+                platform.db, file, catalog=platform.catalog, keyring=platform.keyring, department=department,
                 item_code=item, actor=_cli_actor(), channel="cli", today=today_cn(), filename=file.name,
-                file_format=source.format, warnings=source.warnings, chunk_rows=platform.settings.ingest_chunk_rows,
+                max_bytes=platform.settings.max_upload_bytes, chunk_rows=platform.settings.ingest_chunk_rows,
                 progress=advance,
             )
-            progress.update(task, completed=source.bytes_total)
-    except FileRejected as exc:
-        _fail(exc)
-        return
+            progress.update(task, completed=file.stat().st_size)
     except DomainError as exc:
         _fail(exc)
         return

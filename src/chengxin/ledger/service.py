@@ -50,6 +50,16 @@ def canonical_values(values: list[Any]) -> bytes:
     return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
 
 
+def canonical_spliced(head: list[Any], fields_json: bytes, tail_json: bytes) -> bytes:
+    """The same bytes as :func:`canonical_values`, put together from parts serialised earlier.
+
+    ``head`` are the values before ``fields``; ``fields_json`` is ``orjson.dumps(fields, OPT_SORT_KEYS)``
+    and ``tail_json`` ``orjson.dumps([reason, batch_id, created_at_iso])``. The ingest serialises the
+    fields once, in the reader process, and the tail once per chunk (orjson writes no whitespace).
+    """
+    return orjson.dumps(head)[:-1] + b"," + fields_json + b"," + tail_json[1:]
+
+
 def iso_time(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 

@@ -56,7 +56,7 @@ class RecordVersion(Base):
     __tablename__ = "record_version"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)  # ledger sequence
-    record_id: Mapped[int] = mapped_column(BigId, index=True)
+    record_id: Mapped[int] = mapped_column(BigId)  # indexed by uq(record_id, version)
     subject_id: Mapped[int] = mapped_column(BigId, index=True)
     version: Mapped[int] = mapped_column(Integer)
     change: Mapped[str] = mapped_column(String(16))  # create | correct | revoke

@@ -27,7 +27,7 @@ from chengxin.core.masking import mask_ric
 from chengxin.ledger.service import (
     CHAINED_COLUMNS,
     LedgerLock,
-    canonical_values,
+    canonical_spliced,
     canonical_version,
     iso_time,
     lock_head,
@@ -37,7 +37,7 @@ from chengxin.ledger.service import (
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.rules import PreparedRow, prepare_row
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import SubjectRef, ensure_subjects, lookup_index
+from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subjects, lookup_index
 
 REJECTION_SAMPLE = 1000
 SUBJECT_CACHE = 100_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
@@ -110,10 +110,74 @@ class _Prior:
     status: str
 
 
-def _chunks(rows: Iterable[IncomingRow], size: int) -> Iterator[list[IncomingRow]]:
+def chunked(rows: Iterable[IncomingRow], size: int) -> Iterator[list[IncomingRow]]:
     it = iter(rows)
     while chunk := list(itertools.islice(it, size)):
         yield chunk
+
+
+@dataclass
+class PreparedChunk:
+    """Rows ready to write, column by column: everything about them that needs no database.
+
+    Made by :func:`prepare_chunk`, in this process or in the reader process of ``records.pipeline``
+    — hence columns of plain values, which cross a process boundary cheaply.
+    """
+
+    received: int
+    rejected: list[RejectedRow] = field(default_factory=list)
+    row_no: list[int] = field(default_factory=list)
+    source_id: list[str] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    identifier: list[str] = field(default_factory=list)
+    name: list[str] = field(default_factory=list)
+    lookup_index: list[bytes] = field(default_factory=list)
+    name_index: list[bytes | None] = field(default_factory=list)  # persons: checked against the registered name
+    item_version: list[str] = field(default_factory=list)
+    category: list[str] = field(default_factory=list)
+    decision_date: list[dt.date] = field(default_factory=list)
+    severity: list[str | None] = field(default_factory=list)
+    fields_json: list[bytes] = field(default_factory=list)  # canonical JSON, citizen IDs inside protected
+    content_hash: list[bytes] = field(default_factory=list)  # keyed: equal for equal submissions
+    bytes_read: int = 0
+
+    def __len__(self) -> int:
+        return len(self.source_id)
+
+
+def prepare_chunk(
+    item: CatalogItem,
+    department: str,
+    rows: Sequence[IncomingRow],
+    *,
+    today: dt.date,
+    keyring: KeyRing,
+) -> PreparedChunk:
+    """Validate a chunk of rows and compute everything that needs no database (hashes, encryption, JSON)."""
+    chunk = PreparedChunk(received=len(rows))
+    for row in rows:
+        result = prepare_row(item, department, row.values, row_no=row.row_no, today=today, read_problems=row.problems)
+        if isinstance(result, PreparedRow):
+            subject, version = result.subject, result.version
+            kind = subject.kind.value
+            chunk.row_no.append(result.row_no)
+            chunk.source_id.append(result.source_id)
+            chunk.kind.append(kind)
+            chunk.identifier.append(subject.identifier)
+            chunk.name.append(subject.name)
+            chunk.lookup_index.append(lookup_index(keyring, kind, subject.identifier))
+            chunk.name_index.append(keyring.blind_index(subject.name) if subject.kind is SubjectKind.PERSON else None)
+            chunk.item_version.append(version.version)
+            chunk.category.append(version.category.value)
+            chunk.decision_date.append(result.decision_date)
+            chunk.severity.append(result.severity.value if result.severity else None)
+            fields = protect_identifiers(keyring, version, result.fields, department, result.source_id)
+            chunk.fields_json.append(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
+            chunk.content_hash.append(keyring.keyed_digest(result.content))
+        else:
+            source_id = str(row.values.get("source_id") or "").strip() or None
+            chunk.rejected.append(RejectedRow(row.row_no, source_id[:64] if source_id else None, tuple(result)))
+    return chunk
 
 
 class _BatchWriter:
@@ -155,63 +219,63 @@ class _BatchWriter:
             ],
         )
 
-    def write(self, prepared: list[PreparedRow], department: str) -> None:
-        """Write one chunk of prepared rows: subjects, new versions (chained), record heads."""
-        if not prepared:
+    def write(self, chunk: PreparedChunk, department: str, item_code: str) -> None:
+        """Write one chunk: new subjects, new versions (chained in order), record heads."""
+        if not len(chunk):
             return
         keyring, lock, bulk = self.keyring, self.lock, self.bulk
-        indexes = [lookup_index(keyring, p.subject.kind.value, p.subject.identifier) for p in prepared]
         if len(self.subjects) > SUBJECT_CACHE:
             self.subjects.clear()
-        ensure_subjects(keyring, lock, dict(zip(indexes, (p.subject for p in prepared))),
-                        self.subjects, bulk)
+        subjects = self.subjects
+        ensure_subjects(
+            keyring, lock,
+            {index: SubjectKey(SubjectKind(kind), identifier, name)
+             for index, kind, identifier, name in zip(chunk.lookup_index, chunk.kind, chunk.identifier, chunk.name)
+             if index not in subjects},
+            subjects, bulk,
+        )
         rejected: list[RejectedRow] = []
-        self.seen = {}
-        self._load_priors([p.source_id for p in prepared], department)
+        seen: dict[str, _Prior] = {}
+        self.seen = seen
+        self._load_priors(chunk.source_id, department)
         now = utcnow()
-        now_iso, now_db = iso_time(now), bulk.datetime(now)
+        now_db = bulk.datetime(now)
         batch_id = self.batch.id
+        tail_json = orjson.dumps([None, batch_id, iso_time(now)])
         versions: list[tuple[Any, ...]] = []
         heads: dict[int, tuple[Any, ...]] = {}  # record id → head row (last one wins within a chunk)
         created: set[int] = set()
-        seen = self.seen
-        for p, index in zip(prepared, indexes):
-            ref = self.subjects[index]
-            if (ref.name_index is not None and p.subject.kind is SubjectKind.PERSON
-                    and keyring.blind_index(p.subject.name) != ref.name_index):
-                rejected.append(RejectedRow(p.row_no, p.source_id, (_NAME_MISMATCH,)))
+        receipt = self.receipt
+        for row_no, source_id, index, name_index, item_version, category, day, severity, fields_json, content_hash \
+                in zip(chunk.row_no, chunk.source_id, chunk.lookup_index, chunk.name_index, chunk.item_version,
+                       chunk.category, chunk.decision_date, chunk.severity, chunk.fields_json, chunk.content_hash):
+            ref = subjects[index]
+            if name_index is not None and ref.name_index is not None and name_index != ref.name_index:
+                rejected.append(RejectedRow(row_no, source_id, (_NAME_MISMATCH,)))
                 continue
-            content_hash = keyring.keyed_digest(p.content)
-            prior = seen.get(p.source_id)
+            prior = seen.get(source_id)
             if prior is not None:
                 if prior.status == REVOKED:
-                    rejected.append(RejectedRow(p.row_no, p.source_id, (_revoked_problem(p.source_id),)))
+                    rejected.append(RejectedRow(row_no, source_id, (_revoked_problem(source_id),)))
                     continue
                 if prior.content_hash == content_hash:
-                    self.receipt.unchanged += 1
+                    receipt.unchanged += 1
                     continue
                 record_id, number, change = prior.record_id, prior.version + 1, "correct"
-                self.receipt.corrected += 1
+                receipt.corrected += 1
             else:
                 record_id, number, change = lock.take_record_id(), 1, "create"
                 created.add(record_id)
-                self.receipt.accepted += 1
+                receipt.accepted += 1
             seq = lock.take_seq()
-            version = p.version
-            severity = p.severity.value if p.severity else None
-            fields = protect_identifiers(keyring, version, p.fields, department, p.source_id)
-            date_iso = p.decision_date.isoformat()
-            values = [seq, record_id, ref.id, number, change, version.item_code, version.version, department,
-                      p.source_id, ACTIVE, severity, date_iso, fields, None, batch_id, now_iso]
-            lock.hash = next_hash(lock.hash, canonical_values(values))
-            values[11] = bulk.date(p.decision_date)
-            values[12] = orjson.dumps(fields).decode()
-            values[15] = now_db
-            values.append(lock.hash)
-            versions.append(tuple(values))
-            heads[record_id] = (record_id, ref.id, version.item_code, department, p.source_id, number, seq, ACTIVE,
-                                version.category.value, severity, values[11], content_hash, now_db)
-            seen[p.source_id] = _Prior(record_id, number, content_hash, ACTIVE)
+            head = [seq, record_id, ref.id, number, change, item_code, item_version, department, source_id, ACTIVE,
+                    severity, day.isoformat()]
+            lock.hash = next_hash(lock.hash, canonical_spliced(head, fields_json, tail_json))
+            stored_day = bulk.date(day)
+            versions.append((*head[:11], stored_day, fields_json.decode(), None, batch_id, now_db, lock.hash))
+            heads[record_id] = (record_id, ref.id, item_code, department, source_id, number, seq, ACTIVE,
+                                category, severity, stored_day, content_hash, now_db)
+            seen[source_id] = _Prior(record_id, number, content_hash, ACTIVE)
         bulk.insert("record", HEAD_COLUMNS, [h for rid, h in heads.items() if rid in created])
         _update_heads(self.session, [h for rid, h in heads.items() if rid not in created])
         bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), versions)
@@ -309,6 +373,17 @@ def _as_datetime(value: Any) -> dt.datetime:
     return value  # type: ignore[no-any-return]
 
 
+def check_submission(catalog: Catalog, department: str, item_code: str, actor: audit.Actor) -> CatalogItem:
+    if department not in catalog.departments:
+        raise NotFound("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}")
+    try:
+        item = catalog.item(item_code)
+    except KeyError as exc:
+        raise NotFound("item.unknown", f"未知的目录项：{item_code}", f"Unknown catalog item {item_code}") from exc
+    authorize_submission(actor, department, item)
+    return item
+
+
 def ingest(
     db: Database,
     rows: Iterable[IncomingRow],
@@ -326,51 +401,59 @@ def ingest(
     chunk_rows: int = 5000,
     progress: Callable[[int], None] | None = None,
 ) -> Receipt:
-    """归集: validate and write one batch atomically; returns its receipt (回执)."""
-    if department not in catalog.departments:
-        raise NotFound("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}")
-    try:
-        item = catalog.item(item_code)
-    except KeyError as exc:
-        raise NotFound("item.unknown", f"未知的目录项：{item_code}", f"Unknown catalog item {item_code}") from exc
-    authorize_submission(actor, department, item)
+    """归集: validate and write one batch atomically, in this process; returns its receipt (回执).
+
+    ``records.pipeline.ingest_file`` does the same for a file with the validation in a second process.
+    """
+    item = check_submission(catalog, department, item_code, actor)
+    chunks = (prepare_chunk(item, department, chunk, today=today, keyring=keyring) for chunk in chunked(rows, chunk_rows))
+    return ingest_prepared(
+        db, chunks, catalog=catalog, keyring=keyring, department=department, item_code=item_code, actor=actor,
+        channel=channel, filename=filename, file_format=file_format, warnings=warnings,
+        progress=(lambda chunk: progress(chunk.received)) if progress else None,
+    )
+
+
+def ingest_prepared(
+    db: Database,
+    chunks: Iterable[PreparedChunk],
+    *,
+    catalog: Catalog,
+    keyring: KeyRing,
+    department: str,
+    item_code: str,
+    actor: audit.Actor,
+    channel: str,
+    filename: str | None = None,
+    file_format: str | Callable[[], str | None] | None = None,
+    warnings: Sequence[Problem] | Callable[[], Sequence[Problem]] = (),
+    progress: Callable[[PreparedChunk], None] | None = None,
+) -> Receipt:
+    """Write prepared chunks as one batch, in one transaction, sealed in the ledger.
+
+    ``warnings`` and ``file_format`` may be callables: a reader knows some of them only at the end.
+    """
+    check_submission(catalog, department, item_code, actor)
     started = utcnow()
     with db.write() as session:
         lock = lock_head(session)
-        batch = IngestBatch(
-            department_code=department,
-            item_code=item_code,
-            channel=channel,
-            filename=filename,
-            file_format=file_format,
-            actor=actor.label,
-            started_at=started,
-        )
+        batch = IngestBatch(department_code=department, item_code=item_code, channel=channel, filename=filename,
+                            actor=actor.label, started_at=started)
         session.add(batch)
         session.flush()
         receipt = Receipt(batch.id, department, item_code, channel, filename, started_at=started)
         writer = _BatchWriter(session, keyring, lock, batch, receipt)
-        for chunk in _chunks(rows, chunk_rows):
-            prepared: list[PreparedRow] = []
-            rejected: list[RejectedRow] = []
-            for row in chunk:
-                result = prepare_row(item, department, row.values, row_no=row.row_no, today=today,
-                                     read_problems=row.problems)
-                if isinstance(result, PreparedRow):
-                    prepared.append(result)
-                else:
-                    source_id = str(row.values.get("source_id") or "").strip() or None
-                    rejected.append(RejectedRow(row.row_no, source_id[:64] if source_id else None, tuple(result)))
-            receipt.received += len(chunk)
-            writer.write(prepared, department)
-            writer.reject(rejected)
+        for chunk in chunks:
+            receipt.received += chunk.received
+            writer.write(chunk, department, item_code)
+            writer.reject(chunk.rejected)
             if progress:
-                progress(len(chunk))
+                progress(chunk)
         if receipt.received == 0:
             raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
-        # Read last: a reader learns some warnings only at the end of the file (e.g. JSONL columns).
-        receipt.warnings = list(warnings)
+        receipt.warnings = list(warnings() if callable(warnings) else warnings)
         batch.warnings = [w.as_dict() for w in receipt.warnings]
+        batch.file_format = file_format() if callable(file_format) else file_format
         receipt.finished_at = utcnow()
         for name in ("received", "accepted", "unchanged", "corrected", "rejected"):
             setattr(batch, name, getattr(receipt, name))

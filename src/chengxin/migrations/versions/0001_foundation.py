@@ -1,8 +1,8 @@
-"""foundation: subjects, records, ledger, accounts, audit
+"""foundation: subjects, records (+ ledger), ingest batches, accounts, audit
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 16:41:17.729916
+Create Date: 2026-11-25 17:13:37.956752
 """
 
 from __future__ import annotations
@@ -114,7 +114,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('record_id', 'version', name='uq_record_version_record_version')
     )
     with op.batch_alter_table('record_version', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_record_version_record_id'), ['record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_record_version_subject_id'), ['subject_id'], unique=False)
 
     op.create_table('staff_user',
@@ -221,7 +220,6 @@ def downgrade() -> None:
     op.drop_table('staff_user')
     with op.batch_alter_table('record_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_record_version_subject_id'))
-        batch_op.drop_index(batch_op.f('ix_record_version_record_id'))
 
     op.drop_table('record_version')
     op.drop_table('ledger_head')

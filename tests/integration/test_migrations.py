@@ -1,0 +1,15 @@
+"""The migrations build exactly the schema the models describe, on each engine."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from chengxin.models import metadata
+from chengxin.platform import Platform
+
+
+def test_migrated_schema_matches_the_models(platform: Platform) -> None:
+    with platform.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []

@@ -161,7 +161,7 @@ def test_look_up_of_an_unknown_person_is_404(
 
 def test_look_up_needs_an_identifier(client: TestClient, office: dict[str, str]) -> None:
     response = client.get(LOOKUP, headers=office, params={"purpose": PURPOSE})
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
     assert response.json()["error"]["code"] == "subject.no_identifier"
 
 
@@ -187,3 +187,10 @@ def test_every_staff_role_may_look_up(
     token = make_user(role, "samr" if role == "clerk" else None)
     response = client.get(LOOKUP, headers=_bearer(token), params={"ric": person, "purpose": PURPOSE})
     assert response.status_code == 200, response.text
+
+
+def test_a_staff_token_in_the_api_key_header_is_refused(client: TestClient, make_user: Callable[..., str]) -> None:
+    token = make_user("credit_office")
+    assert client.get("/api/v1/quality", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    r = client.get("/api/v1/quality", headers={"X-API-Key": token})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "auth.bad_api_key"

@@ -378,12 +378,9 @@ def test_revocation_needs_a_reason_and_keeps_the_history(
     record_id = client.get(f"/api/v1/records/by-source/{DEPT}/SRC-0000001", headers=_key(samr_key)).json()["id"]
     path = f"/api/v1/records/{record_id}/revoke"
 
-    for body in ({}, {"reason": ""}):
+    for body in ({}, {"reason": ""}, {"reason": "   "}):  # a blank reason is no reason
         error = assert_error(client.post(path, headers=_key(samr_key), json=body), 422, "request.invalid")
         assert "reason" in error["message"] and error["field"] == "reason"
-    blank = client.post(path, headers=_key(samr_key), json={"reason": "   "})
-    assert blank.status_code in (400, 422)  # refused by the service (a blank reason passes min_length)
-    assert_clear_4xx(blank)
     assert client.get(f"/api/v1/records/{record_id}", headers=_key(samr_key)).json()["status"] == "active"
 
     revoked = client.post(path, headers=_key(samr_key), json={"reason": "复议决定撤销原处罚决定"})

@@ -50,4 +50,3 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

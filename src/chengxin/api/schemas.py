@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from chengxin.core.errors import Problem
 from chengxin.records.service import Receipt
@@ -76,7 +76,9 @@ class BatchIn(BaseModel):
 
 
 class RevokeIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000, examples=["复议决定撤销原处罚决定"])
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+        examples=["复议决定撤销原处罚决定"]
+    )
 
 
 class VersionOut(BaseModel):

@@ -12,7 +12,7 @@ from chengxin.catalog.model import SubjectKind
 from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import BulkWriter, utcnow
-from chengxin.core.errors import NotFound
+from chengxin.core.errors import DomainError, NotFound
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.core.masking import mask_name, mask_ric
 from chengxin.ledger.service import LedgerLock
@@ -139,7 +139,7 @@ def find_subject(session: Session, keyring: KeyRing, *, ric: str | None = None, 
     elif uscc:
         kind, identifier = SubjectKind.ORGANIZATION, normalize_uscc(uscc)
     else:
-        raise NotFound("subject.no_identifier", "请提供公民身份号码或统一社会信用代码", "Give a citizen ID or a USCC")
+        raise DomainError("subject.no_identifier", "请提供公民身份号码或统一社会信用代码", "Give a citizen ID or a USCC")
     subject = session.execute(
         select(Subject).where(Subject.lookup_index == lookup_index(keyring, kind.value, identifier))
     ).scalar_one_or_none()

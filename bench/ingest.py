@@ -35,8 +35,8 @@ def main() -> None:
     path = penalty_file(args.rows)
     print(f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB, made/reused in {time.perf_counter() - t:.1f}s)")
     keys = key_dir()
-    print(f"{'engine':<11}{'rows':>10}{'ingest s':>10}{'rows/s':>10}{'peak MB':>9}{'baseline s':>12}"
-          f"{'base rows/s':>12}{'ratio':>7}")
+    print(f"{'engine':<11}{'rows':>10}{'ingest s':>10}{'rows/s':>10}{'peak MB':>9}{'reader MB':>10}"
+          f"{'baseline s':>12}{'base rows/s':>12}{'ratio':>7}")
     for engine in args.engines.split(","):
         url = fresh_database(engine, f"ingest_{engine}")
         run = _run("--db", url, "--keys", str(keys), "--file", str(path))
@@ -44,7 +44,7 @@ def main() -> None:
         base = _run("--db", base_url, "--baseline-from", url)
         rate, base_rate = run["rows"] / run["seconds"], base["rows"] / base["seconds"]
         print(f"{engine:<11}{int(run['rows']):>10}{run['seconds']:>10.1f}{rate:>10.0f}{run['peak_rss_mb']:>9.0f}"
-              f"{base['seconds']:>12.1f}{base_rate:>12.0f}{rate / base_rate:>7.2f}")
+              f"{run['reader_rss_mb']:>10.0f}{base['seconds']:>12.1f}{base_rate:>12.0f}{rate / base_rate:>7.2f}")
 
 
 if __name__ == "__main__":

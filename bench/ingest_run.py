@@ -29,7 +29,8 @@ def run_ingest(url: str, keys: Path, path: Path) -> dict[str, Any]:
                           actor=Actor(kind="cli", name="bench"), channel="cli", today=dt.date(2026, 11, 25))
     seconds = time.perf_counter() - start
     return {"rows": receipt.received, "accepted": receipt.accepted, "rejected": receipt.rejected,
-            "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "reader_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 TABLES = {

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -152,6 +152,11 @@ class BulkWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        if self.dialect == "postgresql":
+            # The batch's own look-ups (subjects, prior versions: thousands of keys at a time) run
+            # while the tables grow inside this transaction, unanalysed; the planner would then
+            # prefer a sequential scan per chunk and the ingest would turn quadratic.
+            session.execute(text("SET LOCAL enable_seqscan = off"))
 
     def date(self, value: dt.date | None) -> Any:
         return value.isoformat() if value is not None and self.dialect == "sqlite" else value
@@ -162,28 +167,31 @@ class BulkWriter:
         # SQLAlchemy's SQLite DateTime storage format, naive UTC (see UtcDateTime).
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    def select_in(self, sql: str, params: tuple[Any, ...], values: list[Any], chunk: int = 900) -> Iterator[Any]:
-        """Rows of ``sql`` for ``values``, chunked under SQLite's bound-parameter limit.
+    def select_in(
+        self, table: str, columns: tuple[str, ...], key: str, values: list[Any], **equals: Any
+    ) -> Iterator[Any]:
+        """Rows of ``table`` whose ``key`` is one of ``values`` (and whose ``equals`` columns match).
 
-        ``sql`` has ``{p}`` for each of ``params`` and one ``{}`` where the IN-list goes.
+        PostgreSQL: one query with ``= ANY(array)`` (no per-value parameters to parse or plan);
+        SQLite: ``IN (?, …)`` in slices under its bound-parameter limit.
         """
         if not values:
             return
         raw = self.session.connection().connection.driver_connection
         assert raw is not None
-        pg = self.dialect == "postgresql"
-        mark = "%s" if pg else "?"
-        for start in range(0, len(values), chunk):
-            part = values[start : start + chunk]
-            query = sql.replace("{p}", mark).format(", ".join([mark] * len(part)))
+        names = ", ".join(columns)
+        if self.dialect == "postgresql":
+            where = " AND ".join([f"{k} = %s" for k in equals] + [f"{key} = ANY(%s)"])
+            with raw.cursor() as cur:
+                cur.execute(f"SELECT {names} FROM {table} WHERE {where}", (*equals.values(), values), prepare=False)
+                yield from cur.fetchall()
+            return
+        for start in range(0, len(values), 900):
+            part = values[start : start + 900]
+            where = " AND ".join([f"{k} = ?" for k in equals] + [f"{key} IN ({', '.join('?' * len(part))})"])
             cur = raw.cursor()
             try:
-                if pg:
-                    # Never a server-side prepared statement here: its generic plan, made while the
-                    # table was still small inside this very batch, would keep seq-scanning it.
-                    cur.execute(query, (*params, *part), prepare=False)
-                else:
-                    cur.execute(query, (*params, *part))
+                cur.execute(f"SELECT {names} FROM {table} WHERE {where}", (*equals.values(), *part))
                 yield from cur.fetchall()
             finally:
                 cur.close()

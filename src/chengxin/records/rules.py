@@ -14,13 +14,20 @@ from typing import Any
 import orjson
 
 from chengxin.catalog.model import CatalogItem, Category, ItemVersion, Severity, SubjectKind
-from chengxin.catalog.rules import InvalidValue, parse_date_value, parse_severity, validate_fields
+from chengxin.catalog.rules import (
+    SOURCE_ID_MAX_LENGTH,
+    SUBJECT_NAME_MAX_LENGTH,
+    InvalidValue,
+    parse_date_value,
+    parse_severity,
+    validate_fields,
+)
 from chengxin.core.errors import InvalidIdentifier, Problem
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.subjects.service import SubjectKey
 
-MAX_SOURCE_ID = 64
-MAX_NAME = 200
+MAX_SOURCE_ID = SOURCE_ID_MAX_LENGTH
+MAX_NAME = SUBJECT_NAME_MAX_LENGTH
 
 
 @dataclass(frozen=True, slots=True)

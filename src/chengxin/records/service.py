@@ -284,8 +284,8 @@ class _BatchWriter:
     def _load_priors(self, source_ids: list[str], department: str) -> None:
         wanted = [s for s in dict.fromkeys(source_ids) if s not in self.seen]
         for source_id, rid, number, content_hash, status in self.bulk.select_in(
-            "SELECT source_id, id, version, content_hash, status FROM record "
-            "WHERE department_code = {p} AND source_id IN ({})", (department,), wanted
+            "record", ("source_id", "id", "version", "content_hash", "status"), "source_id", wanted,
+            department_code=department,
         ):
             self.seen[source_id] = _Prior(rid, number, bytes(content_hash), status)
 

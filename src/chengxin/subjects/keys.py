@@ -29,7 +29,7 @@ def reencrypt_subjects(
             ).all()
             if not rows:
                 return done
-            session.execute(
+            session.connection().execute(  # Core executemany: no ORM synchronisation
                 update(Subject).where(Subject.id == bindparam("b_id")).values(
                     id_cipher=bindparam("id_cipher"), name_cipher=bindparam("name_cipher"), key_version=current),
                 [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, LargeBinary, SmallInteger, String
+from sqlalchemy import LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chengxin.core.db import Base, BigId, UtcDateTime, utcnow
@@ -33,5 +33,3 @@ class Subject(Base):
     display_id: Mapped[str] = mapped_column(String(32))  # masked RIC, or the USCC in full
     display_name: Mapped[str] = mapped_column(String(200))  # masked name, or the organisation's name
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-    __table_args__ = (Index("ix_subject_kind_display_id", "kind", "display_id"),)

@@ -118,7 +118,7 @@ def ensure_subjects(
     if not missing:
         return
     for subject_id, index, name_index in writer.select_in(
-        "SELECT id, lookup_index, name_index FROM subject WHERE lookup_index IN ({})", (), missing
+        "subject", ("id", "lookup_index", "name_index"), "lookup_index", missing
     ):
         cache[bytes(index)] = SubjectRef(subject_id, None if name_index is None else bytes(name_index))
     new_rows = []

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 17:13:37.956752
+Create Date: 2026-11-25 17:32:13.523008
 """
 
 from __future__ import annotations
@@ -112,9 +112,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_record_version')),
     sa.UniqueConstraint('record_id', 'version', name='uq_record_version_record_version')
     )
-    with op.batch_alter_table('record_version', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_record_version_subject_id'), ['subject_id'], unique=False)
-
     op.create_table('staff_user',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
@@ -141,9 +138,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_subject')),
     sa.UniqueConstraint('lookup_index', name=op.f('uq_subject_lookup_index'))
     )
-    with op.batch_alter_table('subject', schema=None) as batch_op:
-        batch_op.create_index('ix_subject_kind_display_id', ['kind', 'display_id'], unique=False)
-
     op.create_table('ingest_rejection',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('batch_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -178,7 +172,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('department_code', 'source_id', name='uq_record_department_source')
     )
     with op.batch_alter_table('record', schema=None) as batch_op:
-        batch_op.create_index('ix_record_item_department', ['item_code', 'department_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_record_subject_id'), ['subject_id'], unique=False)
 
     op.create_table('staff_session',
@@ -205,21 +198,14 @@ def downgrade() -> None:
     op.drop_table('staff_session')
     with op.batch_alter_table('record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_record_subject_id'))
-        batch_op.drop_index('ix_record_item_department')
 
     op.drop_table('record')
     with op.batch_alter_table('ingest_rejection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ingest_rejection_batch_id'))
 
     op.drop_table('ingest_rejection')
-    with op.batch_alter_table('subject', schema=None) as batch_op:
-        batch_op.drop_index('ix_subject_kind_display_id')
-
     op.drop_table('subject')
     op.drop_table('staff_user')
-    with op.batch_alter_table('record_version', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_record_version_subject_id'))
-
     op.drop_table('record_version')
     op.drop_table('ledger_head')
     with op.batch_alter_table('ledger_checkpoint', schema=None) as batch_op:

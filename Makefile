@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 # Debian packages the project needs: chromium for the browser tests (no browser download works
 # here) and a CJK font (pages in the browser, later the PDF reports, print Chinese with it).
-DEB_PACKAGES := chromium fonts-noto-cjk
+DEB_PACKAGES := chromium fonts-noto-cjk poppler-utils
 system-deps:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

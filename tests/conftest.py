@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -19,6 +20,10 @@ from chengxin.core.migrate import upgrade
 from chengxin.core.settings import get_settings
 from chengxin.platform import Platform
 from tests_support import empty_all_tables
+
+# Property tests check behaviour, not speed: no per-example deadline (CI machines are shared and noisy).
+settings.register_profile("chengxin", deadline=None)
+settings.load_profile("chengxin")
 
 
 def _database_url(tmp_root: Path) -> str:

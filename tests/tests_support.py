@@ -7,12 +7,29 @@ from sqlalchemy import text
 from chengxin.core.db import Database
 from chengxin.models import metadata
 
+APPEND_ONLY = "'query_log'"  # tables whose triggers refuse UPDATE and DELETE
+
 
 def empty_all_tables(db: Database) -> None:
+    """Empty every table between tests, past the append-only triggers of ``query_log``.
+
+    PostgreSQL: ``session_replication_role = replica`` (local to this transaction) keeps ordinary
+    triggers from firing. SQLite: the triggers are dropped and recreated from their own stored SQL
+    in the same transaction. Either way the real triggers are in place for the tests
+    (tests/api/test_disclosure_api.py checks that they refuse UPDATE and DELETE).
+    """
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.dialect == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            triggers = conn.execute(
+                text(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({APPEND_ONLY})")
+            ).all()
+            for name, _ in triggers:
+                conn.execute(text(f'DROP TRIGGER "{name}"'))
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
+            for _, sql in triggers:
+                conn.execute(text(sql))

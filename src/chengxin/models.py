@@ -3,10 +3,12 @@
 from chengxin.accounts import models as accounts_models
 from chengxin.core import audit
 from chengxin.core.db import Base
+from chengxin.disclosure import models as disclosure_models  # noqa: F401  (registers the tables)
 from chengxin.ledger import models as ledger_models
 from chengxin.records import models as records_models
+from chengxin.reports import models as reports_models
 from chengxin.subjects import models as subjects_models
 
 metadata = Base.metadata
 
-__all__ = ["accounts_models", "audit", "ledger_models", "metadata", "records_models", "subjects_models"]
+__all__ = ["accounts_models", "audit", "ledger_models", "metadata", "records_models", "reports_models", "subjects_models"]

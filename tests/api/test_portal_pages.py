@@ -122,7 +122,7 @@ def test_home_shows_platform_counts_and_catalog_search(client: TestClient, platf
         "数据质量",
     ):
         assert label in text
-    assert 'action="/catalog"' in text and 'name="q"' in text
+    assert 'action="/search"' in text and 'name="q"' in text and 'href="/catalog"' in text  # subject search + catalog link
     assert "即将开放" not in text
     in_force = sum(1 for i in platform.catalog.items.values() if i.version_on(today_cn()))
     assert f'<span class="stat-num">{in_force}</span>' in text

@@ -89,8 +89,15 @@ def test_search_the_catalog_and_open_an_item(server: str, page: Page, tmp_path: 
     pg = page
     pg.goto(server + "/")
     expect(pg.get_by_role("heading", name=re.compile("诚信常州"))).to_be_visible()
-    pg.fill("#home-q", "处罚")
-    pg.get_by_role("button", name="搜索目录").click()
+    # The home page's search box finds subjects (信用主体查询); the catalog search is one link away.
+    pg.fill("#home-q", "科技")
+    pg.get_by_role("button", name="查询").click()
+    expect(pg).to_have_url(re.compile(r"/search\?q="))
+    expect(pg.get_by_role("heading", name=re.compile("信用主体查询"))).to_be_visible()
+    pg.get_by_role("link", name="搜索信用信息目录").click()
+    expect(pg).to_have_url(re.compile(r"/catalog$"))
+    pg.fill("#q", "处罚")
+    pg.get_by_role("button", name="查询").click()
     expect(pg).to_have_url(re.compile(r"/catalog\?q="))
     expect(pg.get_by_role("link", name="行政处罚信息")).to_be_visible()
 

@@ -74,13 +74,24 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         log.exception("unhandled error on %s", request.url.path)
         return _error(500, "server.error", "服务器内部错误，已记录，请稍后重试", "Internal error (logged)")
 
-    from chengxin.api import auth, catalog, records
+    from chengxin.api import auth, catalog, disclosure, records
+    from chengxin.api import search as search_api
+    from chengxin.web import disclosure_pages, search_pages
     from chengxin.web import routes as portal
 
     app.include_router(catalog.router)
     app.include_router(records.router)
     app.include_router(auth.router)
+    app.include_router(disclosure.router)
+    app.include_router(search_api.router)
+    app.include_router(search_pages.router)
     app.include_router(portal.router)
+    from chengxin.api import reports as reports_api
+    from chengxin.web import report_pages
+
+    app.include_router(reports_api.router)
+    app.include_router(report_pages.router)
+    app.include_router(disclosure_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

@@ -204,6 +204,41 @@ def verify(
     raise typer.Exit(1)
 
 
+@app.command("verify-report")
+def verify_report_cmd(
+    pdf: Annotated[Path, typer.Argument(help="信用报告 PDF 文件 the report PDF", exists=True, dir_okay=False)],
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="平台公钥 PEM（默认本平台 var/keys）")] = None,
+) -> None:
+    """离线核验信用报告 Verify a report PDF offline: signature, embedded content and the printed text."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from chengxin.core.crypto import get_keyring
+    from chengxin.core.settings import get_settings
+    from chengxin.reports.signing import verify_pdf
+
+    if public_key is not None:
+        key = serialization.load_pem_public_key(public_key.read_bytes())
+        if not isinstance(key, Ed25519PublicKey):
+            err.print("[red]错误[/red] 公钥不是 Ed25519 公钥")
+            raise typer.Exit(2)
+    else:
+        key_dir = get_settings().key_dir
+        if not (key_dir / "keyring.json").exists():
+            err.print(f"[red]错误[/red] 未找到平台密钥 {key_dir}；请用 --public-key 指定平台公钥")
+            raise typer.Exit(2)
+        key = get_keyring(key_dir).public_key
+    result = verify_pdf(pdf.read_bytes(), key)
+    if result.report_no:
+        console.print(f"报告编号 {result.report_no} · 信用主体 {result.subject_name} · 生成时间 {result.generated_at}"
+                      f" · 有效期至 {result.valid_until} · 签名密钥 {result.key_id}")
+    if result.ok:
+        console.print(f"[green]{result.reason}[/green]")
+        return
+    console.print(f"[red]验证失败：{result.reason}[/red]  [dim]({result.reason_en})[/dim]")
+    raise typer.Exit(1)
+
+
 # -- users and keys ----------------------------------------------------------------------------
 
 

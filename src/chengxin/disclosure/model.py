@@ -30,6 +30,17 @@ class FieldLine:
 
 
 @dataclass(frozen=True)
+class RecordChange:
+    """One version in a record's history (shown to the subject themselves: Audience.SELF)."""
+
+    version: int
+    change: str  # create | correct | revoke
+    status: str  # active | revoked
+    at: dt.datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class FileItem:
     """One record in a credit file."""
 
@@ -50,6 +61,7 @@ class FileItem:
     statement: str | None = None  # 本人声明 (issue #4 fills it)
     version: int = 1
     fields: tuple[FieldLine, ...] = ()
+    history: tuple[RecordChange, ...] = ()  # SELF only: every version, oldest first
 
 
 @dataclass(frozen=True)

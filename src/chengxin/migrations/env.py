@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from chengxin.models import metadata
+from chengxin.search.schema import include_name
 
 config = context.config
 
@@ -16,6 +17,7 @@ def _run(connection: object) -> None:
         target_metadata=metadata,
         render_as_batch=True,  # SQLite needs batch mode for ALTER
         compare_type=True,
+        include_name=include_name,  # type: ignore[arg-type]  # engine-specific search objects (migration 0004)
     )
     with context.begin_transaction():
         context.run_migrations()

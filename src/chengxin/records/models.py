@@ -44,6 +44,8 @@ class Record(Base):
     decision_date: Mapped[dt.date] = mapped_column(Date)
     content_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # 停止公示: from this day the record is no longer displayed (kept, never deleted; issue #4 sets it).
+    display_stopped_on: Mapped[dt.date | None] = mapped_column(Date)
 
     __table_args__ = (
         UniqueConstraint("department_code", "source_id", name="uq_record_department_source"),

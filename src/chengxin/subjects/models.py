@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import LargeBinary, SmallInteger, String
+from sqlalchemy import Index, LargeBinary, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chengxin.core.db import Base, BigId, UtcDateTime, utcnow
@@ -22,6 +22,13 @@ from chengxin.core.db import Base, BigId, UtcDateTime, utcnow
 
 class Subject(Base):
     __tablename__ = "subject"
+    __table_args__ = (
+        # Public search (chengxin.search): exact / prefix look-ups of organisations by name and by USCC.
+        # The substring indexes (FTS5 trigram on SQLite, pg_trgm GIN on PostgreSQL) are engine-specific
+        # and live only in migration 0004 (see chengxin.search.schema).
+        Index("ix_subject_kind_display_name", "kind", "display_name"),
+        Index("ix_subject_kind_display_id", "kind", "display_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     kind: Mapped[str] = mapped_column(String(20))

@@ -1,0 +1,127 @@
+"""Disclosure API: public credit files (no sign-in) and government reads (logged with their purpose)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from chengxin.api.deps import ActorDep, PlatformDep, ReadSession
+from chengxin.api.schemas import ErrorOut
+from chengxin.core.clock import today_cn
+from chengxin.core.errors import PermissionDenied
+from chengxin.disclosure import service
+from chengxin.disclosure.model import CreditFile
+
+router = APIRouter(prefix="/api/v1", tags=["disclosure"])
+
+SubjectId = Annotated[int, Path(ge=1, le=2**63 - 1, description="信用主体编号")]
+_ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+
+
+class FieldLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    label_zh: str
+    value: str
+
+
+class RecordChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    change: str
+    status: str
+    at: dt.datetime
+    reason: str | None
+
+
+class FileItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    record_id: int
+    item_code: str
+    item_name_zh: str
+    category: str = Field(description="basic | positive | negative")
+    severity: str | None
+    report_section: str
+    sharing: str
+    department_code: str
+    department_name_zh: str = Field(description="来源单位")
+    decision_date: dt.date
+    display_ends_on: dt.date | None = Field(description="公示截止日（当日起不再公示）；null：长期公示")
+    status: str
+    displayed: bool
+    under_objection: bool
+    statement: str | None
+    version: int
+    fields: list[FieldLineOut]
+    history: list[RecordChangeOut] = Field(default=[], description="仅本人可见：全部版本")
+
+
+class QueryLogEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: dt.datetime
+    reader: str
+    purpose: str
+    basis: str
+
+
+class CreditFileOut(BaseModel):
+    """信用档案 — a subject's file as one audience sees it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    subject_id: int
+    kind: str = Field(description="person | organization")
+    display_id: str = Field(description="统一社会信用代码，或脱敏的公民身份号码")
+    display_name: str
+    audience: str
+    as_of: dt.date
+    items: list[FileItemOut]
+    query_log: list[QueryLogEntryOut]
+
+
+def _out(file: CreditFile) -> CreditFileOut:
+    return CreditFileOut.model_validate(file)
+
+
+@router.get("/public/subjects/{subject_id}", summary="公开信用信息 Public credit file", response_model=CreditFileOut,
+            responses=_ERRORS)
+def public_subject(subject_id: SubjectId, platform: PlatformDep, session: ReadSession) -> CreditFileOut:
+    """What anyone may see: records in their display period whose sharing level is public. A person's
+    file only through items the catalog makes public for persons, always masked; a person with none: 404."""
+    return _out(service.public_file(session, platform.catalog, subject_id, today_cn()))
+
+
+@router.get("/public/subjects", summary="按统一社会信用代码查公开信息 Public file by USCC",
+            response_model=CreditFileOut, responses={**_ERRORS, 400: {"model": ErrorOut}})
+def public_subject_by_identifier(
+    platform: PlatformDep,
+    session: ReadSession,
+    uscc: Annotated[str | None, Query(max_length=20, description="统一社会信用代码")] = None,
+    ric: Annotated[str | None, Query(max_length=20, description="公民身份号码（仅有公开信息的自然人）")] = None,
+) -> CreditFileOut:
+    subject_id = service.find_public_subject(session, platform.keyring, uscc=uscc, ric=ric)
+    return _out(service.public_file(session, platform.catalog, subject_id, today_cn()))
+
+
+@router.get("/gov/subjects/{subject_id}/file", summary="政务共享查询（记录查询目的）Government read (purpose logged)",
+            response_model=CreditFileOut, responses={**_ERRORS, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
+def government_subject(
+    subject_id: SubjectId,
+    platform: PlatformDep,
+    actor: ActorDep,
+    purpose: Annotated[str, Query(min_length=1, max_length=500, description="查询目的（必填，记入查询使用登记）")],
+) -> CreditFileOut:
+    """Staff or a department API key: what the sharing level allows the caller's department. Every read
+    is written to the query log with its purpose, and the person sees it in their own file."""
+    if actor.kind not in ("staff", "api_key"):
+        raise PermissionDenied("query.government_only", "仅限政务部门查询", "Government departments only")
+    with platform.db.write() as session:  # the read is logged in the same transaction
+        file = service.government_file(session, platform.catalog, subject_id, actor, purpose, today_cn())
+    return _out(file)

@@ -1,0 +1,296 @@
+"""Credit file (信用档案) use cases: the public file, the person's own file, the government file,
+and the query log (查询使用登记).
+
+One query reads a subject's records joined to their current versions (``record.subject_id`` is
+indexed; the version is reached by ``record.version_id``); everything else — the display window,
+whether a record is displayed, who may see it, labels — is computed in process from the catalog
+(``disclosure.rules``), so the public file never depends on a job having run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chengxin.catalog.model import Catalog, FieldType, ItemVersion, SubjectKind
+from chengxin.core import audit
+from chengxin.core.crypto import KeyRing
+from chengxin.core.errors import DomainError, NotFound, PermissionDenied
+from chengxin.core.masking import mask_ric
+from chengxin.disclosure import rules
+from chengxin.disclosure.model import Audience, CreditFile, FieldLine, FileItem, QueryLogEntry, RecordChange
+from chengxin.disclosure.models import CHANNELS, READER_KINDS, QueryLog
+from chengxin.records.models import Record, RecordVersion
+from chengxin.subjects.models import Subject
+from chengxin.subjects.service import decrypt_identity, find_subject
+
+__all__ = [
+    "GOVERNMENT_BASIS",
+    "find_public_subject",
+    "government_file",
+    "log_query",
+    "own_file",
+    "public_file",
+    "query_log_for",
+]
+
+GOVERNMENT_BASIS = "政务共享：按公共信用信息目录确定的共享方式"
+_NO_PUBLIC_FILE = ("subject.not_found", "未找到该信用主体的公开信用信息", "No public credit information for this subject")
+_GOVERNMENT_READERS = frozenset({"staff", "api_key", "cli"})
+
+Visible = Callable[[ItemVersion, bool], bool]  # (item version, displayed today) → may this audience see it?
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _subject(session: Session, subject_id: int) -> Subject:
+    subject = session.get(Subject, subject_id)
+    if subject is None:
+        raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
+    return subject
+
+
+def _item_version(catalog: Catalog, item_code: str, version: str, decision_date: dt.date) -> ItemVersion | None:
+    item = catalog.items.get(item_code)
+    if item is None:
+        return None
+    for candidate in item.versions:
+        if candidate.version == version:
+            return candidate
+    return item.version_on(decision_date)
+
+
+def _show(spec_type: FieldType, value: Any, options: dict[str, str]) -> str:
+    if spec_type is FieldType.ENUM:
+        return options.get(str(value), str(value))
+    if spec_type is FieldType.RIC:
+        # Stored as {masked, index, key_version, cipher}: only the masked form is ever shown.
+        return str(value.get("masked", "")) if isinstance(value, dict) else mask_ric(str(value))
+    if spec_type is FieldType.BOOLEAN:
+        return "是" if value is True or value == "true" else "否"
+    return str(value)
+
+
+_Shown = tuple[tuple[str, str, FieldType, dict[str, str]], ...]
+_SHOWN: dict[tuple[str, str], _Shown] = {}
+
+
+def _shown_fields(version: ItemVersion) -> _Shown:
+    key = (version.item_code, version.version)
+    shown = _SHOWN.get(key)
+    if shown is None:
+        shown = _SHOWN[key] = tuple(
+            (spec.code, spec.label_zh, spec.type, {o.value: o.label_zh for o in spec.options})
+            for spec in version.fields
+        )
+    return shown
+
+
+def field_lines(version: ItemVersion, fields: dict[str, Any]) -> tuple[FieldLine, ...]:
+    """A record's fields in catalog order with Chinese labels; enums by label, citizen IDs masked."""
+    lines = []
+    for code, label, spec_type, options in _shown_fields(version):
+        value = fields.get(code)
+        if value is None or value == "":
+            continue
+        lines.append(FieldLine(code, label, _show(spec_type, value, options)))
+    return tuple(lines)
+
+
+def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, visible: Visible) -> list[FileItem]:
+    rows = session.execute(
+        select(
+            Record.id, Record.item_code, Record.department_code, Record.status, Record.category, Record.severity,
+            Record.decision_date, Record.version, Record.display_stopped_on,
+            RecordVersion.item_version, RecordVersion.fields,
+        )
+        .join(RecordVersion, RecordVersion.id == Record.version_id)
+        .where(Record.subject_id == subject_id)
+        .order_by(Record.decision_date.desc(), Record.id.desc())
+    ).all()
+    items: list[FileItem] = []
+    for row in rows:
+        version = _item_version(catalog, row.item_code, row.item_version, row.decision_date)
+        if version is None:  # an item no longer in the catalog: nothing says who may see it
+            continue
+        try:
+            _, ends_on = rules.display_window(version, row.severity, row.decision_date)
+        except KeyError:
+            ends_on = row.decision_date  # no period for this severity: never displayed
+        displayed = rules.is_displayed(row.status, row.display_stopped_on, ends_on, today)
+        if not visible(version, displayed):
+            continue
+        department = catalog.departments.get(row.department_code)
+        items.append(
+            FileItem(
+                record_id=row.id,
+                item_code=row.item_code,
+                item_name_zh=version.name_zh,
+                category=row.category,
+                severity=row.severity,
+                report_section=version.report_section,
+                sharing=version.sharing.value,
+                department_code=row.department_code,
+                department_name_zh=department.name_zh if department else row.department_code,
+                decision_date=row.decision_date,
+                display_ends_on=ends_on,
+                status=row.status,
+                displayed=displayed,
+                version=row.version,
+                fields=field_lines(version, row.fields or {}),
+            )
+        )
+    return items
+
+
+def public_file(session: Session, catalog: Catalog, subject_id: int, today: dt.date) -> CreditFile:
+    """What the public sees (社会公众): displayed public items; a person only through items public for
+    persons, masked — and a person with none is not found (the public learns nothing of them)."""
+    subject = _subject(session, subject_id)
+
+    def visible(version: ItemVersion, displayed: bool) -> bool:
+        return rules.visible_to(
+            Audience.PUBLIC, sharing=version.sharing.value, category=version.category.value,
+            subject_kind=subject.kind, public_for_persons=version.public_for_persons, displayed=displayed,
+        )
+
+    items = _items(session, catalog, subject_id, today, visible)
+    if subject.kind == SubjectKind.PERSON.value and not items:
+        raise NotFound(*_NO_PUBLIC_FILE)
+    return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.PUBLIC, today,
+                      tuple(items))
+
+
+def find_public_subject(session: Session, keyring: KeyRing, *, uscc: str | None = None, ric: str | None = None) -> int:
+    """The subject id behind a USCC or citizen ID (validated; blind-index look-up; raises NotFound)."""
+    try:
+        return find_subject(session, keyring, ric=ric, uscc=uscc).id
+    except NotFound:
+        raise NotFound(*_NO_PUBLIC_FILE) from None
+
+
+def own_file(session: Session, catalog: Catalog, keyring: KeyRing, subject_id: int, today: dt.date) -> CreditFile:
+    """What the subject sees of themselves (本人): every record held — revoked, expired and not public
+    included, each with its status and version — their identity in clear, and every query of their data."""
+    subject = _subject(session, subject_id)
+    display_id, display_name = decrypt_identity(keyring, subject)
+    items = _items(session, catalog, subject_id, today, lambda _version, _displayed: True)
+    history = _history(session, [item.record_id for item in items])
+    items = [replace(item, history=history.get(item.record_id, ())) for item in items]
+    return CreditFile(subject.id, subject.kind, display_id, display_name, Audience.SELF, today, tuple(items),
+                      query_log=query_log_for(session, catalog, subject_id))
+
+
+def _history(session: Session, record_ids: list[int]) -> dict[int, tuple[RecordChange, ...]]:
+    """Every version of these records (by the unique (record_id, version) index), oldest first."""
+    found: dict[int, list[RecordChange]] = {}
+    for start in range(0, len(record_ids), 1000):
+        rows = session.execute(
+            select(RecordVersion.record_id, RecordVersion.version, RecordVersion.change, RecordVersion.status,
+                   RecordVersion.created_at, RecordVersion.reason)
+            .where(RecordVersion.record_id.in_(record_ids[start:start + 1000]))
+            .order_by(RecordVersion.record_id, RecordVersion.version)
+        )
+        for row in rows:
+            found.setdefault(row.record_id, []).append(
+                RecordChange(row.version, row.change, row.status, row.created_at, row.reason))
+    return {record_id: tuple(changes) for record_id, changes in found.items()}
+
+
+def government_file(
+    session: Session,
+    catalog: Catalog,
+    subject_id: int,
+    actor: audit.Actor,
+    purpose: str,
+    today: dt.date,
+    *,
+    channel: str = "api",
+    basis: str = GOVERNMENT_BASIS,
+) -> CreditFile:
+    """政务共享: what the sharing level allows the actor's department, for a declared purpose.
+
+    The read is logged in the query log with its purpose (in the caller's transaction: use a
+    write session). An empty purpose is refused.
+    """
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise DomainError("query.purpose_required", "请说明查询目的", "State the purpose of the query",
+                          field="purpose", status=422)
+    if actor.kind not in _GOVERNMENT_READERS:
+        raise PermissionDenied("query.government_only", "仅限政务部门查询", "Government departments only")
+    subject = _subject(session, subject_id)
+    department = actor.department_code
+
+    def visible(version: ItemVersion, displayed: bool) -> bool:
+        allowed = rules.department_allowed(department, shared_with=version.extra.get("shared_with"),
+                                           sources=version.departments)
+        return rules.visible_to(
+            Audience.GOVERNMENT, sharing=version.sharing.value, category=version.category.value,
+            subject_kind=subject.kind, public_for_persons=version.public_for_persons, displayed=displayed,
+            department_allowed=allowed,
+        )
+
+    items = _items(session, catalog, subject_id, today, visible)
+    log_query(session, subject_id=subject.id, reader_kind=actor.kind if actor.kind in READER_KINDS else "staff",
+              reader_name=actor.name, reader_department=department, purpose=purpose, basis=basis, channel=channel,
+              detail={"audience": Audience.GOVERNMENT.value, "items": len(items)})
+    return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.GOVERNMENT, today,
+                      tuple(items))
+
+
+# -- the query log ---------------------------------------------------------------------------------
+
+
+def log_query(
+    session: Session,
+    *,
+    subject_id: int,
+    reader_kind: str,
+    reader_name: str,
+    purpose: str,
+    basis: str,
+    channel: str,
+    reader_department: str | None = None,
+    requester_uscc: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> QueryLog:
+    """Append one row to the query log (查询使用登记) in the current transaction."""
+    if reader_kind not in READER_KINDS:
+        raise ValueError(f"unknown reader kind {reader_kind!r}")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    entry = QueryLog(
+        subject_id=subject_id, reader_kind=reader_kind, reader_name=reader_name[:200],
+        reader_department=reader_department, requester_uscc=requester_uscc, purpose=purpose, basis=basis,
+        channel=channel, detail=detail or {},
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def query_log_for(session: Session, catalog: Catalog, subject_id: int) -> tuple[QueryLogEntry, ...]:
+    """Every query of a subject's data, newest first, naming the reader's organisation or department."""
+    rows = session.execute(
+        select(QueryLog).where(QueryLog.subject_id == subject_id).order_by(QueryLog.at.desc(), QueryLog.id.desc())
+    ).scalars()
+    entries = []
+    for row in rows:
+        department = catalog.departments.get(row.reader_department or "")
+        if department is not None:
+            reader = department.name_zh
+        elif row.requester_uscc:
+            reader = f"{row.reader_name}（{row.requester_uscc}）"
+        elif row.reader_kind == "staff" and "credit_office" in catalog.departments:
+            reader = catalog.departments["credit_office"].name_zh  # platform staff without a department
+        else:
+            reader = row.reader_name
+        entries.append(QueryLogEntry(row.at, reader, row.purpose, row.basis))
+    return tuple(entries)

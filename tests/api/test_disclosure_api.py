@@ -1,0 +1,243 @@
+"""Who sees what of a credit file, through the API and the portal: the public, departments, the person;
+the display period at its boundary day; the query log and its append-only guarantee."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import exc, select, text
+
+from chengxin.core.audit import Actor
+from chengxin.disclosure import service
+from chengxin.disclosure.models import QueryLog
+from chengxin.platform import Platform
+from chengxin.records.models import Record
+from chengxin.records.service import ApiRow, find_record_id, ingest, revoke_record
+from factories import ric_for, uscc_for, valid_row
+
+INGEST_DAY = dt.date(2026, 11, 25)
+PENALTY_DAY = "2025-11-25"  # 2025.1 general penalty: displayed until 2026-11-24, gone on 2026-11-25
+LAST_DAY, END_DAY = dt.date(2026, 11, 24), dt.date(2026, 11, 25)
+HTML = {"accept": "text/html,application/xhtml+xml"}
+
+
+def _submit(platform: Platform, item: str, dept: str, rows: list[dict[str, Any]]) -> None:
+    actor = Actor(kind="api_key", name="k", department_code=dept)
+    receipt = ingest(platform.db, [ApiRow(i, r) for i, r in enumerate(rows, start=1)], catalog=platform.catalog,
+                     keyring=platform.keyring, department=dept, item_code=item, actor=actor, channel="api",
+                     today=INGEST_DAY)
+    assert receipt.rejected == 0, receipt.rejections
+
+
+def _row(platform: Platform, item: str, n: int, day: str, *, person: bool = False, **kw: Any) -> dict[str, Any]:
+    version = platform.catalog.version_on(item, dt.date.fromisoformat(day))
+    assert version is not None
+    return valid_row(version, n, person=person, decision_date=day, **kw)
+
+
+@pytest.fixture()
+def world(platform: Platform) -> dict[str, int]:
+    """Organisation 1: a penalty at its boundary, a commendation, a revoked penalty, an authorized-only
+    arrears record. Person 5: a penalty (not public for persons) and physician information (public).
+    Person 6: only a penalty."""
+    _submit(platform, "admin_penalty", "samr", [
+        _row(platform, "admin_penalty", 1, PENALTY_DAY, source_id="PEN-1", severity="general"),
+        _row(platform, "admin_penalty", 1, PENALTY_DAY, source_id="PEN-REVOKED", severity="general"),
+        _row(platform, "admin_penalty", 5, PENALTY_DAY, person=True, source_id="PEN-P5", severity="general"),
+        _row(platform, "admin_penalty", 6, PENALTY_DAY, person=True, source_id="PEN-P6", severity="serious"),
+        _row(platform, "admin_penalty", 2, PENALTY_DAY, source_id="PEN-ORG2", severity="general"),
+    ])
+    _submit(platform, "commendation", "credit_office", [_row(platform, "commendation", 1, "2020-05-04",
+                                                             source_id="COM-1")])
+    _submit(platform, "housing_fund_arrears", "fund", [_row(platform, "housing_fund_arrears", 1, "2026-06-01",
+                                                            source_id="FUND-1")])
+    _submit(platform, "occ_physician", "health", [_row(platform, "occ_physician", 5, "2015-09-01", person=True,
+                                                       source_id="DOC-5")])
+    with platform.db.read() as s:
+        revoked = find_record_id(s, "samr", "PEN-REVOKED")
+    revoke_record(platform.db, keyring=platform.keyring, record_id=revoked, reason="复议撤销",
+                  actor=Actor(kind="staff", name="office", role="credit_office"))
+    with platform.db.read() as s:
+        subject = dict(s.execute(select(Record.source_id, Record.subject_id)).tuples().all())
+    return {"org": subject["PEN-1"], "org2": subject["PEN-ORG2"], "p5": subject["PEN-P5"], "p6": subject["PEN-P6"]}
+
+
+def _on(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:
+    import chengxin.api.disclosure as api
+    import chengxin.web.disclosure_pages as pages
+
+    monkeypatch.setattr(api, "today_cn", lambda: day)
+    monkeypatch.setattr(pages, "today_cn", lambda: day)
+
+
+def _sources(body: dict[str, Any]) -> set[str]:
+    return {i["item_code"] + ":" + i["category"] for i in body["items"]}
+
+
+def test_the_public_sees_displayed_public_records_of_an_organisation(
+    client: TestClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _on(monkeypatch, LAST_DAY)
+    r = client.get(f"/api/v1/public/subjects/{world['org']}")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["audience"] == "public" and body["display_id"] == uscc_for(1)
+    # The revoked penalty and the authorized-only arrears record are not public.
+    assert sorted(i["item_code"] for i in body["items"]) == ["admin_penalty", "commendation"]
+    penalty = next(i for i in body["items"] if i["item_code"] == "admin_penalty")
+    assert penalty["display_ends_on"] == "2026-11-25" and penalty["department_name_zh"]
+    assert penalty["status"] == "active" and penalty["displayed"] is True
+    labels = {f["label_zh"] for f in penalty["fields"]}
+    assert {"行政处罚决定书文号", "处罚类别"} <= labels
+    kind = next(f["value"] for f in penalty["fields"] if f["code"] == "penalty_type")
+    assert kind == "通报批评"  # an enum is shown by its Chinese label, not its code
+    praise = next(i for i in body["items"] if i["item_code"] == "commendation")
+    assert praise["display_ends_on"] is None and praise["category"] == "positive"
+    assert client.get("/api/v1/public/subjects", params={"uscc": uscc_for(1)}).json() == body
+
+
+def test_a_penalty_is_not_shown_on_the_day_its_display_ends(
+    client: TestClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _on(monkeypatch, END_DAY)
+    body = client.get(f"/api/v1/public/subjects/{world['org']}").json()
+    assert [i["item_code"] for i in body["items"]] == ["commendation"]
+
+
+def test_a_persons_penalty_is_not_public_but_key_occupation_information_is(
+    client: TestClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _on(monkeypatch, LAST_DAY)
+    body = client.get(f"/api/v1/public/subjects/{world['p5']}").json()
+    assert [i["item_code"] for i in body["items"]] == ["occ_physician"]
+    assert body["display_name"] == "张*" and "********" in body["display_id"]
+    assert ric_for(5) not in str(body)
+    by_ric = client.get("/api/v1/public/subjects", params={"ric": ric_for(5)})
+    assert by_ric.status_code == 200 and by_ric.json()["subject_id"] == world["p5"]
+
+
+def test_a_person_without_public_information_is_not_found(
+    client: TestClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _on(monkeypatch, LAST_DAY)
+    for r in (client.get(f"/api/v1/public/subjects/{world['p6']}"),
+              client.get("/api/v1/public/subjects", params={"ric": ric_for(6)}),
+              client.get("/api/v1/public/subjects", params={"uscc": uscc_for(77)}),
+              client.get("/api/v1/public/subjects/999999")):
+        assert r.status_code == 404
+        assert r.json()["error"]["code"] == "subject.not_found" and "未找到" in r.json()["error"]["message"]
+    assert client.get(f"/api/v1/public/subjects/{2**64}").status_code == 422
+    assert client.get(f"/subjects/{2**64}", headers=HTML).status_code == 404
+    bad = client.get("/api/v1/public/subjects", params={"uscc": "91320400ABCDEFGH12"})
+    assert bad.status_code == 400 and set(bad.json()["error"]) == {"code", "message", "message_en", "field"}
+
+
+def test_government_reads_what_sharing_allows_and_is_logged_with_its_purpose(
+    client: TestClient, platform: Platform, world: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+    make_user: Callable[..., str], make_api_key: Callable[[str], str],
+) -> None:
+    _on(monkeypatch, LAST_DAY)
+    office = {"authorization": f"Bearer {make_user('credit_office')}"}
+    r = client.get(f"/api/v1/gov/subjects/{world['org']}/file", params={"purpose": "招投标信用核查"}, headers=office)
+    assert r.status_code == 200, r.text
+    assert sorted(i["item_code"] for i in r.json()["items"]) == ["admin_penalty", "commendation",
+                                                                  "housing_fund_arrears"]
+    key = {"x-api-key": make_api_key("hrss")}
+    r = client.get(f"/api/v1/gov/subjects/{world['p5']}/file", params={"purpose": "职称评审"}, headers=key)
+    assert r.status_code == 200 and sorted(i["item_code"] for i in r.json()["items"]) == [
+        "admin_penalty", "occ_physician"]
+    assert ric_for(5) not in r.text
+    _on(monkeypatch, END_DAY)  # expired for the government too
+    r = client.get(f"/api/v1/gov/subjects/{world['org']}/file", params={"purpose": "复核"}, headers=key)
+    assert "admin_penalty" not in {i["item_code"] for i in r.json()["items"]}
+
+    with platform.db.read() as s:
+        logged = s.execute(select(QueryLog).order_by(QueryLog.id)).scalars().all()
+        own = service.own_file(s, platform.catalog, platform.keyring, world["p5"], LAST_DAY)
+    assert [(q.subject_id, q.purpose, q.reader_kind, q.reader_department) for q in logged] == [
+        (world["org"], "招投标信用核查", "staff", None),
+        (world["p5"], "职称评审", "api_key", "hrss"),
+        (world["org"], "复核", "api_key", "hrss"),
+    ]
+    # The person sees who read their file, when and why.
+    [entry] = own.query_log
+    assert entry.purpose == "职称评审" and "人力资源" in entry.reader and entry.basis.startswith("政务共享")
+
+
+def test_government_reads_need_a_purpose_and_a_credential(
+    client: TestClient, platform: Platform, world: dict[str, int], make_api_key: Callable[[str], str]
+) -> None:
+    key = {"x-api-key": make_api_key("samr")}
+    url = f"/api/v1/gov/subjects/{world['p5']}/file"
+    for params in ({}, {"purpose": ""}, {"purpose": "   "}):
+        r = client.get(url, params=params, headers=key)
+        assert r.status_code == 422, params
+        assert r.json()["error"]["field"] == "purpose"
+    assert client.get(url, params={"purpose": "核查"}).status_code == 401
+    with platform.db.read() as s:
+        assert s.execute(select(QueryLog)).first() is None
+
+
+def test_the_person_sees_everything_held_with_status(platform: Platform, world: dict[str, int]) -> None:
+    with platform.db.read() as s:
+        own = service.own_file(s, platform.catalog, platform.keyring, world["p5"], END_DAY)
+        org = service.own_file(s, platform.catalog, platform.keyring, world["org"], END_DAY)
+    assert own.display_id == ric_for(5) and own.display_name == "张三"
+    assert {(i.item_code, i.displayed) for i in own.items} == {("admin_penalty", False), ("occ_physician", True)}
+    statuses = {i.record_id: (i.status, i.version, i.displayed) for i in org.items}
+    assert ("revoked", 2, False) in statuses.values()
+    revoked = next(i for i in org.items if i.status == "revoked")
+    assert [(c.version, c.change, c.status, c.reason) for c in revoked.history] == [
+        (1, "create", "active", None), (2, "revoke", "revoked", "复议撤销")]
+    assert len(org.items) == 4
+
+
+def test_the_query_log_cannot_be_changed_or_deleted(platform: Platform, world: dict[str, int]) -> None:
+    with platform.db.write() as s:
+        service.log_query(s, subject_id=world["p5"], reader_kind="staff", reader_name="office", purpose="核查",
+                          basis="政务共享", channel="api")
+    for statement in ("UPDATE query_log SET purpose = '篡改'", "DELETE FROM query_log"):
+        with pytest.raises(exc.DBAPIError, match="append-only"), platform.db.engine.begin() as conn:
+            conn.execute(text(statement))
+    if platform.db.dialect == "postgresql":
+        with pytest.raises(exc.DBAPIError, match="append-only"), platform.db.engine.begin() as conn:
+            conn.execute(text("TRUNCATE query_log"))
+    with platform.db.read() as s:
+        assert [q.purpose for q in s.execute(select(QueryLog)).scalars()] == ["核查"]
+
+
+def test_the_public_page_groups_records_and_hides_what_is_not_displayed(
+    client: TestClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _on(monkeypatch, LAST_DAY)
+    page = client.get(f"/subjects/{world['org']}", headers=HTML)
+    assert page.status_code == 200, page.text
+    html = page.text
+    for text_ in ("基础信息", "良好信息", "失信信息", "长期公示", "2026-11-25", "常州市市场监督管理局", uscc_for(1)):
+        assert text_ in html, text_
+    assert html.count('id="record-') == 2  # the revoked penalty and the authorized-only record are not shown
+    person = client.get(f"/subjects/{world['p5']}", headers=HTML).text
+    assert "张*" in person and ric_for(5) not in person and "行政处罚" not in person
+    _on(monkeypatch, END_DAY)  # organisation 2's only record has left display: a clear empty state
+    empty = client.get(f"/subjects/{world['org2']}", headers=HTML)
+    assert empty.status_code == 200 and "暂无公示中的信用信息" in empty.text and 'id="record-' not in empty.text
+    missing = client.get(f"/subjects/{world['p6']}", headers=HTML)
+    assert missing.status_code == 404 and "未找到" in missing.text
+
+
+def test_citizen_ids_inside_records_are_shown_masked(
+    client: TestClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _submit(platform, "dishonest_debtor", "court", [
+        _row(platform, "dishonest_debtor", 3, "2026-06-01", source_id="DEBT-3", legal_representative_ric=ric_for(42))])
+    with platform.db.read() as s:
+        subject_id = s.execute(select(Record.subject_id).where(Record.source_id == "DEBT-3")).scalar_one()
+    _on(monkeypatch, LAST_DAY)
+    body = client.get(f"/api/v1/public/subjects/{subject_id}").json()
+    [line] = [f for i in body["items"] for f in i["fields"] if f["code"] == "legal_representative_ric"]
+    assert line["value"] == ric_for(42)[:6] + "********" + ric_for(42)[-4:]
+    assert ric_for(42) not in str(body)

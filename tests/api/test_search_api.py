@@ -1,0 +1,192 @@
+"""Public subject search (信用主体查询): API, portal page, and the service under arbitrary input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chengxin.catalog.model import SubjectKind
+from chengxin.core.db import BulkWriter
+from chengxin.core.errors import DomainError
+from chengxin.core.identifiers import make_ric, make_uscc
+from chengxin.ledger.service import lock_head, seal
+from chengxin.platform import Platform
+from chengxin.search.service import search_subjects
+from chengxin.subjects.service import SubjectKey, ensure_subjects, lookup_index
+
+URL = "/api/v1/public/search"
+HTML = {"accept": "text/html,application/xhtml+xml"}
+TECH = "常州某某科技有限公司"
+TECH_USCC = make_uscc("9", "1", "320400", "MA1X2Y3K")
+PERSON_RIC = make_ric("320402", dt.date(1988, 3, 4), 123)
+PERSON_NAME = "张科技明"  # a person whose (encrypted) name contains the organisations' query
+
+
+def add_subjects(platform: Platform, keys: list[SubjectKey]) -> None:
+    with platform.db.write() as session:
+        lock = lock_head(session)
+        wanted = {lookup_index(platform.keyring, k.kind.value, k.identifier): k for k in keys}
+        ensure_subjects(platform.keyring, lock, wanted, {}, BulkWriter(session))
+        seal(session, lock, platform.keyring)
+
+
+def org(n: int, name: str) -> SubjectKey:
+    return SubjectKey(SubjectKind.ORGANIZATION, make_uscc("9", "1", "320400", f"{n:08d}"), name)
+
+
+@pytest.fixture()
+def seeded(platform: Platform) -> Platform:
+    add_subjects(platform, [
+        SubjectKey(SubjectKind.ORGANIZATION, TECH_USCC, TECH),
+        org(1, "科技"),
+        org(2, "科技园物业管理有限公司"),
+        org(3, "江苏常州天宁建设工程有限公司"),
+        org(4, "常州100%_纯净水有限公司"),
+        org(5, "ACME Trading (Changzhou) Co., Ltd."),
+        SubjectKey(SubjectKind.PERSON, PERSON_RIC, PERSON_NAME),
+    ])
+    return platform
+
+
+def names(body: dict) -> list[str]:
+    return [r["display_name"] for r in body["results"]]
+
+
+def test_chinese_substring_finds_the_company(client: TestClient, seeded: Platform) -> None:
+    body = client.get(URL, params={"q": "某某科技"}).json()
+    assert names(body) == [TECH]
+    hit = body["results"][0]
+    assert hit["kind"] == "organization" and hit["display_id"] == TECH_USCC
+    assert hit["url"] == f"/subjects/{hit['id']}"
+
+
+def test_two_character_query_is_a_substring_search_ranked_exact_then_prefix(
+    client: TestClient, seeded: Platform
+) -> None:
+    body = client.get(URL, params={"q": "科技"}).json()
+    assert names(body) == ["科技", "科技园物业管理有限公司", TECH]  # exact, prefix, then the others
+    assert body["total_estimate"] == 3 and not body["capped"]
+    assert names(client.get(URL, params={"q": "宁"}).json()) == ["江苏常州天宁建设工程有限公司"]
+
+
+def test_uscc_exact_and_prefix(client: TestClient, seeded: Platform) -> None:
+    body = client.get(URL, params={"q": TECH_USCC.lower()}).json()
+    assert body["mode"] == "uscc" and names(body) == [TECH]
+    body = client.get(URL, params={"q": TECH_USCC[:12]}).json()
+    assert body["mode"] == "uscc_prefix" and TECH in names(body)
+
+
+def test_latin_names_case_insensitive_and_wildcards_are_literal(client: TestClient, seeded: Platform) -> None:
+    assert names(client.get(URL, params={"q": "acme trading"}).json()) == ["ACME Trading (Changzhou) Co., Ltd."]
+    assert names(client.get(URL, params={"q": "100%_"}).json()) == ["常州100%_纯净水有限公司"]
+    assert names(client.get(URL, params={"q": "%"}).json()) == ["常州100%_纯净水有限公司"]
+    assert names(client.get(URL, params={"q": "%_"}).json()) == ["常州100%_纯净水有限公司"]
+
+
+def test_persons_are_never_found_by_name(client: TestClient, seeded: Platform) -> None:
+    for q in ("张科技明", "张*明", "张", "科技明"):
+        assert all(r["kind"] == "organization" for r in client.get(URL, params={"q": q}).json()["results"])
+    assert client.get(URL, params={"q": "张科技明"}).json()["results"] == []
+
+
+def test_person_by_citizen_id_is_not_revealed_without_public_information(
+    client: TestClient, seeded: Platform
+) -> None:
+    body = client.get(URL, params={"q": PERSON_RIC}).json()
+    assert body["mode"] == "ric" and body["results"] == [] and body["total_estimate"] == 0
+    # The same answer as for an ID nobody holds: the search does not reveal that the person exists.
+    other = client.get(URL, params={"q": make_ric("320402", dt.date(1990, 1, 1), 5)}).json()
+    assert {k: v for k, v in other.items() if k != "query"} == {k: v for k, v in body.items() if k != "query"}
+
+
+def test_person_by_citizen_id_is_found_masked_when_public(
+    client: TestClient, seeded: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chengxin.disclosure import service as disclosure
+
+    monkeypatch.setattr(disclosure, "public_file", lambda *_a, **_k: object())  # "has public items"
+    body = client.get(URL, params={"q": PERSON_RIC}).json()
+    assert [(r["kind"], r["display_name"]) for r in body["results"]] == [("person", "张**明")]
+    assert body["results"][0]["display_id"] != PERSON_RIC and "*" in body["results"][0]["display_id"]
+    assert client.get(URL, params={"q": "张科技明"}).json()["results"] == []  # still never by name
+
+
+def test_pagination(client: TestClient, platform: Platform) -> None:
+    add_subjects(platform, [org(100 + n, f"常州分页测试{n:02d}号贸易有限公司") for n in range(45)])
+    pages = [client.get(URL, params={"q": "分页测试", "page": p}).json() for p in (1, 2, 3, 4)]
+    assert [len(p["results"]) for p in pages] == [20, 20, 5, 0]
+    assert all(p["total_estimate"] == 45 for p in pages)
+    seen = [r["id"] for p in pages for r in p["results"]]
+    assert len(set(seen)) == 45
+    assert names(pages[0])[0] == "常州分页测试00号贸易有限公司"
+
+
+@pytest.mark.parametrize("q", ["", "   ", "\u3000"])
+def test_empty_query(client: TestClient, q: str) -> None:
+    r = client.get(URL, params={"q": q})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "search.empty"
+
+
+def test_too_long_query(client: TestClient) -> None:
+    r = client.get(URL, params={"q": "科" * 51})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "search.too_long"
+    assert client.get(URL, params={"q": "科" * 50}).status_code == 200
+
+
+@pytest.mark.parametrize("q", [
+    '"', "'", '" OR 1=1 --', "NEAR(a b)", "a*", "^科技", "科技 AND 有限", "(", ")", "\\", "%%", "_%_", ":",
+    "col:科技", "'; DROP TABLE subject; --", "\x00科技", "科\x00技", "😀😀😀", "\ud7ff", "１２３",
+    "-", "+", "{科技}", "科技\"有限", "AND", "OR NOT",
+])
+def test_weird_input_never_500(client: TestClient, seeded: Platform, q: str) -> None:
+    r = client.get(URL, params={"q": q})
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 400:
+        assert r.json()["error"]["code"].startswith("search.")
+
+
+def test_bad_page_is_a_validation_error(client: TestClient) -> None:
+    assert client.get(URL, params={"q": "科技", "page": 0}).status_code == 422
+    assert client.get(URL, params={"q": "科技", "page": "x"}).status_code == 422
+
+
+def test_portal_search_page(client: TestClient, seeded: Platform) -> None:
+    r = client.get("/search", params={"q": "科技"}, headers=HTML)
+    assert r.status_code == 200
+    assert TECH in r.text and '/subjects/' in r.text and 'href="/catalog"' in r.text
+    assert client.get("/search", headers=HTML).status_code == 200
+    r = client.get("/search", params={"q": "科" * 60}, headers=HTML)
+    assert r.status_code == 400 and "50" in r.text
+    home = client.get("/", headers=HTML).text
+    assert 'action="/search"' in home and "企业名称或统一社会信用代码" in home and 'href="/catalog"' in home
+
+
+def test_index_follows_renames_and_deletes(seeded: Platform) -> None:
+    from sqlalchemy import text
+
+    with seeded.db.write() as session:
+        session.execute(text("UPDATE subject SET display_name = '常州改名后的新材料有限公司' WHERE display_name = :n"),
+                        {"n": TECH})
+    with seeded.db.read() as session:
+        assert [h.display_name for h in search_subjects(session, "新材料").results] == ["常州改名后的新材料有限公司"]
+        assert search_subjects(session, "某某科技").results == []
+    with seeded.db.write() as session:
+        session.execute(text("DELETE FROM subject WHERE display_name = '常州改名后的新材料有限公司'"))
+    with seeded.db.read() as session:
+        assert search_subjects(session, "新材料").results == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(max_size=60) | st.text(alphabet='"*^():%_\\-+ ANDORNEAR科技有限公司', max_size=12))
+def test_any_text_is_answered_or_refused_with_a_domain_error(seeded: Platform, q: str) -> None:
+    with seeded.db.read() as session:
+        try:
+            page = search_subjects(session, q, keyring=seeded.keyring)
+        except DomainError as exc:
+            assert exc.code in ("search.empty", "search.too_long")
+        else:
+            assert all(h.kind == "organization" for h in page.results)

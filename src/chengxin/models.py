@@ -5,6 +5,8 @@ from chengxin.core import audit
 from chengxin.core.db import Base
 from chengxin.disclosure import models as disclosure_models  # noqa: F401  (registers the tables)
 from chengxin.ledger import models as ledger_models
+from chengxin.monitoring import models as monitoring_models  # noqa: F401  (registers the tables)
+from chengxin.people import models as people_models  # noqa: F401  (registers the tables)
 from chengxin.records import models as records_models
 from chengxin.reports import models as reports_models
 from chengxin.subjects import models as subjects_models

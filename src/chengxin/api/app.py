@@ -76,7 +76,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     from chengxin.api import auth, catalog, disclosure, records
     from chengxin.api import search as search_api
-    from chengxin.web import disclosure_pages, search_pages
+    from chengxin.web import disclosure_pages, people_pages, search_pages
     from chengxin.web import routes as portal
 
     app.include_router(catalog.router)
@@ -92,6 +92,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     app.include_router(reports_api.router)
     app.include_router(report_pages.router)
     app.include_router(disclosure_pages.router)
+    from chengxin.web import monitoring_pages
+
+    app.include_router(monitoring_pages.router)
+    app.include_router(people_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

@@ -34,6 +34,9 @@ app.add_typer(crypto_app, name="keys")
 app.add_typer(records_app, name="records")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(demo_app, name="demo")
+from chengxin.monitoring.cli import monitor_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(monitor_app, name="monitor")
 
 console = Console()
 err = Console(stderr=True)

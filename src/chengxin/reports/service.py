@@ -60,7 +60,9 @@ def verify_report(session: Session, keyring: KeyRing, report_no: str, code: str,
                   today: dt.date | None = None) -> VerifyResult:
     """Online check by report number + verification code (Chinese status text in ``reason``)."""
     report_no = report_no.strip().upper()
-    row = session.scalar(select(CreditReport).where(CreditReport.report_no == report_no))
+    # A NUL byte is never in a report number, and PostgreSQL refuses it in a text parameter.
+    row = None if "\x00" in report_no else session.scalar(
+        select(CreditReport).where(CreditReport.report_no == report_no))
     if row is None:
         return VerifyResult(False, "未找到该报告编号，报告可能是伪造的", "no report with this number")
     if not normalise_code(code) or not hmac.compare_digest(code_hash(code), row.verification_code_hash):

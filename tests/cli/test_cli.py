@@ -136,3 +136,12 @@ def test_key_rotation_reencrypts_every_person_and_lookups_still_work(
         assert sorted(decrypt_identity(fresh, x)[1] for x in subjects) == sorted(r["subject_name"] for r in rows)
         assert find_subject(s, fresh, ric=ric_for(3)).display_name == "李*华"
     assert cli.invoke(app, ["verify"]).exit_code == 0
+
+
+def test_demo_persons_are_real_name_checkable_identities(cli: CliRunner) -> None:
+    from chengxin.core.identifiers import is_valid_ric
+
+    result = cli.invoke(app, ["demo", "persons", "-n", "3"])
+    assert result.exit_code == 0, result.output
+    rics = [w for w in result.output.split() if len(w) == 18 and w[:17].isdigit()]
+    assert len(rics) == 3 and all(is_valid_ric(r) for r in rics)

@@ -14,3 +14,12 @@ def test_migrated_schema_matches_the_models(platform: Platform) -> None:
     with platform.db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}), metadata)
     assert diff == []
+
+
+def test_a_migrated_database_has_nothing_pending(platform: Platform, tmp_path: object) -> None:
+    from chengxin.core.db import make_engine
+    from chengxin.core.migrate import pending
+
+    assert pending(platform.db.engine) is False
+    empty = make_engine(f"sqlite:///{tmp_path}/empty.db")
+    assert pending(empty) is True

@@ -100,6 +100,12 @@ def serve(
     """启动门户和 API Serve the portal and the API."""
     import uvicorn
 
+    from chengxin.core.migrate import pending
+
+    if pending(_platform().db.engine):
+        _fail(DomainError("db.not_migrated", "数据库结构不是最新，请先运行 chengxin migrate（或 make run）",
+                          "The database schema is behind: run `chengxin migrate` first"))
+
     uvicorn.run("chengxin.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info")
 
@@ -396,6 +402,20 @@ def demo_load(
     platform = _platform()
     with _progress() as progress:
         load_demo(platform, progress=progress, persons=persons, organizations=organizations, records=records)
+
+
+@demo_app.command("persons")
+def demo_persons(count: Annotated[int, typer.Option("--count", "-n")] = 5) -> None:
+    """列出几位演示自然人（仅演示数据）Print demo persons to try the personal pages (/me) with."""
+    from chengxin.core.settings import get_settings
+    from chengxin.demo.load import generate_persons
+
+    settings = get_settings()
+    table = Table("公民身份号码 citizen ID", "姓名 name")
+    for person in generate_persons(settings.demo_seed, settings.demo_persons)[:count]:
+        table.add_row(person.ric, person.name)
+    console.print(table)
+    console.print("以上为演示数据中的虚构人员，可在 /me/register 用其身份号码和姓名注册。")
 
 
 if __name__ == "__main__":

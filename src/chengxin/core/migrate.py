@@ -26,6 +26,16 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def pending(engine: Engine) -> bool:
+    """True when the database is behind the newest migration (or not created yet)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False))).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() != head
+
+
 def autogenerate(engine: Engine, message: str) -> None:
     """Developer aid: write a new revision from the difference between models and database."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))

@@ -96,6 +96,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(monitoring_pages.router)
     app.include_router(people_pages.router)
+    from chengxin.api import consent as consent_api
+    from chengxin.web import consent_pages
+
+    app.include_router(consent_api.router)
+    app.include_router(consent_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

@@ -49,6 +49,7 @@ file, item, version and key.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Hashable, Mapping
@@ -219,10 +220,8 @@ class _Context:
         if isinstance(value, date):
             return value
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 return date.fromisoformat(value)
-            except ValueError:
-                pass
         self.fail(where, f"must be a date YYYY-MM-DD, not {value!r}")
 
     def mapping(self, value: Any, where: str) -> Mapping[str, Any]:

@@ -37,6 +37,7 @@ __all__ = [
     "own_file",
     "public_file",
     "query_log_for",
+    "requester_file",
 ]
 
 GOVERNMENT_BASIS = "政务共享：按公共信用信息目录确定的共享方式"
@@ -164,6 +165,24 @@ def public_file(session: Session, catalog: Catalog, subject_id: int, today: dt.d
     if subject.kind == SubjectKind.PERSON.value and not items:
         raise NotFound(*_NO_PUBLIC_FILE)
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.PUBLIC, today,
+                      tuple(items))
+
+
+def requester_file(session: Session, catalog: Catalog, subject_id: int, categories: frozenset[str],
+                   today: dt.date) -> CreditFile:
+    """授权查询: displayed items of the categories a valid consent covers, identity masked. The caller
+    (``consent.service``) checks the consent and writes the query log."""
+    subject = _subject(session, subject_id)
+
+    def visible(version: ItemVersion, displayed: bool) -> bool:
+        return rules.visible_to(
+            Audience.REQUESTER, sharing=version.sharing.value, category=version.category.value,
+            subject_kind=subject.kind, public_for_persons=version.public_for_persons, displayed=displayed,
+            consent_categories=categories,
+        )
+
+    items = _items(session, catalog, subject_id, today, visible)
+    return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.REQUESTER, today,
                       tuple(items))
 
 

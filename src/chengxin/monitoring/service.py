@@ -67,9 +67,11 @@ def read_events(session: Session, since: dt.datetime, until: dt.datetime) -> lis
     return events
 
 
-def failed_consent_attempts(session: Session, since: dt.datetime, until: dt.datetime) -> list[FailedAttempt]:  # noqa: ARG001
-    """Hook: failed consent codes in the window. The consent flow does not record failures yet."""
-    return []
+def failed_consent_attempts(session: Session, since: dt.datetime, until: dt.datetime) -> list[FailedAttempt]:
+    """Failed consent codes in [since, until), by requester (recorded by ``consent.service.read_file``)."""
+    from chengxin.consent.service import failed_attempts
+
+    return [FailedAttempt(f"requester:{requester}", at) for requester, at in failed_attempts(session, since, until)]
 
 
 def _detail(finding: Finding, thresholds: Thresholds) -> dict[str, Any]:

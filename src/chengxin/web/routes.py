@@ -167,7 +167,7 @@ def current_viewer(request: Request) -> Viewer | None:
             try:
                 user, staff_session = user_for_token(session, token)
             except Unauthenticated:
-                pass
+                viewer = None  # an expired or revoked session: show the page signed out
             else:
                 viewer = Viewer(
                     user.username,

@@ -184,3 +184,24 @@ def test_post_forms_need_the_csrf_token(client: TestClient, persons: dict[str, i
     out = client.post("/me/logout", data={"csrf_token": _csrf(page.text)}, follow_redirects=False)
     assert out.status_code == 303
     assert client.get("/me", follow_redirects=False).status_code == 303
+
+
+def test_a_person_downloads_their_own_signed_report(
+    client: TestClient, platform: Platform, persons: dict[str, int]
+) -> None:
+    from chengxin.reports.signing import pdf_text, verify_pdf
+
+    assert client.get("/me/report.pdf", follow_redirects=False).status_code in (302, 303)
+    _register(client, 5)
+    _login(client, 5)
+    assert "/me/report.pdf" in client.get("/me").text
+    response = client.get("/me/report.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert verify_pdf(response.content, platform.keyring.public_key).ok
+    text = pdf_text(response.content)
+    assert "查询记录" in text and "行政许可审查" in text  # the query log is in the report
+    squashed = "".join(text.split())
+    assert "2026-01-10" in squashed and "2026-02-10" not in squashed  # the penalty in force; not the revoked one
+    verdict = client.post("/api/v1/reports/verify", json={"report_no": response.headers["x-report-no"],
+                                                           "code": response.headers["x-verification-code"]})
+    assert verdict.json()["valid"] is True

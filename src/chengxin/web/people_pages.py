@@ -194,3 +194,29 @@ def my_file(request: Request) -> Response:
         "person": person, "file": file, "today": today, "STATUS_ZH": STATUS_ZH, "CHANGE_ZH": CHANGE_ZH,
         "groups": [(c, groups.get(c, [])) for c in CATEGORY_ORDER],
     })
+
+
+@router.get("/me/report.pdf")
+def my_report(request: Request) -> Response:
+    """本人信用报告: the person's own report (every record in force, with the query log), signed and
+    verifiable like any report. Revoked records stay in the file page but not in a report that the
+    person may hand to others."""
+    from dataclasses import replace
+
+    from chengxin.core.db import utcnow
+    from chengxin.disclosure.model import Audience
+    from chengxin.reports.service import issue_report
+
+    person = current_person(request)
+    if person is None:
+        return _to_login()
+    platform = _platform(request)
+    with platform.db.write() as session:
+        file = disclosure.own_file(session, platform.catalog, platform.keyring, person.subject_id, today_cn())
+        file = replace(file, items=tuple(i for i in file.items if i.status == "active"))
+        issued = issue_report(session, platform.keyring, file, audience=Audience.SELF,
+                              base_url=str(request.base_url).rstrip("/"), now=utcnow())
+    return Response(issued.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename={issued.report_no}.pdf",
+        "X-Report-No": issued.report_no, "X-Verification-Code": issued.verification_code,
+    })

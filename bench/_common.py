@@ -8,7 +8,9 @@ import os
 import random
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -91,3 +93,26 @@ def penalty_file(rows: int, *, seed: int = 7) -> Path:
 
 def unique_label() -> str:
     return uuid.uuid4().hex[:6]
+
+
+def load_subjects(db: Any, keyring: Any, count: int, identity: Callable[[int], Any]) -> None:
+    """Create subjects 0..count-1 (``identity(n)`` → SubjectKey) through the ingest's own bulk path."""
+    from chengxin.core.db import BulkWriter
+    from chengxin.ledger.service import lock_head, seal
+    from chengxin.subjects.service import ensure_subjects, lookup_index
+
+    with db.write() as session:
+        lock = lock_head(session)
+        writer = BulkWriter(session)
+        for start in range(0, count, 20_000):
+            wanted = {}
+            for n in range(start, min(count, start + 20_000)):
+                key = identity(n)
+                wanted[lookup_index(keyring, key.kind.value, key.identifier)] = key
+            ensure_subjects(keyring, lock, wanted, {}, writer)
+        seal(session, lock, keyring)
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of ``values``."""
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]

@@ -16,15 +16,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_database, key_dir  # noqa: E402
+from _common import fresh_database, key_dir, load_subjects, pct  # noqa: E402
 
 from chengxin.catalog.model import SubjectKind  # noqa: E402
 from chengxin.core.crypto import KeyRing  # noqa: E402
-from chengxin.core.db import BulkWriter, Database, make_engine  # noqa: E402
+from chengxin.core.db import Database, make_engine  # noqa: E402
 from chengxin.core.identifiers import make_ric, make_uscc  # noqa: E402
-from chengxin.ledger.service import lock_head, seal  # noqa: E402
 from chengxin.subjects.models import Subject  # noqa: E402
-from chengxin.subjects.service import SubjectKey, ensure_subjects, find_subject, lookup_index  # noqa: E402
+from chengxin.subjects.service import SubjectKey, find_subject  # noqa: E402
 
 REGIONS = ("320402", "320404", "320411", "320412", "320413", "320481")
 
@@ -41,20 +40,7 @@ def identity(n: int) -> SubjectKey:
 
 
 def load(db: Database, keyring: KeyRing, count: int) -> None:
-    with db.write() as session:
-        lock = lock_head(session)
-        writer = BulkWriter(session)
-        for start in range(0, count, 20_000):
-            wanted = {}
-            for n in range(start, min(count, start + 20_000)):
-                key = identity(n)
-                wanted[lookup_index(keyring, key.kind.value, key.identifier)] = key
-            ensure_subjects(keyring, lock, wanted, {}, writer)
-        seal(session, lock, keyring)
-
-
-def pct(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+    load_subjects(db, keyring, count, identity)
 
 
 def main() -> None:

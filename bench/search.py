@@ -20,16 +20,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_database, key_dir  # noqa: E402
+from _common import fresh_database, key_dir, load_subjects, pct  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from chengxin.catalog.model import SubjectKind  # noqa: E402
 from chengxin.core.crypto import KeyRing  # noqa: E402
-from chengxin.core.db import BulkWriter, Database, make_engine  # noqa: E402
+from chengxin.core.db import Database, make_engine  # noqa: E402
 from chengxin.core.identifiers import make_ric, make_uscc  # noqa: E402
-from chengxin.ledger.service import lock_head, seal  # noqa: E402
 from chengxin.search.service import search_subjects  # noqa: E402
-from chengxin.subjects.service import SubjectKey, ensure_subjects, lookup_index  # noqa: E402
+from chengxin.subjects.service import SubjectKey  # noqa: E402
 
 PLACES = ("常州", "常州市", "江苏", "武进", "金坛", "溧阳", "天宁", "钟楼", "新北", "苏州", "无锡", "南京", "上海", "")
 BRAND_CHARS = "华恒泰金鑫盛源宏达兴隆永昌瑞丰明德信诚安远通海天龙凤祥和嘉新宇晨光辉创博联合众协力中正东方正大"
@@ -63,20 +62,7 @@ def identity(n: int, name: str) -> SubjectKey:
 
 
 def load(db: Database, keyring: KeyRing, count: int, names: dict[int, str]) -> None:
-    with db.write() as session:
-        lock = lock_head(session)
-        writer = BulkWriter(session)
-        for start in range(0, count, 20_000):
-            wanted = {}
-            for n in range(start, min(count, start + 20_000)):
-                key = identity(n, names.get(n, ""))
-                wanted[lookup_index(keyring, key.kind.value, key.identifier)] = key
-            ensure_subjects(keyring, lock, wanted, {}, writer)
-        seal(session, lock, keyring)
-
-
-def pct(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+    load_subjects(db, keyring, count, lambda n: identity(n, names.get(n, "")))
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.disclosure.model import Audience
 from chengxin.disclosure.service import public_file
-from chengxin.reports.service import issue_report, verify_report
+from chengxin.reports.service import IssuedReport, issue_report, verify_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -59,6 +59,11 @@ def public_report(
                               now=utcnow())
         audit.write(session, actor=audit.Actor(kind="public", name="portal"), action="report.issue",
                     subject_id=subject_id, object_type="credit_report", object_id=issued.report_no)
+    return pdf_response(issued)
+
+
+def pdf_response(issued: IssuedReport) -> Response:
+    """A report as a download; its number and verification code also in headers for programs."""
     return Response(issued.pdf, media_type="application/pdf", headers={
         "Content-Disposition": f"attachment; filename={issued.report_no}.pdf",
         "X-Report-No": issued.report_no, "X-Verification-Code": issued.verification_code,

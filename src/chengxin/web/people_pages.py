@@ -203,6 +203,7 @@ def my_report(request: Request) -> Response:
     person may hand to others."""
     from dataclasses import replace
 
+    from chengxin.api.reports import pdf_response
     from chengxin.core.db import utcnow
     from chengxin.disclosure.model import Audience
     from chengxin.reports.service import issue_report
@@ -216,7 +217,4 @@ def my_report(request: Request) -> Response:
         file = replace(file, items=tuple(i for i in file.items if i.status == "active"))
         issued = issue_report(session, platform.keyring, file, audience=Audience.SELF,
                               base_url=str(request.base_url).rstrip("/"), now=utcnow())
-    return Response(issued.pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename={issued.report_no}.pdf",
-        "X-Report-No": issued.report_no, "X-Verification-Code": issued.verification_code,
-    })
+    return pdf_response(issued)

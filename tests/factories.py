@@ -77,3 +77,21 @@ def valid_row(
         row[spec.code] = field_value(spec, n)
     row.update(overrides)
     return row
+
+
+def person_row(platform: Any, item: str, n: int, day: dt.date, **kw: Any) -> dict[str, Any]:
+    """A valid row of ``item`` about person ``n`` decided on ``day`` (the version in force then)."""
+    version = platform.catalog.version_on(item, day)
+    assert version is not None, (item, day)
+    return valid_row(version, n, person=True, decision_date=day.isoformat(), **kw)
+
+
+def submit_rows(platform: Any, item: str, department: str, rows: list[dict[str, Any]], today: dt.date) -> None:
+    """Submit rows through the real ingest as the department's API key would; all must be accepted."""
+    from chengxin.core.audit import Actor
+    from chengxin.records.service import ApiRow, ingest
+
+    receipt = ingest(platform.db, [ApiRow(i, r) for i, r in enumerate(rows, start=1)], catalog=platform.catalog,
+                     keyring=platform.keyring, department=department, item_code=item,
+                     actor=Actor(kind="api_key", name="k", department_code=department), channel="api", today=today)
+    assert receipt.rejected == 0, receipt.rejections

@@ -19,6 +19,7 @@ from chengxin.core.audit import Actor
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError
+from chengxin.core.policy import policy_on
 from chengxin.disclosure.models import QueryLog
 from chengxin.monitoring import service as monitoring
 from chengxin.platform import Platform
@@ -205,7 +206,7 @@ def test_brute_force_is_rate_limited_and_raises_an_alert(
     _sign_in(client)
     code = _code(_grant(client))
     start = utcnow()
-    for i in range(rules.RATE_MAX_FAILURES):
+    for i in range(policy_on(DAY).consent.rate_max_failures):
         assert _read(client, f"AAAA-BBBB-CC{'234567'[i % 6]}{'A' if i < 6 else 'B'}").status_code == 403
     limited = _read(client, code)  # even the right code, once over the limit
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "consent.rate_limited"
@@ -224,7 +225,7 @@ def test_brute_force_is_rate_limited_and_raises_an_alert(
 def test_rate_limit_window_is_counted_in_the_database(platform: Platform, person: dict[str, int]) -> None:
     now = dt.datetime(2026, 3, 1, 4, 0, tzinfo=dt.UTC)
     with platform.db.write() as s:
-        for i in range(rules.RATE_MAX_FAILURES):
+        for i in range(policy_on(DAY).consent.rate_max_failures):
             s.add(ConsentAttempt(requester=REQUESTER, at=now - dt.timedelta(minutes=16 - i), outcome="unknown_code",
                                  ip=f"10.0.0.{i}"))
     with platform.db.write() as s:  # one of the ten is older than 15 minutes: not yet limited
@@ -243,7 +244,7 @@ def test_grant_form_is_validated(client: TestClient, person: dict[str, int]) -> 
     assert "consent.bad_scope" in _grant(client, categories=[]).text
     assert "consent.purpose_note_invalid" in _grant(client, purpose="其他", purpose_note="a\x00b").text
     assert _grant(client, requester_uscc="123").status_code == 400
-    far = (DAY + dt.timedelta(days=rules.MAX_DAYS + 1)).isoformat()
+    far = (DAY + dt.timedelta(days=policy_on(DAY).consent.max_valid_days + 1)).isoformat()
     assert "consent.bad_valid_until" in _grant(client, validity="until", valid_until=far).text
     assert client.post("/me/consents", data={"requester_uscc": REQUESTER}).status_code == 403  # no CSRF token
     client.cookies.clear()
@@ -277,7 +278,9 @@ def test_codes_and_rules() -> None:
         rules.scope(["basic", "secret"])
     assert rules.state(revoked=False, single_use=False, consumed=False, valid_until=dt.date(2026, 1, 1),
                        today=dt.date(2026, 1, 1)) == "valid"
-    assert rules.rate_limited([9, 0]) is False and rules.rate_limited([0, 10]) is True
+    policy = policy_on(dt.date(2026, 1, 1)).consent
+    assert policy.rate_max_failures == 10
+    assert rules.rate_limited(policy, [9, 0]) is False and rules.rate_limited(policy, [0, 10]) is True
 
 
 def test_control_characters_in_a_bad_uscc_are_refused_cleanly(client: TestClient, platform: Platform) -> None:

@@ -205,3 +205,31 @@ def test_a_person_downloads_their_own_signed_report(
     verdict = client.post("/api/v1/reports/verify", json={"report_no": response.headers["x-report-no"],
                                                            "code": response.headers["x-verification-code"]})
     assert verdict.json()["valid"] is True
+
+
+def test_two_free_own_reports_a_year_then_a_clear_refusal(
+    client: TestClient, platform: Platform, persons: dict[str, int]
+) -> None:
+    """征信业管理条例 Art. 17: two free own reports a (Beijing calendar) year; last year's do not count."""
+    from chengxin.core.db import utcnow
+    from chengxin.reports.models import CreditReport
+
+    _register(client, 5)
+    _login(client, 5)
+    assert "剩余 2 份" in client.get("/me").text
+    first = client.get("/me/report.pdf")
+    assert first.status_code == 200
+    with platform.db.write() as s:  # the first one was taken last year: it no longer counts
+        report = s.scalars(select(CreditReport).where(CreditReport.report_no == first.headers["x-report-no"])).one()
+        report.generated_at = utcnow() - dt.timedelta(days=366)
+    assert "剩余 2 份" in client.get("/me").text
+    assert client.get("/me/report.pdf").status_code == 200
+    assert client.get("/me/report.pdf").status_code == 200
+    page = client.get("/me").text
+    assert "剩余 0 份" in page and 'id="my-report"' not in page and f"{utcnow().year + 1}-01-01 起恢复" in page
+    refused = client.get("/me/report.pdf")
+    assert refused.status_code == 429 and "report.free_quota_used" in refused.text
+    assert f"{utcnow().year + 1}年1月1日起可再次获取" in refused.text
+    with platform.db.read() as s:  # the refusal issued nothing
+        assert len(s.scalars(select(CreditReport).where(CreditReport.subject_id == persons["p5"])).all()) == 3
+    assert client.get("/me").status_code == 200  # the file itself stays readable

@@ -101,6 +101,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(consent_api.router)
     app.include_router(consent_pages.router)
+    from chengxin.api import me as me_api
+
+    app.include_router(me_api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

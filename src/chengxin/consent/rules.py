@@ -11,24 +11,21 @@ import secrets
 from collections.abc import Collection, Sequence
 
 from chengxin.core.errors import DomainError
+from chengxin.core.policy import ConsentPolicy
 
-PURPOSES = ("招聘录用", "房屋租赁", "信贷审批", "商务合作", "其他")
 OTHER = "其他"
 CATEGORIES = ("basic", "positive", "negative")
 CATEGORY_ZH = {"basic": "基础信息", "positive": "良好信息", "negative": "失信信息"}
-MAX_DAYS = 90
 CODE_LENGTH = 12  # base32 characters: 60 bits
-RATE_WINDOW_MINUTES = 15
-RATE_MAX_FAILURES = 10  # more than this many failures in the window → 429
 
 _ALPHABET = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 
 
-def purpose_text(purpose: str, note: str = "") -> str:
-    """The stated purpose: one of :data:`PURPOSES`; 其他 needs the person's own words."""
+def purpose_text(policy: ConsentPolicy, purpose: str, note: str = "") -> str:
+    """The stated purpose: one of the policy's purposes; 其他 needs the person's own words."""
     purpose = (purpose or "").strip()
     note = (note or "").strip()
-    if purpose not in PURPOSES:
+    if purpose not in policy.purposes:
         raise DomainError("consent.bad_purpose", "请选择授权用途", "Choose a purpose", field="purpose")
     if purpose == OTHER:
         if not note:
@@ -53,16 +50,17 @@ def scope(categories: Collection[str]) -> list[str]:
     return chosen
 
 
-def validity(single_use: bool, valid_until: dt.date | None, today: dt.date) -> dt.date | None:
-    """None for single use; otherwise a date from today up to :data:`MAX_DAYS` days ahead (inclusive)."""
+def validity(policy: ConsentPolicy, single_use: bool, valid_until: dt.date | None, today: dt.date) -> dt.date | None:
+    """None for single use; otherwise a date from today up to ``policy.max_valid_days`` ahead (inclusive)."""
     if single_use:
         return None
     if valid_until is None:
         raise DomainError("consent.valid_until_required", "请填写授权有效期截止日期，或选择单次有效",
                           "Give an end date or choose single use", field="valid_until")
-    if valid_until < today or valid_until > today + dt.timedelta(days=MAX_DAYS):
-        raise DomainError("consent.bad_valid_until", f"有效期截止日期须在今天至 {MAX_DAYS} 天以内",
-                          f"The end date must be within {MAX_DAYS} days from today", field="valid_until")
+    max_days = policy.max_valid_days
+    if valid_until < today or valid_until > today + dt.timedelta(days=max_days):
+        raise DomainError("consent.bad_valid_until", f"有效期截止日期须在今天至 {max_days} 天以内",
+                          f"The end date must be within {max_days} days from today", field="valid_until")
     return valid_until
 
 
@@ -94,6 +92,6 @@ def state(*, revoked: bool, single_use: bool, consumed: bool, valid_until: dt.da
 STATE_ZH = {"valid": "有效", "revoked": "已撤销", "used": "已使用", "expired": "已过期"}
 
 
-def rate_limited(recent_failures: Sequence[int]) -> bool:
-    """Given failure counts (per requester, per client IP) in the window: is any above the limit?"""
-    return any(n >= RATE_MAX_FAILURES for n in recent_failures)
+def rate_limited(policy: ConsentPolicy, recent_failures: Sequence[int]) -> bool:
+    """Given failure counts (per requester, per client IP) in the window: has any reached the limit?"""
+    return any(n >= policy.rate_max_failures for n in recent_failures)

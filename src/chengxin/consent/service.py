@@ -26,6 +26,7 @@ from chengxin.core.clock import CHINA
 from chengxin.core.crypto import KeyRing
 from chengxin.core.errors import DomainError, InvalidIdentifier, NotFound
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
+from chengxin.core.policy import policy_on
 from chengxin.disclosure import service as disclosure
 from chengxin.disclosure.model import CreditFile
 from chengxin.subjects.models import Subject
@@ -78,9 +79,10 @@ _REFUSALS = {
     "expired": ("consent.expired", "该授权已过有效期", "The consent has expired"),
     "bad_uscc": ("consent.bad_uscc", "查询机构统一社会信用代码不正确", "Invalid requester USCC"),
 }
-_RATE_LIMITED = ("consent.rate_limited",
-                 f"授权码验证失败次数过多，请 {rules.RATE_WINDOW_MINUTES} 分钟后再试",
-                 f"Too many failed consent codes: try again in {rules.RATE_WINDOW_MINUTES} minutes")
+
+def _rate_limited(minutes: int) -> tuple[str, str, str]:
+    return ("consent.rate_limited", f"授权码验证失败次数过多，请 {minutes} 分钟后再试",
+            f"Too many failed consent codes: try again in {minutes} minutes")
 
 def _code_hash(keyring: KeyRing, normalized: str) -> bytes:
     return keyring.keyed_digest(b"consent-code:" + normalized.encode())
@@ -95,9 +97,10 @@ def grant(session: Session, keyring: KeyRing, *, subject_id: int, requester_uscc
           now: dt.datetime, actor: audit.Actor) -> Granted:
     """A new consent of the person ``subject_id``; the code is returned once."""
     uscc = normalize_uscc(requester_uscc)
-    stated = rules.purpose_text(purpose, purpose_note)
+    policy = policy_on(_today(now)).consent
+    stated = rules.purpose_text(policy, purpose, purpose_note)
     chosen = rules.scope(categories)
-    until = rules.validity(single_use, valid_until, _today(now))
+    until = rules.validity(policy, single_use, valid_until, _today(now))
     code = rules.new_code()
     reference = f"SQ{_today(now):%Y%m%d}{secrets.token_hex(4).upper()}"
     consent = Consent(reference=reference, subject_id=subject_id, requester_uscc=uscc, purpose=stated,
@@ -162,9 +165,9 @@ def read_file(session: Session, catalog: Catalog, keyring: KeyRing, *, requester
               ip: str | None, now: dt.datetime, channel: str = "api") -> Outcome:
     """A requester reads a person's file with a consent code (in the caller's write transaction).
 
-    Every attempt is recorded in ``consent_attempt``; more than :data:`rules.RATE_MAX_FAILURES`
-    failures from the requester or the client IP within :data:`rules.RATE_WINDOW_MINUTES` minutes
-    refuse further attempts with 429. On success: the file limited to the consent's categories,
+    Every attempt is recorded in ``consent_attempt``; once ``consent.rate_max_failures`` failures
+    from the requester or the client IP fall within ``consent.rate_window_minutes`` (dated policy
+    parameters), further attempts are refused with 429. On success: the file limited to the consent's categories,
     one query-log row (basis: the consent reference; purpose: the consent's), one use, and a
     single-use consent consumed.
     """
@@ -182,9 +185,10 @@ def read_file(session: Session, catalog: Catalog, keyring: KeyRing, *, requester
         session.flush()
         return Outcome(status=status, code=problem[0], message=problem[1], message_en=problem[2])
 
-    since = now - dt.timedelta(minutes=rules.RATE_WINDOW_MINUTES)
-    if rules.rate_limited(_recent_failures(session, requester, ip, since)):
-        return fail("rate_limited", 429, _RATE_LIMITED)
+    policy = policy_on(_today(now)).consent
+    since = now - dt.timedelta(minutes=policy.rate_window_minutes)
+    if rules.rate_limited(policy, _recent_failures(session, requester, ip, since)):
+        return fail("rate_limited", 429, _rate_limited(policy.rate_window_minutes))
     if uscc is None:
         return fail("bad_uscc", 400, _REFUSALS["bad_uscc"])
     normalized = rules.normalize_code(code)

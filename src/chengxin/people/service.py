@@ -4,6 +4,7 @@ brute-force lockout, and portal sessions (hashed tokens, CSRF) like the staff on
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -15,16 +16,16 @@ from sqlalchemy.orm import Session
 from chengxin.accounts.service import _DUMMY_HASH, MIN_PASSWORD, IssuedSession, _hasher, _sha256
 from chengxin.catalog.model import SubjectKind
 from chengxin.core import audit
+from chengxin.core.clock import CHINA
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError, Unauthenticated
 from chengxin.core.identifiers import normalize_ric
+from chengxin.core.policy import policy_on
 from chengxin.people.identity import IdentityProvider
 from chengxin.people.models import PersonAccount, PersonSession
 from chengxin.subjects.service import lookup_index
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 TOTP_ISSUER = "诚信常州"
 
 _BAD_CREDENTIALS = ("auth.bad_credentials", "身份号码、密码或动态验证码错误", "Wrong citizen ID, password or code")
@@ -117,8 +118,8 @@ def confirm_totp(session: Session, keyring: KeyRing, account: PersonAccount, cod
 def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp_code: str = "") -> PersonAccount:
     """The account, or 401 with one message for an unknown ID, a wrong password or a wrong code.
 
-    After :data:`MAX_FAILURES` failures in a row the account is locked for :data:`LOCK_MINUTES`
-    minutes (423-ish, reported as 401 ``auth.locked``). Failures are committed by the caller
+    After ``sign_in.max_failures`` failures in a row the account is locked for
+    ``sign_in.lock_minutes`` minutes (dated policy parameters; reported as 401 ``auth.locked``). Failures are committed by the caller
     even though an error is raised (see the portal's handling).
     """
     try:
@@ -127,9 +128,11 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
         index = b""
     account = session.execute(select(PersonAccount).where(PersonAccount.login_index == index)).scalar_one_or_none()
     now = utcnow()
+    policy = policy_on(now.astimezone(CHINA).date()).sign_in
     if account is not None and account.locked_until is not None and account.locked_until > now:
-        raise Unauthenticated("auth.locked", f"登录失败次数过多，账户已锁定 {LOCK_MINUTES} 分钟，请稍后再试",
-                              f"Too many failures: locked for {LOCK_MINUTES} minutes")
+        minutes = max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
+        raise Unauthenticated("auth.locked", f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
+                              f"Too many failures: the account is locked, try again in {minutes} minutes")
     try:
         _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
         ok = account is not None
@@ -141,9 +144,9 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
         raise Unauthenticated(*_BAD_CREDENTIALS)
     if not ok:
         account.failed_attempts += 1
-        if account.failed_attempts >= MAX_FAILURES:
+        if account.failed_attempts >= policy.max_failures:
             account.failed_attempts = 0
-            account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+            account.locked_until = now + dt.timedelta(minutes=policy.lock_minutes)
             audit.write(session, actor=actor_for(account), action="person.locked", subject_id=account.subject_id,
                         object_type="person_account", object_id=account.id)
         raise Unauthenticated(*_BAD_CREDENTIALS)

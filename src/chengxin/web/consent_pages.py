@@ -18,6 +18,7 @@ from chengxin.core.audit import Actor
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError
+from chengxin.core.policy import policy_on
 from chengxin.web.people_pages import Person, _csrf_failed, _csrf_ok, _to_login, current_person
 from chengxin.web.routes import _platform, _render
 
@@ -31,12 +32,14 @@ def _actor(person: Person) -> Actor:
 def _page(request: Request, person: Person, *, granted: consents.Granted | None = None,
           error: DomainError | None = None, form: dict[str, object] | None = None, status: int = 200) -> HTMLResponse:
     today = today_cn()
+    policy = policy_on(today).consent
     with _platform(request).db.read() as session:
         items = consents.list_for(session, person.subject_id, today)
     return _render(request, "me_consents.html", {
         "person": person, "consents": items, "granted": granted, "error": error, "form": form or {},
-        "PURPOSES": rules.PURPOSES, "CATEGORIES": rules.CATEGORIES, "STATE_ZH": rules.STATE_ZH,
-        "max_date": (today + dt.timedelta(days=rules.MAX_DAYS)).isoformat(), "today": today.isoformat(),
+        "PURPOSES": policy.purposes, "CATEGORIES": rules.CATEGORIES, "STATE_ZH": rules.STATE_ZH,
+        "max_date": (today + dt.timedelta(days=policy.max_valid_days)).isoformat(), "today": today.isoformat(),
+        "max_days": policy.max_valid_days,
     }, status=status)
 
 

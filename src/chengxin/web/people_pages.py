@@ -17,11 +17,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from chengxin.core.clock import today_cn
+from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError, Unauthenticated
 from chengxin.disclosure import service as disclosure
 from chengxin.people import service as people
 from chengxin.people.identity import PopulationRegisterProvider
 from chengxin.people.models import PersonAccount
+from chengxin.reports.service import self_report_allowance
 from chengxin.web.routes import _platform, _render, render_error
 
 router = APIRouter(include_in_schema=False)
@@ -189,32 +191,29 @@ def my_file(request: Request) -> Response:
     today = today_cn()
     with platform.db.read() as session:
         file = disclosure.own_file(session, platform.catalog, platform.keyring, person.subject_id, today)
+        allowance = self_report_allowance(session, person.subject_id, utcnow())
     groups = file.by_category()
     return _render(request, "me_file.html", {
         "person": person, "file": file, "today": today, "STATUS_ZH": STATUS_ZH, "CHANGE_ZH": CHANGE_ZH,
+        "allowance": allowance,
         "groups": [(c, groups.get(c, [])) for c in CATEGORY_ORDER],
     })
 
 
 @router.get("/me/report.pdf")
 def my_report(request: Request) -> Response:
-    """本人信用报告: the person's own report (every record in force, with the query log), signed and
-    verifiable like any report. Revoked records stay in the file page but not in a report that the
-    person may hand to others."""
-    from dataclasses import replace
-
+    """本人信用报告 (see ``reports.service.issue_self_report``)."""
     from chengxin.api.reports import pdf_response
-    from chengxin.core.db import utcnow
-    from chengxin.disclosure.model import Audience
-    from chengxin.reports.service import issue_report
+    from chengxin.reports.service import issue_self_report
 
     person = current_person(request)
     if person is None:
         return _to_login()
     platform = _platform(request)
-    with platform.db.write() as session:
-        file = disclosure.own_file(session, platform.catalog, platform.keyring, person.subject_id, today_cn())
-        file = replace(file, items=tuple(i for i in file.items if i.status == "active"))
-        issued = issue_report(session, platform.keyring, file, audience=Audience.SELF,
-                              base_url=str(request.base_url).rstrip("/"), now=utcnow())
+    try:
+        with platform.db.write() as session:
+            issued = issue_self_report(session, platform.catalog, platform.keyring, person.subject_id,
+                                       base_url=str(request.base_url).rstrip("/"), now=utcnow())
+    except DomainError as exc:
+        return render_error(request, exc.status, exc.message, exc.code)
     return pdf_response(issued)

@@ -215,6 +215,7 @@ def render_error(request: Request, status: int, message: str, code: str) -> HTML
         409: "操作冲突",
         413: "文件过大",
         422: "请求有误",
+        429: "次数已达上限",
     }
     return _render(
         request,

@@ -1,0 +1,149 @@
+"""Dated policy parameters (政策参数): the numbers and texts the rules depend on, as data.
+
+Like OpenFisca's parameters, each parameter in ``data/policy.yaml`` keeps its own history — the
+values it took and the Beijing date each took effect — with a description and the clause it comes
+from. :func:`policy_on` resolves every parameter on one day into a typed :class:`Policy`, so code
+reads ``policy_on(today).consent.max_valid_days`` and never a constant. A decision made on a day is
+explained by the values in force on that day, also after the policy has changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["POLICY_FILE", "Parameter", "Policy", "PolicyError", "load_parameters", "parse_parameters", "policy_on"]
+
+POLICY_FILE = Path(__file__).resolve().parent / "data" / "policy.yaml"
+
+
+class PolicyError(ValueError):
+    """The parameter file is invalid; the message names the file, the parameter and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConsentPolicy(_Strict):
+    """授权查询 (RULES §6)."""
+
+    purposes: tuple[str, ...] = Field(min_length=1)
+    max_valid_days: int = Field(gt=0)
+    rate_window_minutes: int = Field(gt=0)
+    rate_max_failures: int = Field(gt=0)
+
+
+class ReportPolicy(_Strict):
+    """信用报告 (RULES §6)."""
+
+    valid_days: int = Field(gt=0)
+    legal_basis: str = Field(min_length=1)
+    free_self_reports_per_year: int = Field(ge=0)
+
+
+class SignInPolicy(_Strict):
+    """Person sign-in lock-out (登录失败处理)."""
+
+    max_failures: int = Field(gt=0)
+    lock_minutes: int = Field(gt=0)
+
+
+class Policy(_Strict):
+    """Every parameter, resolved on one day."""
+
+    day: dt.date
+    consent: ConsentPolicy
+    reports: ReportPolicy
+    sign_in: SignInPolicy
+
+
+class Parameter(_Strict):
+    """One parameter: what it is, where it comes from, and its dated values (oldest first)."""
+
+    name: str
+    description: str = Field(min_length=1)
+    reference: str = Field(min_length=1)
+    unit: str | None = None
+    values: tuple[tuple[dt.date, Any], ...] = Field(min_length=1)
+
+    def on(self, day: dt.date) -> Any:
+        """The value in force on ``day``; before the first date, the first value (no older one is known)."""
+        current = self.values[0][1]
+        for since, value in self.values:
+            if since <= day:
+                current = value
+        return current
+
+
+def _expected_names() -> set[str]:
+    names: set[str] = set()
+    for section, field in Policy.model_fields.items():
+        if field.annotation is dt.date:
+            continue
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        names.update(f"{section}.{name}" for name in model.model_fields)
+    return names
+
+
+def _resolve(parameters: dict[str, Parameter], day: dt.date) -> Policy:
+    nested: dict[str, Any] = {"day": day}
+    for name, parameter in parameters.items():
+        section, key = name.split(".", 1)
+        nested.setdefault(section, {})[key] = parameter.on(day)
+    return Policy.model_validate(nested)
+
+
+def parse_parameters(text: str, source: str = "<string>") -> dict[str, Parameter]:
+    """Parse and check a parameter file: every parameter the code reads present, no unknown ones,
+    dates ascending, and every dated combination a valid :class:`Policy`."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{source}: expected a mapping of parameter names")
+    expected = _expected_names()
+    if missing := sorted(expected - set(raw)):
+        raise PolicyError(f"{source}: missing parameters: {', '.join(missing)}")
+    if unknown := sorted(set(raw) - expected):
+        raise PolicyError(f"{source}: unknown parameters: {', '.join(unknown)}")
+    parameters: dict[str, Parameter] = {}
+    for name, body in raw.items():
+        if not isinstance(body, dict) or not isinstance(body.get("values"), dict) or not body["values"]:
+            raise PolicyError(f"{source}: {name}: needs description, reference and a non-empty 'values' mapping")
+        dates = list(body["values"])
+        if not all(isinstance(d, dt.date) for d in dates):
+            raise PolicyError(f"{source}: {name}: value keys must be dates (YYYY-MM-DD)")
+        if dates != sorted(dates):
+            raise PolicyError(f"{source}: {name}: list values oldest first")
+        try:
+            parameters[name] = Parameter(
+                name=name, description=body.get("description", ""), reference=body.get("reference", ""),
+                unit=body.get("unit"), values=tuple(body["values"].items()))
+        except ValidationError as exc:
+            raise PolicyError(f"{source}: {name}: {exc}") from exc
+    change_days = sorted({d for p in parameters.values() for d, _ in p.values})
+    for day in change_days:
+        try:
+            _resolve(parameters, day)
+        except ValidationError as exc:
+            raise PolicyError(f"{source}: the values in force on {day.isoformat()} are invalid: {exc}") from exc
+    return parameters
+
+
+@functools.lru_cache(maxsize=4)
+def load_parameters(path: Path = POLICY_FILE) -> dict[str, Parameter]:
+    return parse_parameters(path.read_text(encoding="utf-8"), str(path))
+
+
+@functools.lru_cache(maxsize=512)
+def policy_on(day: dt.date, path: Path = POLICY_FILE) -> Policy:
+    """Every parameter as in force on the Beijing date ``day``."""
+    return _resolve(load_parameters(path), day)

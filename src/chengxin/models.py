@@ -2,7 +2,7 @@
 
 from chengxin.accounts import models as accounts_models
 from chengxin.consent import models as consent_models  # noqa: F401  (registers the tables)
-from chengxin.core import audit
+from chengxin.core import audit, workflow  # noqa: F401  (workflow registers case_event)
 from chengxin.core.db import Base
 from chengxin.disclosure import models as disclosure_models  # noqa: F401  (registers the tables)
 from chengxin.ledger import models as ledger_models
@@ -11,6 +11,7 @@ from chengxin.people import models as people_models  # noqa: F401  (registers th
 from chengxin.records import models as records_models
 from chengxin.reports import models as reports_models
 from chengxin.subjects import models as subjects_models
+from chengxin.workdays import models as workdays_models  # noqa: F401  (registers the tables)
 
 metadata = Base.metadata
 

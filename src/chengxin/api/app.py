@@ -104,6 +104,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     from chengxin.api import me as me_api
 
     app.include_router(me_api.router)
+    from chengxin.web import calendar_pages
+
+    app.include_router(calendar_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

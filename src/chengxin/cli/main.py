@@ -37,6 +37,9 @@ app.add_typer(demo_app, name="demo")
 from chengxin.monitoring.cli import monitor_app  # noqa: E402  (a separate sub-app)
 
 app.add_typer(monitor_app, name="monitor")
+from chengxin.workdays.cli import calendar_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(calendar_app, name="calendar")
 
 console = Console()
 err = Console(stderr=True)

@@ -54,6 +54,48 @@ class SignInPolicy(_Strict):
     lock_minutes: int = Field(gt=0)
 
 
+class AttachmentPolicy(_Strict):
+    """Files a subject attaches (objection evidence, repair proof, complaint material)."""
+
+    max_bytes: int = Field(gt=0)
+    max_count: int = Field(gt=0)
+    types: tuple[str, ...] = Field(min_length=1)  # MIME types, checked against the file's own bytes
+
+
+class ObjectionPolicy(_Strict):
+    """异议 deadlines in working days (RULES §3)."""
+
+    platform_check_working_days: int = Field(ge=0)
+    forward_working_days: int = Field(ge=0)
+    decide_working_days: int = Field(gt=0)
+    max_total_working_days: int = Field(gt=0)
+    contest_within_working_days: int = Field(gt=0)
+    office_review_working_days: int = Field(gt=0)
+
+
+class RepairPolicy(_Strict):
+    """信用修复 deadlines and conditions (RULES §2)."""
+
+    decide_working_days: int = Field(gt=0)
+    extension_working_days: int = Field(ge=0)
+    platform_answer_working_days: int = Field(gt=0)
+    stop_display_working_days: int = Field(ge=0)
+    min_interval_days: int = Field(ge=0)
+
+
+class NoticePolicy(_Strict):
+    """信用告知: the subject's time to respond before the record is displayed."""
+
+    response_working_days: int = Field(gt=0)
+
+
+class ComplaintPolicy(_Strict):
+    """Complaints about how an objection or repair was handled (issue #4 §5)."""
+
+    answer_working_days: int = Field(gt=0)
+    contact: str = Field(min_length=1)
+
+
 class Policy(_Strict):
     """Every parameter, resolved on one day."""
 
@@ -61,6 +103,11 @@ class Policy(_Strict):
     consent: ConsentPolicy
     reports: ReportPolicy
     sign_in: SignInPolicy
+    attachments: AttachmentPolicy
+    objection: ObjectionPolicy
+    repair: RepairPolicy
+    notice: NoticePolicy
+    complaint: ComplaintPolicy
 
 
 class Parameter(_Strict):

@@ -1,0 +1,1 @@
+"""Working days (工作日): the holiday schedule and deadline arithmetic every deadline uses."""

@@ -1,6 +1,7 @@
 """Imports every feature's tables so ``Base.metadata`` is complete (migrations, tests)."""
 
 from chengxin.accounts import models as accounts_models
+from chengxin.attachments import models as attachments_models  # noqa: F401  (registers the tables)
 from chengxin.consent import models as consent_models  # noqa: F401  (registers the tables)
 from chengxin.core import audit, workflow  # noqa: F401  (workflow registers case_event)
 from chengxin.core.db import Base

@@ -27,6 +27,9 @@ An item file::
           general: {min: P3M, max: P1Y}          # min: before repair may be applied for (null: at once)
           serious: {min: P1Y, max: P3Y}          # max: display stops by itself (null: long-term)
         repairable: true
+        repair: {training: false, rectification: false, credit_report: false}  # optional, repairable only:
+                                                 # what an application needs beyond proof + commitment
+        notice_required: false                   # optional: a credit notice (信用告知) precedes display
         departments: [samr, tax]                 # codes from departments.yaml
         fields: [...]                            # code, label_zh, label_en, type, required, max_length,
                                                  # pattern, minimum, maximum, scale, options, help_zh
@@ -70,6 +73,7 @@ from chengxin.catalog.model import (
     FieldSpec,
     FieldType,
     ItemVersion,
+    RepairConditions,
     Severity,
     Sharing,
     SubjectKind,
@@ -115,6 +119,8 @@ _INHERITED_KEYS = (
     "public_for_persons",
     "display_periods",
     "repairable",
+    "repair",
+    "notice_required",
     "departments",
     "fields",
     "extra",
@@ -455,6 +461,10 @@ def _build_version(
     if public_for_persons and sharing is not Sharing.PUBLIC:
         ctx.fail("public_for_persons", f"cannot be true when sharing is {sharing.value!r}, not 'public'")
     repairable = ctx.flag(data.get("repairable"), "repairable")
+    repair = _repair_conditions(ctx, data.get("repair"), repairable)
+    notice_required = ctx.flag(data.get("notice_required", False), "notice_required")
+    if notice_required and category is not Category.NEGATIVE:
+        ctx.fail("notice_required", "only negative information is preceded by a credit notice")
 
     severities: tuple[Severity, ...] = ()
     raw_severities = data.get("severities")
@@ -493,12 +503,29 @@ def _build_version(
         public_for_persons=public_for_persons,
         display_periods=periods,
         repairable=repairable,
+        repair=repair,
+        notice_required=notice_required,
         departments=frozenset(raw_departments),
         fields=fields,
         basis=basis,
         extra=extra,
         **common,
     )
+
+
+_REPAIR_KEYS = frozenset({"training", "rectification", "credit_report"})
+
+
+def _repair_conditions(ctx: _Context, raw: Any, repairable: bool) -> RepairConditions | None:
+    if not repairable:
+        if raw is not None:
+            ctx.fail("repair", "only a repairable item has repair conditions")
+        return None
+    data = ctx.mapping(raw or {}, "repair")
+    unknown = set(data) - _REPAIR_KEYS
+    if unknown:
+        ctx.fail("repair", f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(_REPAIR_KEYS))})")
+    return RepairConditions(**{k: ctx.flag(data[k], f"repair.{k}") for k in data})
 
 
 def _duration(ctx: _Context, value: Any, where: str) -> Duration | None:

@@ -129,6 +129,17 @@ class Department:
 
 
 @dataclass(frozen=True, slots=True)
+class RepairConditions:
+    """What a repair application of this item needs besides the minimum display period (RULES §2):
+    proof that the obligations were fulfilled and a signed credit commitment always; credit
+    training, a rectification report or a credit report where the item says so."""
+
+    training: bool = False  # 信用修复培训
+    rectification: bool = False  # 整改报告
+    credit_report: bool = False  # 信用报告（第三方）
+
+
+@dataclass(frozen=True, slots=True)
 class ItemVersion:
     """One dated version of a catalog item; the version in force on a record's decision date rules it."""
 
@@ -150,6 +161,8 @@ class ItemVersion:
     fields: tuple[FieldSpec, ...]
     basis: str
     report_section: str = "其他"  # RULES §6 report layout section
+    repair: RepairConditions | None = None  # set exactly when ``repairable``
+    notice_required: bool = False  # 信用告知 before the record is displayed (issue #4 §4)
     key_group: str | None = None  # 重点人群 / 重点领域 tag, e.g. "teacher", "food_drug"
     extra: dict[str, Any] = field(default_factory=dict)
 

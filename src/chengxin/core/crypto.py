@@ -91,16 +91,23 @@ class KeyRing:
 
     def encrypt(self, plaintext: str, aad: bytes) -> bytes:
         """AES-256-GCM with the current data key; returns ``nonce || ciphertext+tag``."""
-        nonce = os.urandom(12)
-        return nonce + self._data[self._state.current_data].encrypt(nonce, plaintext.encode(), aad)
+        return self.encrypt_bytes(plaintext.encode(), aad)
 
     def decrypt(self, blob: bytes, version: int, aad: bytes) -> str:
+        return self.decrypt_bytes(blob, version, aad).decode()
+
+    def encrypt_bytes(self, plaintext: bytes, aad: bytes) -> bytes:
+        """As :meth:`encrypt`, for bytes (attachments)."""
+        nonce = os.urandom(12)
+        return nonce + self._data[self._state.current_data].encrypt(nonce, plaintext, aad)
+
+    def decrypt_bytes(self, blob: bytes, version: int, aad: bytes) -> bytes:
         try:
             aes = self._data[version]
         except KeyError as exc:
             raise KeyProblem(f"data key version {version} is not in {self.key_dir}") from exc
         try:
-            return aes.decrypt(blob[:12], blob[12:], aad).decode()
+            return aes.decrypt(blob[:12], blob[12:], aad)
         except Exception as exc:  # InvalidTag: altered ciphertext or wrong associated data
             raise KeyProblem("ciphertext does not authenticate (altered, or moved to another row)") from exc
 

@@ -456,6 +456,18 @@ REFUSALS: list[tuple[str, Mutation, str | None, str, str]] = [
         "public_for_persons",
         "cannot be true",
     ),
+    (
+        "repair conditions on an item that cannot be repaired",
+        lambda item: (set_in(f"{V0}.repairable", False)(item), set_in(f"{V0}.repair", {"training": True})(item)),
+        "2019.1",
+        "repair",
+        "only a repairable item",
+    ),
+    ("unknown repair condition", set_in(f"{V0}.repair", {"prayer": True}), "2019.1", "repair", "unknown keys"),
+    ("repair condition not a flag", set_in(f"{V0}.repair", {"training": "yes"}), "2019.1", "repair.training",
+     "true or false"),
+    ("notice_required not a flag", set_in(f"{V0}.notice_required", "yes"), "2019.1", "notice_required",
+     "true or false"),
 ]
 
 
@@ -522,3 +534,14 @@ def test_load_catalog_is_cached_per_directory(tmp_path: Path) -> None:
     assert load_catalog(DATA_DIR) is not first
     clear_catalog_cache()
     assert load_catalog(root) is not first
+
+
+def test_the_shipped_catalog_says_which_items_need_a_notice_and_what_repair_needs() -> None:
+    catalog = load_catalog()
+    assert catalog.item("tax_arrears").latest.notice_required
+    assert not catalog.item("admin_penalty").latest.notice_required
+    food = catalog.item("food_drug_violation").latest.repair
+    assert food is not None and food.training and food.rectification
+    penalty = catalog.item("admin_penalty")
+    assert all(v.repair is not None and not v.repair.training for v in penalty.versions)  # inherited, defaults
+    assert catalog.item("occ_physician").latest.repair is None  # not repairable: no conditions

@@ -9,6 +9,7 @@ from chengxin.disclosure import models as disclosure_models  # noqa: F401  (regi
 from chengxin.ledger import models as ledger_models
 from chengxin.monitoring import models as monitoring_models  # noqa: F401  (registers the tables)
 from chengxin.people import models as people_models  # noqa: F401  (registers the tables)
+from chengxin.people import orgs as people_orgs  # noqa: F401  (registers the tables)
 from chengxin.records import models as records_models
 from chengxin.reports import models as reports_models
 from chengxin.subjects import models as subjects_models

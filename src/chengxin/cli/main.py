@@ -40,6 +40,9 @@ app.add_typer(monitor_app, name="monitor")
 from chengxin.workdays.cli import calendar_app  # noqa: E402  (a separate sub-app)
 
 app.add_typer(calendar_app, name="calendar")
+from chengxin.people.cli import orgs_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(orgs_app, name="orgs")
 
 console = Console()
 err = Console(stderr=True)

@@ -46,13 +46,17 @@ def display_window(
     return repair_from, ends_on
 
 
-def is_displayed(status: str, display_stopped_on: dt.date | None, ends_on: dt.date | None, today: dt.date) -> bool:
+def is_displayed(status: str, display_stopped_on: dt.date | None, ends_on: dt.date | None, today: dt.date,
+                 display_from: dt.date | None = None) -> bool:
     """Is the record publicly displayed ``today``?
 
-    Revoked: never. Display stopped (e.g. after repair): not from that day on. Otherwise while
-    ``today < ends_on`` — the day before ``ends_on`` is the last day shown; no ``ends_on``: long-term.
+    Revoked: never. Held after a credit notice (信用告知): not before ``display_from``. Display
+    stopped (e.g. after repair): not from that day on. Otherwise while ``today < ends_on`` — the day
+    before ``ends_on`` is the last day shown; no ``ends_on``: long-term.
     """
     if status == REVOKED:
+        return False
+    if display_from is not None and today < display_from:
         return False
     if display_stopped_on is not None and today >= display_stopped_on:
         return False

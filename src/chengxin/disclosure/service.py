@@ -108,8 +108,8 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
     rows = session.execute(
         select(
             Record.id, Record.item_code, Record.department_code, Record.status, Record.category, Record.severity,
-            Record.decision_date, Record.version, Record.display_stopped_on,
-            RecordVersion.item_version, RecordVersion.fields,
+            Record.decision_date, Record.version, Record.display_stopped_on, Record.display_from,
+            Record.under_objection, Record.statement, RecordVersion.item_version, RecordVersion.fields,
         )
         .join(RecordVersion, RecordVersion.id == Record.version_id)
         .where(Record.subject_id == subject_id)
@@ -124,7 +124,7 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
             _, ends_on = rules.display_window(version, row.severity, row.decision_date)
         except KeyError:
             ends_on = row.decision_date  # no period for this severity: never displayed
-        displayed = rules.is_displayed(row.status, row.display_stopped_on, ends_on, today)
+        displayed = rules.is_displayed(row.status, row.display_stopped_on, ends_on, today, row.display_from)
         if not visible(version, displayed):
             continue
         department = catalog.departments.get(row.department_code)
@@ -143,6 +143,8 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
                 display_ends_on=ends_on,
                 status=row.status,
                 displayed=displayed,
+                under_objection=bool(row.under_objection),
+                statement=row.statement,
                 version=row.version,
                 fields=field_lines(version, row.fields or {}),
             )

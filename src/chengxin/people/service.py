@@ -39,7 +39,7 @@ def _aad(account_id: int) -> bytes:
     return f"person_account:{account_id}:totp".encode()
 
 
-def _login_index(keyring: KeyRing, ric: str) -> bytes:
+def login_index(keyring: KeyRing, ric: str) -> bytes:
     return lookup_index(keyring, SubjectKind.PERSON.value, normalize_ric(ric))
 
 
@@ -53,7 +53,7 @@ def register(session: Session, keyring: KeyRing, identity: IdentityProvider, *, 
     if session.execute(select(PersonAccount.id).where(PersonAccount.subject_id == subject_id)).first():
         raise DomainError("person.exists", "该身份已注册账户，请直接登录", "An account exists for this person",
                           status=409)
-    account = PersonAccount(subject_id=subject_id, login_index=_login_index(keyring, ric),
+    account = PersonAccount(subject_id=subject_id, login_index=login_index(keyring, ric),
                             password_hash=_hasher.hash(password), totp_enabled=False, failed_attempts=0)
     session.add(account)
     session.flush()
@@ -123,7 +123,7 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
     even though an error is raised (see the portal's handling).
     """
     try:
-        index = _login_index(keyring, ric)
+        index = login_index(keyring, ric)
     except DomainError:
         index = b""
     account = session.execute(select(PersonAccount).where(PersonAccount.login_index == index)).scalar_one_or_none()

@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +48,12 @@ class Record(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     # 停止公示: from this day the record is no longer displayed (kept, never deleted; issue #4 sets it).
     display_stopped_on: Mapped[dt.date | None] = mapped_column(Date)
+    # 信用告知: a record of an item that needs a notice is not displayed before this day (issue #4 §4).
+    display_from: Mapped[dt.date | None] = mapped_column(Date)
+    # 异议中: an objection is open; shown with the record wherever it is displayed (issue #4 §1).
+    under_objection: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 本人声明: the subject's own statement, shown with the record in files and reports.
+    statement: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("department_code", "source_id", name="uq_record_department_source"),

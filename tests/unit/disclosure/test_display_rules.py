@@ -47,7 +47,8 @@ def test_display_window(case: dict[str, Any]) -> None:
 def test_is_displayed(case: dict[str, Any]) -> None:
     g = case["given"]
     _, ends_on = display_window(_version(g["item"], g["decision_date"]), g["severity"], g["decision_date"])
-    shown = is_displayed(g.get("status", "active"), g.get("display_stopped_on"), ends_on, g["today"])
+    shown = is_displayed(g.get("status", "active"), g.get("display_stopped_on"), ends_on, g["today"],
+                         g.get("display_from"))
     assert shown is case["expect"]
 
 

@@ -107,6 +107,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     from chengxin.web import calendar_pages
 
     app.include_router(calendar_pages.router)
+    # Issue #4 features register their routers here, one block each:
+    # [objections routers]
+    # [repair routers]
+    # [notices routers]
+    # [office console router]
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

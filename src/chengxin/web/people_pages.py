@@ -9,12 +9,15 @@ file is not written to the query log (which records reads *by others*), as ``own
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
@@ -23,6 +26,7 @@ from chengxin.disclosure import service as disclosure
 from chengxin.people import service as people
 from chengxin.people.identity import PopulationRegisterProvider
 from chengxin.people.models import PersonAccount
+from chengxin.platform import Platform
 from chengxin.reports.service import self_report_allowance
 from chengxin.web.routes import _platform, _render, render_error
 
@@ -182,6 +186,13 @@ def totp_confirm(request: Request, csrf_token: Annotated[str, Form()] = "",
 # -- one's own file -------------------------------------------------------------------------------
 
 
+# Features that add a section to /me (objections, repair, notices …) register a provider here at
+# import time: it gets the read session, the platform and the person, and returns template variables
+# for its own partial (see templates/_me_cases.html and the per-record action partials).
+MeSection = Callable[[Session, Platform, Person, dt.date], dict[str, Any]]
+ME_SECTIONS: list[MeSection] = []
+
+
 @router.get("/me", response_class=HTMLResponse)
 def my_file(request: Request) -> Response:
     person = current_person(request)
@@ -192,10 +203,13 @@ def my_file(request: Request) -> Response:
     with platform.db.read() as session:
         file = disclosure.own_file(session, platform.catalog, platform.keyring, person.subject_id, today)
         allowance = self_report_allowance(session, person.subject_id, utcnow())
+        extra: dict[str, Any] = {}
+        for section in ME_SECTIONS:
+            extra.update(section(session, platform, person, today))
     groups = file.by_category()
     return _render(request, "me_file.html", {
         "person": person, "file": file, "today": today, "STATUS_ZH": STATUS_ZH, "CHANGE_ZH": CHANGE_ZH,
-        "allowance": allowance,
+        "allowance": allowance, **extra,
         "groups": [(c, groups.get(c, [])) for c in CATEGORY_ORDER],
     })
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,8 +16,12 @@ from chengxin.core.errors import DomainError
 from chengxin.core.identifiers import make_ric, make_uscc
 from chengxin.ledger.service import lock_head, seal
 from chengxin.platform import Platform
-from chengxin.search.service import search_subjects
+from chengxin.search import service as search_service
+from chengxin.search.rules import fold, name_grams, rank_key
+from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE
+from chengxin.search.service import clean_query, search_subjects
 from chengxin.subjects.service import SubjectKey, ensure_subjects, lookup_index
+from tests_support import empty_all_tables
 
 URL = "/api/v1/public/search"
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -165,19 +170,172 @@ def test_portal_search_page(client: TestClient, seeded: Platform) -> None:
     assert 'action="/search"' in home and "企业名称或统一社会信用代码" in home and 'href="/catalog"' in home
 
 
+def index_in_sync(platform: Platform) -> None:
+    """The bigram index and its counts are exactly what the organisations' names give (rules.name_grams)."""
+    from sqlalchemy import text
+
+    with platform.db.read() as session:
+        orgs = session.execute(text("SELECT id, display_name FROM subject WHERE kind = 'organization'")).all()
+        grams = {(g, int(i)) for g, i in session.execute(text(f"SELECT gram, subject_id FROM {GRAM_TABLE}"))}
+        counts = {g: int(n) for g, n in session.execute(text(f"SELECT gram, n FROM {GRAM_COUNT_TABLE}")) if n}
+    want = {(g, int(i)) for i, name in orgs for g in name_grams(name)}
+    assert grams == want, f"missing {sorted(want - grams)[:5]}, stale {sorted(grams - want)[:5]}"
+    assert counts == Counter(g for g, _ in want)
+
+
 def test_index_follows_renames_and_deletes(seeded: Platform) -> None:
     from sqlalchemy import text
 
+    index_in_sync(seeded)
     with seeded.db.write() as session:
         session.execute(text("UPDATE subject SET display_name = '常州改名后的新材料有限公司' WHERE display_name = :n"),
                         {"n": TECH})
+    index_in_sync(seeded)
     with seeded.db.read() as session:
         assert [h.display_name for h in search_subjects(session, "新材料").results] == ["常州改名后的新材料有限公司"]
         assert search_subjects(session, "某某科技").results == []
+        assert search_subjects(session, "某某").results == []
     with seeded.db.write() as session:
         session.execute(text("DELETE FROM subject WHERE display_name = '常州改名后的新材料有限公司'"))
+    index_in_sync(seeded)
     with seeded.db.read() as session:
         assert search_subjects(session, "新材料").results == []
+        assert search_subjects(session, "材").results == []
+
+
+def test_index_follows_changes_of_kind_and_id(seeded: Platform) -> None:
+    from sqlalchemy import text
+
+    with seeded.db.write() as session:  # an organisation becomes a person: no longer found by name
+        session.execute(text("UPDATE subject SET kind = 'person' WHERE display_name = '科技园物业管理有限公司'"))
+    index_in_sync(seeded)
+    with seeded.db.read() as session:
+        assert search_subjects(session, "物业").results == []
+    with seeded.db.write() as session:
+        session.execute(text("UPDATE subject SET kind = 'organization' WHERE display_name = '科技园物业管理有限公司'"))
+        session.execute(text("UPDATE subject SET id = id + 1000000 WHERE display_name = :n"), {"n": TECH})
+        session.execute(text("UPDATE subject SET display_name = display_name"))  # no change: nothing to do
+    index_in_sync(seeded)
+    with seeded.db.read() as session:
+        assert [h.display_name for h in search_subjects(session, "物业").results] == ["科技园物业管理有限公司"]
+        assert [h.id for h in search_subjects(session, "某某科技").results] == [
+            h.id for h in search_subjects(session, TECH_USCC).results]
+    empty_all_tables(seeded.db)  # TRUNCATE … CASCADE on PostgreSQL, DELETE on SQLite
+    index_in_sync(seeded)
+
+
+def test_raw_sqlite_writes_keep_the_index(seeded: Platform) -> None:
+    """The triggers are plain SQL: a database opened with the sqlite3 module (no application
+    function registered) accepts writes and keeps the index."""
+    if seeded.db.dialect != "sqlite":
+        pytest.skip("SQLite only")
+    import sqlite3
+
+    path = seeded.db.engine.url.database
+    assert path
+    raw = sqlite3.connect(path)
+    try:
+        raw.execute("INSERT INTO subject (id, kind, lookup_index, display_id, display_name, created_at) "
+                    "VALUES (900000001, 'organization', zeroblob(32), 'X', '溧阳直接写入食品厂', '2026-01-01 00:00:00')")
+        raw.execute("UPDATE subject SET display_name = '溧阳直接改名食品厂' WHERE id = 900000001")
+        raw.commit()
+    finally:
+        raw.close()
+    index_in_sync(seeded)
+    with seeded.db.read() as session:
+        assert [h.display_name for h in search_subjects(session, "直接改名").results] == ["溧阳直接改名食品厂"]
+        assert search_subjects(session, "直接写入").results == []
+
+
+def test_width_and_ascii_case_do_not_matter(client: TestClient, platform: Platform) -> None:
+    add_subjects(platform, [org(10, "常州ＡＢＣ（集团）有限公司"), org(11, "常州XYZ(集团)有限公司"),
+                            org(12, "合伙企业（有限合伙）")])
+    for q in ("abc(集团)", "ＡＢＣ（集团）", "Abc（集团", "c（"):
+        assert names(client.get(URL, params={"q": q}).json()) == ["常州ＡＢＣ（集团）有限公司"], q
+    for q in ("xyz（集团）", "ｘｙｚ(集团)"):
+        assert names(client.get(URL, params={"q": q}).json()) == ["常州XYZ(集团)有限公司"], q
+    body = client.get(URL, params={"q": "合伙企业（有限合伙）"}).json()  # the full name, as written
+    assert names(body) == ["合伙企业（有限合伙）"]
+    assert names(client.get(URL, params={"q": "(集团)"}).json()) == ["常州XYZ(集团)有限公司", "常州ＡＢＣ（集团）有限公司"]
+
+
+def test_one_character_query_finds_first_middle_and_last_characters(client: TestClient, platform: Platform) -> None:
+    add_subjects(platform, [org(20, "溧阳某某厂"), org(21, "厂"), org(22, "金坛厂区物业有限公司"), org(23, "天宁食品")])
+    body = client.get(URL, params={"q": "厂"}).json()
+    assert names(body) == ["厂", "溧阳某某厂", "金坛厂区物业有限公司"] and not body["capped"]
+    assert names(client.get(URL, params={"q": "品"}).json()) == ["天宁食品"]
+    assert names(client.get(URL, params={"q": "溧"}).json()) == ["溧阳某某厂"]
+    assert client.get(URL, params={"q": "鑫"}).json()["results"] == []
+
+
+def test_capped_search_still_ranks_the_exact_name_first(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_service, "CANDIDATES", 5)
+    monkeypatch.setattr(search_service, "SHORT_CANDIDATES", 3)
+    add_subjects(platform, [org(30 + n, f"常州第{n}科技有限公司") for n in range(12)])
+    add_subjects(platform, [org(50, "科技")])  # the newest: beyond the cap in index order
+    with platform.db.read() as session:
+        page = search_subjects(session, "科技", limit=100)
+        assert page.capped and page.results[0].display_name == "科技"
+        assert 5 <= page.total_estimate <= 6 and all("科技" in h.display_name for h in page.results)
+        page = search_subjects(session, "技有限", limit=100)
+        assert page.capped and page.total_estimate == 5
+        page = search_subjects(session, "司", limit=100)
+        assert page.capped and page.total_estimate == 3 and all(h.display_name.endswith("司") for h in page.results)
+        page = search_subjects(session, "第11科技", limit=100)
+        assert not page.capped and [h.display_name for h in page.results] == ["常州第11科技有限公司"]
+
+
+# Names as departments write them: Chinese, Latin of both widths and cases, digits, brackets, spaces,
+# quotes, SQL wildcards.
+NAME_TEXT = st.text(st.sampled_from(list("常州市江苏科技有限公司华恒泰金鑫集团建设工程厂（）()ＡＢＣabcXYZ１２3 %_'\"·")),
+                    min_size=1, max_size=24)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(names_=st.lists(NAME_TEXT, min_size=1, max_size=25),
+       renames=st.lists(st.tuples(st.integers(0, 24), NAME_TEXT), max_size=3), data=st.data())
+def test_search_returns_exactly_the_names_holding_any_substring(
+    platform: Platform, names_: list[str], renames: list[tuple[int, str]], data: st.DataObject
+) -> None:
+    """On the real database: after creating organisations through the ingest's path and renaming
+    some behind its back, a random substring of a random name finds that subject — and the search
+    returns exactly the organisations whose folded name holds the query, ranked."""
+    from hypothesis import assume
+    from sqlalchemy import text
+
+    empty_all_tables(platform.db)
+    add_subjects(platform, [org(n, name) for n, name in enumerate(names_)])
+    with platform.db.write() as session:
+        for n, new_name in renames:
+            session.execute(text("UPDATE subject SET display_name = :name WHERE display_id = :uscc"),
+                            {"name": new_name, "uscc": org(n, "").identifier})
+    index_in_sync(platform)
+    with platform.db.read() as session:
+        orgs = {int(i): name for i, name in session.execute(
+            text("SELECT id, display_name FROM subject WHERE kind = 'organization'"))}
+    target = data.draw(st.sampled_from(sorted(orgs)))
+    name = orgs[target]
+    start = data.draw(st.integers(0, len(name) - 1))
+    piece = name[start : data.draw(st.integers(start + 1, len(name)))]
+    try:
+        q = clean_query(piece)
+    except DomainError:
+        assume(False)
+        raise
+    folded = fold(q)
+    found: list[int] = []
+    with platform.db.read() as session:
+        while True:
+            page = search_subjects(session, q, limit=100, offset=len(found))
+            assume(page.mode == "name")  # not a USCC-looking query
+            if not page.results:
+                break
+            found += [h.id for h in page.results]
+    expected = sorted((i for i, n in orgs.items() if folded in fold(n)), key=lambda i: rank_key(orgs[i], i, folded))
+    assert found == expected
+    if folded in fold(name):
+        assert target in found
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,88 +1,23 @@
-"""The portal in a real browser (Debian's chromium through Playwright) against a real uvicorn server."""
+"""The portal in a real browser (Debian's chromium through Playwright) against a real uvicorn server
+(fixtures ``server`` and ``page``: tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
 import csv
 import re
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from chengxin.api.app import create_app
 from chengxin.catalog.rules import template_columns
 from chengxin.core.identifiers import make_uscc
 from chengxin.platform import Platform
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct horse battery"
-
-if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture()
-def server(platform: Platform) -> Iterator[str]:
-    """A real uvicorn server on the test platform, in a background thread; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app=create_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture()
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture()
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def test_search_the_catalog_and_open_an_item(server: str, page: Page, tmp_path: Path) -> None:

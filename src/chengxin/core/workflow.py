@@ -17,7 +17,7 @@ from chengxin.core import audit
 from chengxin.core.db import Base, BigId, JsonDoc, UtcDateTime
 from chengxin.core.errors import DomainError, PermissionDenied
 
-__all__ = ["CaseEvent", "Transition", "Workflow", "case_history", "record_transition"]
+__all__ = ["CaseEvent", "ConsoleLine", "Transition", "Workflow", "case_history", "record_transition"]
 
 # Who may act on a case. A role is decided by the adapter from the authenticated caller.
 SUBJECT = "subject"  # the person or organisation the case is about
@@ -83,6 +83,17 @@ class Workflow:
     def actions_for(self, state: str, role: str) -> list[Transition]:
         """What ``role`` may do now (for the buttons on a page)."""
         return [t for t in self.transitions if state in t.sources and role in t.roles]
+
+
+@dataclass(frozen=True)
+class ConsoleLine:
+    """One queue on the staff console (办理台): open cases, those due within 2 working days, overdue."""
+
+    label_zh: str
+    open: int
+    due_soon: int
+    overdue: int
+    link: str  # the portal page listing that queue
 
 
 class CaseEvent(Base):

@@ -1,19 +1,25 @@
 """Public search of subjects (信用主体查询): organisations by name or USCC, persons only by exact ID.
 
 Who can be found
-- Organisations: by a substring of their name (Chinese or Latin, case-insensitive for ASCII), by
-  their USCC exactly, or by a USCC prefix (8–17 characters of the USCC alphabet).
+- Organisations: by a substring of their name of any length (Chinese or Latin; ASCII case and
+  full-width/half-width forms ignored: ``ＡＢＣ（集团）`` and ``abc(集团)`` are the same text), by their
+  USCC exactly, or by a USCC prefix (8–17 characters of the USCC alphabet).
 - Persons: never by name (names are encrypted; the masked ``张*明`` is not searchable). Only by an
   exact, valid citizen ID — through the blind index — and only if the person has information the
   public may see (``chengxin.disclosure.service.public_file``); otherwise the search answers exactly
   as if the person did not exist.
 
-How (migration 0004)
-- Substrings of ≥ 3 characters: SQLite — the FTS5 trigram table ``subject_fts`` (organisations only);
-  PostgreSQL — ``ILIKE '%q%'`` on the partial GIN trigram index ``ix_subject_name_trgm``.
-- Substrings of 1–2 characters (no trigram to look up): a scan of the covering B-tree index
-  ``(kind, display_name)`` restricted to organisations, stopped after ``SHORT_CANDIDATES`` matches. Common
-  short queries stop early; a rare one reads the organisation names once (an index, not the table).
+How (migration 0008, ``chengxin.search.rules``)
+- ``subject_name_gram (gram, subject_id)`` holds, for every organisation, each bigram of its folded
+  name and its last character; ``subject_name_gram_count (gram, n)`` how many names hold each gram.
+  Triggers in plain SQL keep both in sync on both engines, whoever writes ``subject``. A gram's
+  posting list is a range of the primary key in ``subject_id`` order: it is read in order and the
+  read stops as soon as enough candidates are found, so a common query costs no more than a rare one.
+- 1 character ``c``: the grams starting with ``c`` (one key range), at most ``SHORT_CANDIDATES``.
+- 2 characters: the posting list of that bigram.
+- 3+ characters: the rarest of the query's bigrams (by the counts) drives; the next ``FILTERS`` rarest
+  are looked up in the index before a subject row is read; the row is then checked for the whole
+  query (in SQL when the query has no ASCII character, else in Python after folding).
 - Exact and prefix matches of a name or a USCC: range scans of ``(kind, display_name)`` and
   ``(kind, display_id)``.
 
@@ -31,7 +37,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import Catalog, SubjectKind
@@ -39,12 +45,14 @@ from chengxin.core.clock import today_cn
 from chengxin.core.crypto import KeyRing
 from chengxin.core.errors import DomainError, NotFound
 from chengxin.core.identifiers import is_valid_ric
-from chengxin.search.schema import FTS_TABLE
+from chengxin.search.rules import contains, dedupe, fold, is_ascii_free, query_bigrams, rank_key
+from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE
 
 MAX_QUERY = 50
 MAX_LIMIT = 100
 CANDIDATES = 500  # substring matches ranked per query (and prefix matches, each)
-SHORT_CANDIDATES = 100  # the same for 1–2 character queries (a scan, not an index look-up: stop sooner)
+SHORT_CANDIDATES = 100  # the same for a 1-character query (a character matches a large share of all names)
+FILTERS = 2  # further bigrams of a query looked up in the index before a candidate's subject row is read
 ORG = SubjectKind.ORGANIZATION.value
 PERSON = SubjectKind.PERSON.value
 
@@ -53,6 +61,7 @@ _USCC_FULL = re.compile(f"[{USCC_CHARS}]{{18}}")
 _USCC_PREFIX = re.compile(f"[{USCC_CHARS}]{{8,17}}")
 _RIC = re.compile(r"\d{17}[\dX]")
 _TOP = "\U0010ffff"  # sorts after every character: [p, p + _TOP) is "starts with p"
+_COLUMNS = "s.id, s.kind, s.display_id, s.display_name"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +82,10 @@ class SearchPage:
 
 
 def clean_query(raw: str) -> str:
-    """The query as searched: NFKC-normalised (full-width → half-width), control characters
-    removed, whitespace collapsed and stripped. Raises ``search.empty`` / ``search.too_long``."""
-    text_ = unicodedata.normalize("NFKC", raw or "")
-    text_ = "".join(" " if ch.isspace() else ch for ch in text_ if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    """The query as searched: control characters removed, whitespace collapsed and stripped.
+    Raises ``search.empty`` / ``search.too_long``. (Width and ASCII case are folded when comparing,
+    on both sides: ``chengxin.search.rules.fold``.)"""
+    text_ = "".join(" " if ch.isspace() else ch for ch in raw or "" if ch.isspace() or unicodedata.category(ch)[0] != "C")
     text_ = " ".join(text_.split())
     if not text_:
         raise DomainError("search.empty", "请输入企业名称或统一社会信用代码", "Enter a name or a code to search for",
@@ -105,7 +114,7 @@ def search_subjects(
     q = clean_query(query)
     limit = max(1, min(int(limit), MAX_LIMIT))
     offset = max(0, int(offset))
-    code = q.replace(" ", "").upper()
+    code = fold(q).replace(" ", "").upper()
     if _RIC.fullmatch(code) and is_valid_ric(code):
         hits = _person_by_ric(session, keyring, catalog, today or today_cn(), code)
         return SearchPage(hits[offset : offset + limit], len(hits), q, mode="ric")
@@ -127,51 +136,80 @@ def search_subjects(
 
 
 def _by_name(session: Session, q: str, limit: int, offset: int) -> SearchPage:
-    dialect = session.get_bind().dialect.name
+    folded = fold(q)
     found: dict[int, SubjectHit] = {}
-    # Exact and prefix matches come from the B-tree, whatever the substring search returns.
-    for hit in _rows(session, "SELECT id, kind, display_id, display_name FROM subject "
-                     "WHERE kind = :org AND display_name >= :lo AND display_name < :hi "
-                     "ORDER BY display_name LIMIT :n", org=ORG, lo=q, hi=q + _TOP,
-                     n=CANDIDATES if len(q) >= 3 else SHORT_CANDIDATES):
-        found[hit.id] = hit
-    cap = CANDIDATES if len(q) >= 3 else SHORT_CANDIDATES
-    substring = _substring(session, dialect, q, cap)
-    capped = len(substring) > cap
-    for hit in substring[:cap]:
+    # Exact and prefix matches come from the B-tree, whatever the substring search returns: the
+    # name as typed, and folded (names are stored as submitted, in either width or case).
+    for prefix in dict.fromkeys((q, folded)):
+        for hit in _rows(session, "SELECT id, kind, display_id, display_name FROM subject "
+                         "WHERE kind = :org AND display_name >= :lo AND display_name < :hi "
+                         "ORDER BY display_name LIMIT :n", org=ORG, lo=prefix, hi=prefix + _TOP, n=CANDIDATES):
+            found[hit.id] = hit
+    substring, capped = _substring(session, folded, CANDIDATES if len(folded) > 1 else SHORT_CANDIDATES)
+    for hit in substring:
         found.setdefault(hit.id, hit)
-    folded = q.casefold()
-
-    def rank(hit: SubjectHit) -> tuple[int, int, str, int]:
-        name = hit.display_name.casefold()
-        tier = 0 if name == folded else 1 if name.startswith(folded) else 2
-        return tier, len(hit.display_name), hit.display_name, hit.id
-
-    ranked = sorted((h for h in found.values() if folded in h.display_name.casefold()), key=rank)
+    ranked = sorted((h for h in found.values() if contains(h.display_name, folded)),
+                    key=lambda h: rank_key(h.display_name, h.id, folded))
     return SearchPage(ranked[offset : offset + limit], len(ranked), q, capped=capped, mode="name")
 
 
-def _substring(session: Session, dialect: str, q: str, cap: int) -> list[SubjectHit]:
-    """Up to ``cap`` + 1 organisations whose name contains ``q`` (index order, not ranked)."""
-    n = cap + 1
-    if dialect == "sqlite":
-        if len(q) >= 3:
-            phrase = '"' + q.replace('"', '""') + '"'  # an FTS5 string: no query syntax inside
-            return _rows(session, f"SELECT s.id, s.kind, s.display_id, s.display_name FROM {FTS_TABLE} f "
-                         f"JOIN subject s ON s.id = f.rowid WHERE {FTS_TABLE} MATCH :phrase LIMIT :n",
-                         phrase=phrase, n=n)
-        return _rows(session, "SELECT id, kind, display_id, display_name FROM subject "
-                     "INDEXED BY ix_subject_kind_display_name "
-                     "WHERE kind = :org AND instr(lower(display_name), lower(:q)) > 0 LIMIT :n",
-                     org=ORG, q=q, n=n)
-    if len(q) >= 3:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return _rows(session, "SELECT id, kind, display_id, display_name FROM subject "
-                     "WHERE kind = :org AND display_name ILIKE :pattern ESCAPE '\\' LIMIT :n",
-                     org=ORG, pattern=pattern, n=n)
-    return _rows(session, "SELECT id, kind, display_id, display_name FROM subject "
-                 "WHERE kind = :org AND strpos(lower(display_name), lower(:q)) > 0 LIMIT :n",
-                 org=ORG, q=q, n=n)
+def _substring(session: Session, folded: str, cap: int) -> tuple[list[SubjectHit], bool]:
+    """Up to ``cap`` organisations whose folded name contains ``folded`` (index order, not ranked),
+    and whether there may be more."""
+    if len(folded) == 1:
+        return _by_character(session, folded, cap)
+    bigrams = query_bigrams(folded)
+    if len(bigrams) > 1:
+        counts = _posting_lengths(session, bigrams)
+        bigrams = sorted(bigrams, key=lambda g: counts.get(g, 0))
+    drive, filters = bigrams[0], bigrams[1 : 1 + FILTERS]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    params: dict[str, object] = {"drive": drive, "org": ORG, "n": cap + 1}
+    gram_where = ["g.gram = :drive"]
+    for i, gram in enumerate(filters):
+        params[f"f{i}"] = gram
+        # A correlated look-up per posting (PostgreSQL would turn an EXISTS into a hash join).
+        gram_where.append(f"(SELECT 1 FROM {GRAM_TABLE} x{i} WHERE x{i}.gram = :f{i} "
+                          f"AND x{i}.subject_id = g.subject_id) IS NOT NULL")
+    subject_where = ["s.id = g.subject_id", "s.kind = :org"]
+    if is_ascii_free(folded):  # the database can check the whole query (else: checked below)
+        params["q"] = folded
+        subject_where.append("instr(s.display_name, :q) > 0" if sqlite else "strpos(s.display_name, :q) > 0")
+    if sqlite:  # CROSS JOIN: SQLite keeps this join order
+        sql = (f"SELECT {_COLUMNS} FROM {GRAM_TABLE} g CROSS JOIN subject s "
+               f"WHERE {' AND '.join(gram_where + subject_where)} LIMIT :n")
+    else:  # OFFSET 0 keeps the planner from flattening the look-up into a hash join
+        sql = (f"SELECT {_COLUMNS} FROM {GRAM_TABLE} g CROSS JOIN LATERAL "
+               f"(SELECT {_COLUMNS} FROM subject s WHERE {' AND '.join(subject_where)} OFFSET 0) s "
+               f"WHERE {' AND '.join(gram_where)} LIMIT :n")
+    rows = _rows(session, sql, **params)
+    return [h for h in rows[:cap] if contains(h.display_name, folded)], len(rows) > cap
+
+
+def _by_character(session: Session, char: str, cap: int) -> tuple[list[SubjectHit], bool]:
+    # A name holds ``char`` exactly when one of its grams starts with it; a name may have several.
+    read = 3 * (cap + 1)
+    ids = [int(i) for i in session.execute(
+        text(f"SELECT subject_id FROM {GRAM_TABLE} WHERE gram >= :lo AND gram < :hi LIMIT :n"),
+        {"lo": char, "hi": char + _TOP, "n": read}).scalars()]
+    distinct = dedupe(ids)
+    capped = len(ids) == read or len(distinct) > cap
+    if not distinct:
+        return [], capped
+    rows = session.execute(
+        text(f"SELECT {_COLUMNS} FROM subject s WHERE s.kind = :org AND s.id IN :ids").bindparams(
+            bindparam("ids", expanding=True)),
+        {"org": ORG, "ids": distinct[:cap]})
+    return [SubjectHit(int(r[0]), r[1], r[2], r[3]) for r in rows if contains(r[3], char)], capped
+
+
+def _posting_lengths(session: Session, grams: list[str]) -> dict[str, int]:
+    """How many organisations' names hold each gram (kept by the triggers; 0 when none)."""
+    rows = session.execute(
+        text(f"SELECT gram, n FROM {GRAM_COUNT_TABLE} WHERE gram IN :grams").bindparams(
+            bindparam("grams", expanding=True)),
+        {"grams": grams})
+    return {gram: int(n) for gram, n in rows}
 
 
 def _rows(session: Session, sql: str, **params: object) -> list[SubjectHit]:

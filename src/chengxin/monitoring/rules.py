@@ -23,8 +23,9 @@ from itertools import groupby
 from typing import Any
 
 from chengxin.monitoring.config import Thresholds
+from chengxin.workdays.rules import WorkCalendar
 
-__all__ = ["FailedAttempt", "Finding", "ReadEvent", "evaluate", "is_working_day"]
+__all__ = ["FailedAttempt", "Finding", "ReadEvent", "evaluate"]
 
 KINDS = ("distinct_persons", "off_hours", "missing_purpose", "failed_consent")
 
@@ -55,16 +56,6 @@ class Finding:
     subjects: tuple[int, ...] = ()  # evidence sample
     times: tuple[dt.datetime, ...] = ()  # evidence sample
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def is_working_day(day: dt.date) -> bool:
-    """chinese_calendar's official calendar (adjusted working days) where it covers the year; Mon–Fri otherwise."""
-    try:
-        import chinese_calendar
-
-        return bool(chinese_calendar.is_workday(day))
-    except (NotImplementedError, ImportError):
-        return day.weekday() < 5
 
 
 def _finding(kind: str, reader: str, events: Sequence[ReadEvent], count: int, severity: str, sample: int,
@@ -113,9 +104,10 @@ def _by_reader(events: Iterable[Any]) -> dict[str, list[Any]]:
     return out
 
 
-def evaluate(events: Iterable[ReadEvent], thresholds: Thresholds,
+def evaluate(events: Iterable[ReadEvent], thresholds: Thresholds, calendar: WorkCalendar,
              failed_attempts: Iterable[FailedAttempt] = ()) -> list[Finding]:
-    """Every finding for the events, ordered by (kind, reader, first_at)."""
+    """Every finding for the events, ordered by (kind, reader, first_at). Rest days come from the
+    platform's working-day calendar (official holidays and adjusted working weekends)."""
     rules = thresholds.rules
     sample = thresholds.evidence_sample
     findings: list[Finding] = []
@@ -133,7 +125,7 @@ def evaluate(events: Iterable[ReadEvent], thresholds: Thresholds,
 
     def off(at: dt.datetime) -> bool:
         local = at.astimezone(zone)
-        if oh.working_days_only and not is_working_day(local.date()):
+        if oh.working_days_only and not calendar.is_working_day(local.date()):
             return True
         return not (oh.start <= local.time() < oh.end)
 

@@ -27,6 +27,7 @@ from chengxin.disclosure.models import QueryLog
 from chengxin.monitoring.config import Thresholds, thresholds_on
 from chengxin.monitoring.models import AccessAlert
 from chengxin.monitoring.rules import FailedAttempt, Finding, ReadEvent, evaluate
+from chengxin.workdays.service import work_calendar
 
 __all__ = ["MONITORED_READERS", "ScanResult", "acknowledge", "list_alerts", "read_events", "scan"]
 
@@ -93,7 +94,7 @@ def scan(session: Session, since: dt.datetime, until: dt.datetime, now: dt.datet
     say = progress or (lambda _msg: None)
     events = read_events(session, since, until)
     say(f"读取访问记录 {len(events)} 条")
-    findings = evaluate(events, thresholds, failed_consent_attempts(session, since, until))
+    findings = evaluate(events, thresholds, work_calendar(session), failed_consent_attempts(session, since, until))
     say(f"规则命中 {len(findings)} 项")
     raised = updated = 0
     for f in findings:

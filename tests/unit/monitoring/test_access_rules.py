@@ -6,11 +6,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import chinese_calendar
 import pytest
 import yaml
 
 from chengxin.monitoring.config import RULES_FILE, RulesError, Thresholds, load_access_rules, parse_access_rules
 from chengxin.monitoring.rules import FailedAttempt, ReadEvent, evaluate
+from chengxin.workdays.rules import WorkCalendar
 
 CASES = yaml.safe_load((Path(__file__).parent / "access_cases.yaml").read_text(encoding="utf-8"))
 
@@ -41,10 +43,15 @@ def _events(case: dict[str, Any]) -> list[ReadEvent]:
     return events
 
 
+# The State Council schedule as chinese-calendar has it (the platform's table adds later years).
+CALENDAR = WorkCalendar(frozenset(chinese_calendar.holidays), frozenset(chinese_calendar.workdays),
+                        frozenset(range(2004, 2027)))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_rule_table(case: dict[str, Any]) -> None:
     failed = [FailedAttempt(r, _at(at)) for r, at in case.get("failed", [])]
-    found = evaluate(_events(case), _thresholds(case.get("overrides")), failed)
+    found = evaluate(_events(case), _thresholds(case.get("overrides")), CALENDAR, failed)
     assert len(found) == len(case["expect"]), found
     for f, want in zip(found, case["expect"], strict=True):
         assert (f.kind, f.reader, f.count) == (want["kind"], want["reader"], want["count"])
@@ -59,7 +66,7 @@ def test_rule_table(case: dict[str, Any]) -> None:
 def test_evidence_is_sampled() -> None:
     start = dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC) - dt.timedelta(hours=8)
     events = [ReadEvent("staff:wang", i, start + dt.timedelta(seconds=i), "核查") for i in range(200)]
-    (finding,) = evaluate(events, _thresholds(None))
+    (finding,) = evaluate(events, _thresholds(None), CALENDAR)
     assert finding.count == 200
     assert finding.subjects == tuple(range(20)) and len(finding.times) == 20
 

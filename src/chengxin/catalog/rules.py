@@ -94,6 +94,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         '"{label_en}" is longer than {max_length} characters: {value}',
     ),
     "field.pattern": ("“{label}”格式不正确：{value}", '"{label_en}" has the wrong format: {value}'),
+    "field.control_chars": (
+        "“{label}”含有不可见的控制字符（如 NUL、退格），请删除后重新提交",
+        '"{label_en}" contains control characters (e.g. NUL): remove them',
+    ),
     "field.not_integer": ("“{label}”不是有效整数：{value}", '"{label_en}" is not a whole number: {value}'),
     "field.not_decimal": (
         "“{label}”不是有效{noun}：{value}",
@@ -404,6 +408,11 @@ def _range_text(low: Decimal | None, high: Decimal | None) -> str:
     return f"≤{show(high)}" if high is not None else ""
 
 
+# C0/C1 control characters other than tab and line breaks: never text a clerk meant to send, and
+# PostgreSQL refuses NUL in text outright (a server error instead of a row-level refusal).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _build_string(spec: FieldSpec, missing: tuple[None, Problem | None]) -> FieldValidator:
     code, label, label_en = spec.code, spec.label_zh, spec.label_en
     max_length = spec.max_length or 0
@@ -420,6 +429,8 @@ def _build_string(spec: FieldSpec, missing: tuple[None, Problem | None]) -> Fiel
             return missing
         if max_length and len(text) > max_length:
             return None, _problem("field.too_long", code, label, label_en, raw, max_length=max_length)
+        if CONTROL_CHARS.search(text) is not None:
+            return None, _problem("field.control_chars", code, label, label_en)
         if fullmatch is not None and fullmatch(text) is None:
             return None, _problem("field.pattern", code, label, label_en, raw)
         return text, None

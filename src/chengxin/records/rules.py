@@ -15,6 +15,7 @@ import orjson
 
 from chengxin.catalog.model import CatalogItem, Category, ItemVersion, Severity, SubjectKind
 from chengxin.catalog.rules import (
+    CONTROL_CHARS,
     SOURCE_ID_MAX_LENGTH,
     SUBJECT_NAME_MAX_LENGTH,
     InvalidValue,
@@ -88,6 +89,9 @@ def _subject_key(item: CatalogItem, version_kinds: frozenset[SubjectKind], value
     elif len(name) > MAX_NAME:
         problems.append(_problem("field.too_long", "subject_name", f"“主体名称（姓名）”超过 {MAX_NAME} 字",
                                  f"subject_name longer than {MAX_NAME}"))
+    elif CONTROL_CHARS.search(name):
+        problems.append(_problem("field.control_chars", "subject_name", "“主体名称（姓名）”含有不可见的控制字符",
+                                 "subject_name contains control characters"))
     if ric and uscc:
         problems.append(_problem("subject.ambiguous", "ric", "公民身份号码和统一社会信用代码只能填写一个",
                                  "Give either a citizen ID or a USCC, not both"))
@@ -138,6 +142,9 @@ def prepare_row(
     elif len(source_id) > MAX_SOURCE_ID:
         problems.append(_problem("field.too_long", "source_id", f"“来源编号”超过 {MAX_SOURCE_ID} 个字符",
                                  f"source_id longer than {MAX_SOURCE_ID}"))
+    elif CONTROL_CHARS.search(source_id):
+        problems.append(_problem("field.control_chars", "source_id", "“来源编号”含有不可见的控制字符",
+                                 "source_id contains control characters"))
     decision_date: dt.date | None = None
     raw_date = values.get("decision_date")
     if raw_date is None or _text(raw_date) == "":

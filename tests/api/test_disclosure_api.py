@@ -12,11 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import exc, select, text
 
 from chengxin.core.audit import Actor
+from chengxin.core.db import utcnow
+from chengxin.core.errors import DomainError
 from chengxin.disclosure import service
 from chengxin.disclosure.models import QueryLog
+from chengxin.notices import service as notices
 from chengxin.platform import Platform
 from chengxin.records.models import Record
 from chengxin.records.service import ApiRow, find_record_id, ingest, revoke_record
+from chengxin.workdays.service import work_calendar
 from factories import ric_for, uscc_for, valid_row
 
 INGEST_DAY = dt.date(2026, 11, 25)
@@ -53,6 +57,11 @@ def world(platform: Platform) -> dict[str, int]:
     ])
     _submit(platform, "commendation", "credit_office", [_row(platform, "commendation", 1, "2020-05-04",
                                                              source_id="COM-1")])
+    with platform.db.write() as s:  # 信用告知 first: without one a notice-required record is held (issue #4 §4)
+        notices.issue_notice(s, platform.catalog, platform.keyring, work_calendar(s), item_code="housing_fund_arrears",
+                             actor=Actor(kind="api_key", name="k", department_code="fund"), uscc=uscc_for(1),
+                             subject_name="常州测试1有限公司", facts="欠缴住房公积金", obligation="补缴",
+                             source_id="FUND-1", today=dt.date(2026, 6, 1), now=utcnow())
     _submit(platform, "housing_fund_arrears", "fund", [_row(platform, "housing_fund_arrears", 1, "2026-06-01",
                                                             source_id="FUND-1")])
     _submit(platform, "occ_physician", "health", [_row(platform, "occ_physician", 5, "2015-09-01", person=True,
@@ -241,3 +250,75 @@ def test_citizen_ids_inside_records_are_shown_masked(
     [line] = [f for i in body["items"] for f in i["fields"] if f["code"] == "legal_representative_ric"]
     assert line["value"] == ric_for(42)[:6] + "********" + ric_for(42)[-4:]
     assert ric_for(42) not in str(body)
+
+
+def test_the_file_endpoints_answer_the_bytes_of_the_documented_model(
+    client: TestClient, platform: Platform, world: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+    make_api_key: Callable[[str], str],
+) -> None:
+    """The file is serialised straight from the dataclasses (orjson): it must stay exactly what
+    ``CreditFileOut`` documents — same fields, same order, same formats (dates, UTC times with Z)."""
+    from dataclasses import fields
+
+    from chengxin.api import disclosure as api
+    from chengxin.disclosure import model
+
+    for dataclass_, pydantic_model in ((model.CreditFile, api.CreditFileOut), (model.FileItem, api.FileItemOut),
+                                       (model.FieldLine, api.FieldLineOut), (model.RecordChange, api.RecordChangeOut),
+                                       (model.QueryLogEntry, api.QueryLogEntryOut)):
+        assert [f.name for f in fields(dataclass_)] == list(pydantic_model.model_fields), dataclass_.__name__
+    _on(monkeypatch, LAST_DAY)
+    key = {"x-api-key": make_api_key("hrss")}
+    gov = client.get(f"/api/v1/gov/subjects/{world['p5']}/file", params={"purpose": "职称评审"}, headers=key)
+    public = client.get(f"/api/v1/public/subjects/{world['org']}")
+    assert gov.headers["content-type"] == public.headers["content-type"] == "application/json"
+    with platform.db.read() as s:
+        files = {
+            "public": service.public_file(s, platform.catalog, world["org"], LAST_DAY),
+            "gov": service.government_read(s, platform.catalog, world["p5"],
+                                           Actor(kind="api_key", name="k", department_code="hrss"), "职称评审",
+                                           LAST_DAY),
+            # history (UTC times) and the query log: every field type the model has
+            "own": service.own_file(s, platform.catalog, platform.keyring, world["p5"], LAST_DAY),
+            "own org": service.own_file(s, platform.catalog, platform.keyring, world["org"], LAST_DAY),
+        }
+    assert files["own"].query_log and any(i.history for i in files["own org"].items)
+    assert public.content == api.CreditFileOut.model_validate(files["public"]).model_dump_json().encode()
+    assert gov.content == api.CreditFileOut.model_validate(files["gov"]).model_dump_json().encode()
+    for name, file in files.items():
+        assert api.credit_file_response(file).body == api.CreditFileOut.model_validate(file).model_dump_json().encode(), \
+            name
+
+
+def test_a_government_file_leaves_only_once_its_read_is_logged(
+    client: TestClient, platform: Platform, world: dict[str, int], monkeypatch: pytest.MonkeyPatch,
+    make_api_key: Callable[[str], str],
+) -> None:
+    """The API reads the file first (no write lock held while it is assembled), then commits the query-log
+    row in a short transaction of its own, and answers only after that: a read that cannot be logged is
+    not answered."""
+    _on(monkeypatch, LAST_DAY)
+    actor = Actor(kind="api_key", name="k", department_code="samr")
+    with platform.db.read() as s:
+        file = service.government_read(s, platform.catalog, world["org"], actor, "核查", LAST_DAY)
+        assert file.items and s.execute(select(QueryLog)).first() is None  # reading alone logs nothing
+    with pytest.raises(DomainError):
+        with platform.db.read() as s:
+            service.government_read(s, platform.catalog, world["org"], actor, "  ", LAST_DAY)
+
+    def refuse(*_args: Any, **_kw: Any) -> None:
+        raise RuntimeError("query log unavailable")
+
+    key = {"x-api-key": make_api_key("samr")}
+    url = f"/api/v1/gov/subjects/{world['org']}/file"
+    monkeypatch.setattr(service, "log_government_read", refuse)
+    failed = TestClient(client.app, raise_server_exceptions=False).get(url, params={"purpose": "核查"}, headers=key)
+    assert failed.status_code == 500 and "items" not in failed.json()
+    monkeypatch.undo()
+    _on(monkeypatch, LAST_DAY)
+    ok = client.get(url, params={"purpose": "核查"}, headers=key)
+    assert ok.status_code == 200 and ok.json()["items"]
+    with platform.db.read() as s:
+        [logged] = s.execute(select(QueryLog)).scalars().all()
+    assert (logged.subject_id, logged.purpose, logged.reader_department) == (world["org"], "核查", "samr")
+    assert logged.detail == {"audience": "government", "items": len(ok.json()["items"])}

@@ -23,6 +23,8 @@ from chengxin.demo.load import (
     load_demo,
     sample_pattern,
 )
+from chengxin.disclosure.rules import HELD_UNTIL_NOTICE
+from chengxin.notices.models import CreditNotice
 from chengxin.platform import Platform
 from chengxin.records.models import IngestBatch, IngestRejection, Record
 from chengxin.records.service import quality
@@ -113,6 +115,18 @@ def test_demo_load_small(platform: Platform) -> None:
         for (fields,) in session.execute(text("SELECT fields FROM record_version")):
             blob = fields if isinstance(fields, str) else json.dumps(fields, ensure_ascii=False)
             assert not set(CLEAR_RIC.findall(blob)) & all_rics
+
+        # Arrears records need a credit notice first (notices.hold): the demo registers its paper
+        # notices, so none stays held, each has a recorded notice dated before its decision, and the
+        # record is displayed from the day after the notice period.
+        held = session.scalar(select(func.count()).select_from(Record).where(Record.display_from == HELD_UNTIL_NOTICE))
+        assert held == 0
+        arrears = session.execute(select(Record.id, Record.decision_date, Record.display_from).where(
+            Record.item_code.in_(["tax_arrears", "utility_arrears", "social_insurance_arrears"]))).all()
+        assert arrears and all(r.display_from is not None and r.display_from <= r.decision_date for r in arrears)
+        notices = dict(session.execute(select(CreditNotice.record_id, CreditNotice.issued_on).where(
+            CreditNotice.state == "recorded")).all())
+        assert all(notices[r.id] < r.decision_date for r in arrears)
 
         # Staff accounts, all able to sign in with the demo password.
         usernames = set(session.scalars(select(StaffUser.username)))

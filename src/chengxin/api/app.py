@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chengxin import __version__
@@ -69,6 +70,19 @@ def create_app(platform: Platform | None = None) -> FastAPI:
             return render_error(request, exc.status_code, zh, f"http.{exc.status_code}")
         return _error(exc.status_code, f"http.{exc.status_code}", zh, str(exc.detail))
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(sa_exc.DataError)
+    def _out_of_range(request: Request, exc: Exception) -> Any:
+        # A number or text the database cannot hold (an id beyond 64 bits, a NUL in text): the
+        # request is wrong, not the server. Every adapter is covered, including ones written later.
+        log.warning("value out of the database's range on %s: %s", request.url.path, type(exc).__name__)
+        zh, en = "请求中的数值或文本超出允许范围", "A value in the request is out of range"
+        if _wants_html(request):
+            from chengxin.web.routes import render_error
+
+            return render_error(request, 400, zh, "request.out_of_range")
+        return _error(400, "request.out_of_range", zh, en)
+
     @app.exception_handler(Exception)
     def _unexpected(request: Request, _exc: Exception) -> Any:
         log.exception("unhandled error on %s", request.url.path)
@@ -108,10 +122,25 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(calendar_pages.router)
     # Issue #4 features register their routers here, one block each:
-    # [objections routers]
-    # [repair routers]
-    # [notices routers]
-    # [office console router]
+    from chengxin.api import objections as objections_api
+    from chengxin.web import objection_pages
+
+    app.include_router(objections_api.router)
+    app.include_router(objection_pages.router)
+    from chengxin.api import repair as repair_api
+    from chengxin.web import repair_pages
+
+    app.include_router(repair_api.me_router)
+    app.include_router(repair_api.router)
+    app.include_router(repair_pages.router)
+    from chengxin.api import notices as notices_api
+    from chengxin.web import notice_pages
+
+    app.include_router(notices_api.router)
+    app.include_router(notice_pages.router)
+    from chengxin.web import console_pages
+
+    app.include_router(console_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+import orjson
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from chengxin.api.deps import ActorDep, PlatformDep, ReadSession
+from chengxin.api.deps import ActorDep, PlatformDep
 from chengxin.api.schemas import ErrorOut
 from chengxin.core.clock import today_cn
 from chengxin.core.errors import PermissionDenied
@@ -86,28 +87,40 @@ class CreditFileOut(BaseModel):
     query_log: list[QueryLogEntryOut]
 
 
-def _out(file: CreditFile) -> CreditFileOut:
-    return CreditFileOut.model_validate(file)
+def credit_file_response(file: CreditFile) -> Response:
+    """The file as JSON, serialised straight from the dataclasses by orjson: the very bytes of
+    ``CreditFileOut.model_validate(file).model_dump_json()`` (the dataclasses and the models have the same
+    fields in the same order; ``tests/api/test_disclosure_api.py`` holds the bytes equal), without building a
+    pydantic model per record and per field line first — 10–20x less work for a file of hundreds of records,
+    and far fewer objects for the garbage collector. ``response_model`` still documents the shape."""
+    return Response(orjson.dumps(file, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 @router.get("/public/subjects/{subject_id}", summary="公开信用信息 Public credit file", response_model=CreditFileOut,
             responses=_ERRORS)
-def public_subject(subject_id: SubjectId, platform: PlatformDep, session: ReadSession) -> CreditFileOut:
+def public_subject(subject_id: SubjectId, platform: PlatformDep) -> Response:
     """What anyone may see: records in their display period whose sharing level is public. A person's
     file only through items the catalog makes public for persons, always masked; a person with none: 404."""
-    return _out(service.public_file(session, platform.catalog, subject_id, today_cn()))
+    # The session is opened here, not by a yield dependency: a dependency takes its connection in one
+    # thread-pool call and the endpoint runs in another, so under a burst of more requests than threads
+    # every thread could wait for a connection held by a request waiting for a thread (until the pool's
+    # 30 s timeout). Opened and closed in one call, a connection is never held while waiting for a thread.
+    with platform.db.read() as session:
+        file = service.public_file(session, platform.catalog, subject_id, today_cn())
+    return credit_file_response(file)
 
 
 @router.get("/public/subjects", summary="按统一社会信用代码查公开信息 Public file by USCC",
             response_model=CreditFileOut, responses={**_ERRORS, 400: {"model": ErrorOut}})
 def public_subject_by_identifier(
     platform: PlatformDep,
-    session: ReadSession,
     uscc: Annotated[str | None, Query(max_length=20, description="统一社会信用代码")] = None,
     ric: Annotated[str | None, Query(max_length=20, description="公民身份号码（仅有公开信息的自然人）")] = None,
-) -> CreditFileOut:
-    subject_id = service.find_public_subject(session, platform.keyring, uscc=uscc, ric=ric)
-    return _out(service.public_file(session, platform.catalog, subject_id, today_cn()))
+) -> Response:
+    with platform.db.read() as session:  # in the endpoint's own call, as above
+        subject_id = service.find_public_subject(session, platform.keyring, uscc=uscc, ric=ric)
+        file = service.public_file(session, platform.catalog, subject_id, today_cn())
+    return credit_file_response(file)
 
 
 @router.get("/gov/subjects/{subject_id}/file", summary="政务共享查询（记录查询目的）Government read (purpose logged)",
@@ -117,11 +130,15 @@ def government_subject(
     platform: PlatformDep,
     actor: ActorDep,
     purpose: Annotated[str, Query(min_length=1, max_length=500, description="查询目的（必填，记入查询使用登记）")],
-) -> CreditFileOut:
+) -> Response:
     """Staff or a department API key: what the sharing level allows the caller's department. Every read
     is written to the query log with its purpose, and the person sees it in their own file."""
     if actor.kind not in ("staff", "api_key"):
         raise PermissionDenied("query.government_only", "仅限政务部门查询", "Government departments only")
-    with platform.db.write() as session:  # the read is logged in the same transaction
-        file = service.government_file(session, platform.catalog, subject_id, actor, purpose, today_cn())
-    return _out(file)
+    # Read, then log in a short write transaction of its own: the file leaves only once its query-log row
+    # is committed, and SQLite's single writer is held for the INSERT, not for the whole read.
+    with platform.db.read() as session:
+        file = service.government_read(session, platform.catalog, subject_id, actor, purpose, today_cn())
+    with platform.db.write() as session:
+        service.log_government_read(session, file, actor, purpose)
+    return credit_file_response(file)

@@ -43,6 +43,15 @@ app.add_typer(calendar_app, name="calendar")
 from chengxin.people.cli import orgs_app  # noqa: E402  (a separate sub-app)
 
 app.add_typer(orgs_app, name="orgs")
+from chengxin.objections.cli import objections_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(objections_app, name="objections")
+from chengxin.notices.cli import notices_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(notices_app, name="notices")
+from chengxin.disclosure.cli import display_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(display_app, name="display")
 
 console = Console()
 err = Console(stderr=True)

@@ -71,6 +71,8 @@ class ObjectionPolicy(_Strict):
     max_total_working_days: int = Field(gt=0)
     contest_within_working_days: int = Field(gt=0)
     office_review_working_days: int = Field(gt=0)
+    reason_max_chars: int = Field(gt=0)
+    statement_max_chars: int = Field(gt=0)
 
 
 class RepairPolicy(_Strict):
@@ -87,6 +89,7 @@ class NoticePolicy(_Strict):
     """信用告知: the subject's time to respond before the record is displayed."""
 
     response_working_days: int = Field(gt=0)
+    decide_working_days: int = Field(gt=0)
 
 
 class ComplaintPolicy(_Strict):

@@ -1893,6 +1893,23 @@ def database_is_empty(platform: Platform) -> bool:
     return not (has_subject or has_record)
 
 
+def _register_demo_notices(platform: Platform, items: Sequence[CatalogItem]) -> None:
+    """The demo's arrears records came with their credit notices served on paper (as legacy data
+    does): register those notices so the records are displayed like real ones (notices.hold)."""
+    from chengxin.core.audit import SYSTEM
+    from chengxin.notices.hold import register_offline_notices
+    from chengxin.workdays.service import work_calendar
+
+    with platform.db.write() as session:
+        calendar = work_calendar(session)
+        for item in items:
+            if not any(v.notice_required for v in item.versions):
+                continue
+            for department in sorted({d for v in item.versions for d in v.departments}):
+                register_offline_notices(session, calendar, department=department, item_code=item.code,
+                                         basis="演示数据：告知书线下送达", actor=SYSTEM, now=dt.datetime.now(dt.UTC))
+
+
 def load_demo(
     platform: Platform,
     *,
@@ -1944,6 +1961,9 @@ def load_demo(
         progress.update(records_task, total=done, completed=done)
     phases["generate_records"] = loader.generate_seconds
     phases["ingest"] = loader.ingest_seconds
+    mark = time.perf_counter()
+    _register_demo_notices(platform, usable)
+    phases["notices"] = time.perf_counter() - mark
 
     summary = loader.summary
     summary.users = users

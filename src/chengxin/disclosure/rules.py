@@ -13,7 +13,7 @@ from chengxin.catalog.model import ItemVersion, Severity, Sharing, SubjectKind
 from chengxin.catalog.rules import add_duration
 from chengxin.disclosure.model import Audience
 
-__all__ = ["ACTIVE", "REVOKED", "department_allowed", "display_window", "is_displayed", "visible_to"]
+__all__ = ["ACTIVE", "HELD_UNTIL_NOTICE", "REVOKED", "department_allowed", "display_window", "is_displayed", "visible_to"]
 
 ACTIVE, REVOKED = "active", "revoked"
 
@@ -44,6 +44,11 @@ def display_window(
     repair_from = add_duration(decision_date, period.min) if period.min is not None else decision_date
     ends_on = add_duration(decision_date, period.max) if period.max is not None else None
     return repair_from, ends_on
+
+
+# ``record.display_from`` of a record of a notice-required item that no credit notice covers yet:
+# held, never shown, until a notice is issued and its period passes (issue #4 §4; notices.hold).
+HELD_UNTIL_NOTICE = dt.date(9999, 12, 31)
 
 
 def is_displayed(status: str, display_stopped_on: dt.date | None, ends_on: dt.date | None, today: dt.date,

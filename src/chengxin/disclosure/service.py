@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import Row, String, Text, bindparam, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import Catalog, FieldType, ItemVersion, SubjectKind
@@ -33,6 +34,8 @@ __all__ = [
     "GOVERNMENT_BASIS",
     "find_public_subject",
     "government_file",
+    "government_read",
+    "log_government_read",
     "log_query",
     "own_file",
     "public_file",
@@ -55,6 +58,19 @@ def _subject(session: Session, subject_id: int) -> Subject:
     if subject is None:
         raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
     return subject
+
+
+# Built once: a file read costs two indexed queries and no statement construction.
+_SUBJECT_VIEW = select(Subject.id, Subject.kind, Subject.display_id, Subject.display_name).where(
+    Subject.id == bindparam("subject_id"))
+
+
+def _subject_view(session: Session, subject_id: int) -> Row[int, str, str, str]:
+    """What every audience but the subject sees of a subject (masked where personal): one Core read."""
+    row = session.connection().execute(_SUBJECT_VIEW, {"subject_id": subject_id}).one_or_none()
+    if row is None:
+        raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
+    return row
 
 
 def _item_version(catalog: Catalog, item_code: str, version: str, decision_date: dt.date) -> ItemVersion | None:
@@ -93,6 +109,9 @@ def _shown_fields(version: ItemVersion) -> _Shown:
     return shown
 
 
+_CONVERTED = frozenset({FieldType.ENUM, FieldType.RIC, FieldType.BOOLEAN})
+
+
 def field_lines(version: ItemVersion, fields: dict[str, Any]) -> tuple[FieldLine, ...]:
     """A record's fields in catalog order with Chinese labels; enums by label, citizen IDs masked."""
     lines = []
@@ -100,31 +119,70 @@ def field_lines(version: ItemVersion, fields: dict[str, Any]) -> tuple[FieldLine
         value = fields.get(code)
         if value is None or value == "":
             continue
-        lines.append(FieldLine(code, label, _show(spec_type, value, options)))
+        if spec_type in _CONVERTED or type(value) is not str:  # most values are text shown as stored
+            value = _show(spec_type, value, options)
+        lines.append(FieldLine(code, label, value))
     return tuple(lines)
 
 
+# A subject's records joined to their current versions (``ix_record_subject_id``, then the version by primary
+# key). Dates and the fields document are read as stored — ISO text on SQLite, dates on PostgreSQL; JSON text
+# on both — and parsed here, the fields only for records the audience sees: SQLAlchemy's SQLite DATE
+# processing (a regular expression per value) and json.loads of every row cost ten times the query itself
+# for a subject with hundreds of records.
+_ITEM_ROWS = (
+    select(
+        Record.id, Record.item_code, Record.department_code, Record.status, Record.category, Record.severity,
+        type_coerce(Record.decision_date, String).label("decision_date"), Record.version,
+        type_coerce(Record.display_stopped_on, String).label("display_stopped_on"),
+        type_coerce(Record.display_from, String).label("display_from"),
+        Record.under_objection, Record.statement, RecordVersion.item_version,
+        cast(RecordVersion.fields, Text).label("fields"),
+    )
+    .join(RecordVersion, RecordVersion.id == Record.version_id)
+    .where(Record.subject_id == bindparam("subject_id"))
+    .order_by(Record.decision_date.desc(), Record.id.desc())
+)
+
+
+def _day(value: dt.date | str | None) -> dt.date | None:
+    """A DATE column read raw: a date already (PostgreSQL) or ISO ``YYYY-MM-DD`` text (SQLite)."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+_WINDOWS: dict[tuple[int, str | None, dt.date], tuple[ItemVersion, dt.date | None]] = {}
+
+
+def _display_end(version: ItemVersion, severity: str | None, decision_date: dt.date) -> dt.date | None:
+    """``rules.display_window(...)[1]``, remembered per (item version, severity, decision date): a subject
+    with hundreds of records has them on far fewer distinct days and items."""
+    key = (id(version), severity, decision_date)
+    found = _WINDOWS.get(key)
+    if found is None or found[0] is not version:
+        try:
+            _, ends_on = rules.display_window(version, severity, decision_date)
+        except KeyError:
+            ends_on = decision_date  # no period for this severity: never displayed
+        if len(_WINDOWS) > 100_000:
+            _WINDOWS.clear()
+        found = _WINDOWS[key] = (version, ends_on)
+    return found[1]
+
+
 def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, visible: Visible) -> list[FileItem]:
-    rows = session.execute(
-        select(
-            Record.id, Record.item_code, Record.department_code, Record.status, Record.category, Record.severity,
-            Record.decision_date, Record.version, Record.display_stopped_on, Record.display_from,
-            Record.under_objection, Record.statement, RecordVersion.item_version, RecordVersion.fields,
-        )
-        .join(RecordVersion, RecordVersion.id == Record.version_id)
-        .where(Record.subject_id == subject_id)
-        .order_by(Record.decision_date.desc(), Record.id.desc())
-    ).all()
+    rows = session.connection().execute(_ITEM_ROWS, {"subject_id": subject_id}).all()
     items: list[FileItem] = []
     for row in rows:
-        version = _item_version(catalog, row.item_code, row.item_version, row.decision_date)
+        decision_date = _day(row.decision_date)
+        assert decision_date is not None
+        version = _item_version(catalog, row.item_code, row.item_version, decision_date)
         if version is None:  # an item no longer in the catalog: nothing says who may see it
             continue
-        try:
-            _, ends_on = rules.display_window(version, row.severity, row.decision_date)
-        except KeyError:
-            ends_on = row.decision_date  # no period for this severity: never displayed
-        displayed = rules.is_displayed(row.status, row.display_stopped_on, ends_on, today, row.display_from)
+        ends_on = _display_end(version, row.severity, decision_date)
+        displayed = rules.is_displayed(row.status, _day(row.display_stopped_on), ends_on, today,
+                                       _day(row.display_from))
         if not visible(version, displayed):
             continue
         department = catalog.departments.get(row.department_code)
@@ -139,14 +197,14 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
                 sharing=version.sharing.value,
                 department_code=row.department_code,
                 department_name_zh=department.name_zh if department else row.department_code,
-                decision_date=row.decision_date,
+                decision_date=decision_date,
                 display_ends_on=ends_on,
                 status=row.status,
                 displayed=displayed,
                 under_objection=bool(row.under_objection),
                 statement=row.statement,
                 version=row.version,
-                fields=field_lines(version, row.fields or {}),
+                fields=field_lines(version, (orjson.loads(row.fields) if row.fields else None) or {}),
             )
         )
     return items
@@ -155,7 +213,7 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
 def public_file(session: Session, catalog: Catalog, subject_id: int, today: dt.date) -> CreditFile:
     """What the public sees (社会公众): displayed public items; a person only through items public for
     persons, masked — and a person with none is not found (the public learns nothing of them)."""
-    subject = _subject(session, subject_id)
+    subject = _subject_view(session, subject_id)
 
     def visible(version: ItemVersion, displayed: bool) -> bool:
         return rules.visible_to(
@@ -174,7 +232,7 @@ def requester_file(session: Session, catalog: Catalog, subject_id: int, categori
                    today: dt.date) -> CreditFile:
     """授权查询: displayed items of the categories a valid consent covers, identity masked. The caller
     (``consent.service``) checks the consent and writes the query log."""
-    subject = _subject(session, subject_id)
+    subject = _subject_view(session, subject_id)
 
     def visible(version: ItemVersion, displayed: bool) -> bool:
         return rules.visible_to(
@@ -238,15 +296,30 @@ def government_file(
     """政务共享: what the sharing level allows the actor's department, for a declared purpose.
 
     The read is logged in the query log with its purpose (in the caller's transaction: use a
-    write session). An empty purpose is refused.
+    write session). An empty purpose is refused. (The API reads first and logs in its own short
+    write transaction: :func:`government_read` then :func:`log_government_read`.)
     """
+    file = government_read(session, catalog, subject_id, actor, purpose, today)
+    log_government_read(session, file, actor, purpose, channel=channel, basis=basis)
+    return file
+
+
+def _government_purpose(actor: audit.Actor, purpose: str) -> str:
     purpose = (purpose or "").strip()
     if not purpose:
         raise DomainError("query.purpose_required", "请说明查询目的", "State the purpose of the query",
                           field="purpose", status=422)
     if actor.kind not in _GOVERNMENT_READERS:
         raise PermissionDenied("query.government_only", "仅限政务部门查询", "Government departments only")
-    subject = _subject(session, subject_id)
+    return purpose
+
+
+def government_read(session: Session, catalog: Catalog, subject_id: int, actor: audit.Actor, purpose: str,
+                    today: dt.date) -> CreditFile:
+    """The government file, read only (any session): checks the purpose and the reader first. It must not
+    reach the reader before :func:`log_government_read` has committed its query-log row."""
+    _government_purpose(actor, purpose)
+    subject = _subject_view(session, subject_id)
     department = actor.department_code
 
     def visible(version: ItemVersion, displayed: bool) -> bool:
@@ -259,11 +332,18 @@ def government_file(
         )
 
     items = _items(session, catalog, subject_id, today, visible)
-    log_query(session, subject_id=subject.id, reader_kind=actor.kind if actor.kind in READER_KINDS else "staff",
-              reader_name=actor.name, reader_department=department, purpose=purpose, basis=basis, channel=channel,
-              detail={"audience": Audience.GOVERNMENT.value, "items": len(items)})
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.GOVERNMENT, today,
                       tuple(items))
+
+
+def log_government_read(session: Session, file: CreditFile, actor: audit.Actor, purpose: str, *,
+                        channel: str = "api", basis: str = GOVERNMENT_BASIS) -> QueryLog:
+    """The query-log row of a government read (in the caller's write transaction)."""
+    return log_query(session, subject_id=file.subject_id,
+                     reader_kind=actor.kind if actor.kind in READER_KINDS else "staff", reader_name=actor.name,
+                     reader_department=actor.department_code, purpose=_government_purpose(actor, purpose),
+                     basis=basis, channel=channel, detail={"audience": Audience.GOVERNMENT.value,
+                                                           "items": len(file.items)})
 
 
 # -- the query log ---------------------------------------------------------------------------------

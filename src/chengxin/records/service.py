@@ -34,6 +34,7 @@ from chengxin.ledger.service import (
     next_hash,
     seal,
 )
+from chengxin.notices.hold import hold_new_records
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.rules import PreparedRow, prepare_row
 from chengxin.subjects.models import Subject
@@ -437,6 +438,7 @@ def ingest_prepared(
     started = utcnow()
     with db.write() as session:
         lock = lock_head(session)
+        first_record_id = lock.record_id  # this batch's new records take the ids after it
         batch = IngestBatch(department_code=department, item_code=item_code, channel=channel, filename=filename,
                             actor=actor.label, started_at=started)
         session.add(batch)
@@ -452,6 +454,9 @@ def ingest_prepared(
         if receipt.received == 0:
             raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
         receipt.warnings = list(warnings() if callable(warnings) else warnings)
+        # 信用告知 (issue #4 §4): new records of notice-required items wait for their notice's period.
+        receipt.warnings += hold_new_records(session, catalog, department=department, item_code=item_code,
+                                             first_id=first_record_id, last_id=lock.record_id)
         batch.warnings = [w.as_dict() for w in receipt.warnings]
         batch.file_format = file_format() if callable(file_format) else file_format
         receipt.finished_at = utcnow()

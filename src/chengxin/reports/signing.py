@@ -18,7 +18,10 @@ b. the embedded canonical JSON hashes to that hash;
 c. the PDF's *visible* text contains every printed value of the canonical content, in order
    (:func:`visible_strings`) — so editing one character of the printed content (an attacker
    rewriting a text string in a page content stream) breaks the check even though the
-   attachment is still intact.
+   attachment is still intact. The text is read straight from the page content streams
+   (:func:`fast_pdf_text`, a few ms); only when that misses a value does pypdf's full text
+   extraction (:func:`pdf_text`, ~1.5 ms a page) decide, so a PDF rewritten by another tool still
+   verifies and a tampered one fails with the value it misses.
 """
 
 from __future__ import annotations
@@ -196,16 +199,83 @@ def _fail(zh: str, en: str, **kw: Any) -> VerifyResult:
 
 
 def pdf_text(pdf: bytes) -> str:
+    """The page text as pypdf extracts it (any PDF; ~1.5 ms a page of a report)."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(pdf))
     return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
-def read_envelope(pdf: bytes) -> dict[str, Any] | None:
-    from pypdf import PdfReader
+# What the fast path reads in a page content stream: a font selection, a TJ array, a Tj string.
+_TEXT_OPERATORS = re.compile(rb"/([^\s/\[\]<>(){}%]+)\s+[-+.\d]+\s+Tf\b|\[([^\]]*)\]\s*TJ\b|<([\s0-9A-Fa-f]*)>\s*Tj\b")
+_HEX_STRING = re.compile(rb"<([\s0-9A-Fa-f]*)>")
+_BFCHAR = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
+_BFCHAR_PAIR = re.compile(rb"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>")
+_BFRANGE = re.compile(rb"beginbfrange(.*?)endbfrange", re.S)
+_BFRANGE_TRIPLE = re.compile(rb"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]+)>")
 
-    reader = PdfReader(io.BytesIO(pdf))
+
+def _to_unicode_map(font: Any) -> dict[int, str] | None:
+    """Glyph code → text of a Type0 Identity-H font from its ToUnicode CMap; None for any other font."""
+    if font.get("/Subtype") != "/Type0" or font.get("/Encoding") != "/Identity-H" or "/ToUnicode" not in font:
+        return None
+    cmap = font["/ToUnicode"].get_object().get_data()
+    out: dict[int, str] = {}
+    for block in _BFCHAR.findall(cmap):
+        for code, text in _BFCHAR_PAIR.findall(block):
+            out[int(code, 16)] = bytes.fromhex(text.decode()).decode("utf-16-be", "replace")
+    for block in _BFRANGE.findall(cmap):
+        if b"[" in block:
+            return None  # the array form: not written by WeasyPrint, leave it to pypdf
+        for low, high, text in _BFRANGE_TRIPLE.findall(block):
+            first = bytes.fromhex(text.decode()).decode("utf-16-be", "replace")
+            for offset in range(int(high, 16) - int(low, 16) + 1):
+                out[int(low, 16) + offset] = first[:-1] + chr(ord(first[-1]) + offset)
+    return out
+
+
+def fast_pdf_text(reader: Any) -> str | None:
+    """The text a PDF written by WeasyPrint shows, in content-stream order, read straight from the page
+    content streams (no layout analysis; ~10x faster than pypdf's extract_text).
+
+    Only hex strings in Type0 Identity-H fonts with a ToUnicode map are read — what WeasyPrint writes.
+    Text shown otherwise (literal strings, form XObjects) is skipped, so it can only be *missing*, and
+    the caller then falls back on :func:`pdf_text`; another font type in a text operator returns None.
+    A glyph without a ToUnicode entry reads as U+FFFD."""
+    parts: list[str] = []
+    maps: dict[int, dict[int, str] | None] = {}
+    for page in reader.pages:
+        resources = page.get("/Resources")
+        font_dict = resources.get_object().get("/Font") if resources is not None else None
+        fonts: dict[bytes, dict[int, str] | None] = {}
+        for name, ref in (font_dict.get_object().items() if font_dict is not None else ()):
+            font = ref.get_object()
+            key = getattr(ref, "idnum", None) or id(font)
+            if key not in maps:
+                maps[key] = _to_unicode_map(font)
+            fonts[str(name)[1:].encode()] = maps[key]
+        contents = page.get_contents()
+        if contents is None:
+            continue
+        current: dict[int, str] | None = None
+        for match in _TEXT_OPERATORS.finditer(contents.get_data()):
+            font_name, array, single = match.groups()
+            if font_name is not None:
+                current = fonts.get(font_name)
+                continue
+            if current is None or (array is not None and b"(" in array):
+                return None  # an unknown font, literal strings: not what WeasyPrint writes
+            for hexes in (_HEX_STRING.findall(array) if array is not None else (single,)):
+                codes = bytes.fromhex(re.sub(rb"\s", b"", hexes).decode())
+                if len(codes) % 2:
+                    return None
+                parts.append("".join(current.get(int.from_bytes(codes[i:i + 2], "big"), "\ufffd")
+                                     for i in range(0, len(codes), 2)))
+        parts.append("\n")
+    return "".join(parts)
+
+
+def _envelope(reader: Any) -> dict[str, Any] | None:
     data = reader.attachments.get(ENVELOPE_NAME)
     if not data:
         return None
@@ -216,10 +286,19 @@ def read_envelope(pdf: bytes) -> dict[str, Any] | None:
     return env if isinstance(env, dict) else None
 
 
+def read_envelope(pdf: bytes) -> dict[str, Any] | None:
+    from pypdf import PdfReader
+
+    return _envelope(PdfReader(io.BytesIO(pdf)))
+
+
 def verify_pdf(pdf: bytes, public_key: Ed25519PublicKey) -> VerifyResult:
     """Offline check of a report PDF with only the platform's public key (see module doc)."""
+    from pypdf import PdfReader
+
     try:
-        env = read_envelope(pdf)
+        reader = PdfReader(io.BytesIO(pdf))
+        env = _envelope(reader)
     except Exception:  # not a PDF, or a broken one
         return _fail("文件不是有效的PDF信用报告", "not a readable PDF report")
     if env is None or env.get("scheme") != SCHEME:
@@ -242,11 +321,19 @@ def verify_pdf(pdf: bytes, public_key: Ed25519PublicKey) -> VerifyResult:
     if content_hash(content_text.encode()) != digest:
         return _fail("报告内嵌数据与签名摘要不符：内嵌数据已被篡改", "embedded content does not match the signed hash",
                      **kw)
+    # The page text: read fast from the content streams; when that does not show every signed value
+    # (a tampered page, or a PDF rewritten by another tool), pypdf's full extraction decides.
     try:
-        text = pdf_text(pdf)
+        fast = fast_pdf_text(reader)
     except Exception:
-        return _fail("无法读取报告页面文字", "cannot extract the page text", **kw)
-    missing = missing_visible(text, content)
+        fast = None
+    missing = missing_visible(fast, content) if fast is not None else ""
+    if missing is not None:
+        try:
+            text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        except Exception:
+            return _fail("无法读取报告页面文字", "cannot extract the page text", **kw)
+        missing = missing_visible(text, content)
     if missing is not None:
         return _fail(f"报告页面内容与签名内容不符（未找到“{missing}”）：页面已被篡改",
                      f"visible text does not match the signed content (missing {missing!r})", **kw)

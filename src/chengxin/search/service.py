@@ -11,7 +11,8 @@ Who can be found
 
 How (migration 0008, ``chengxin.search.rules``)
 - ``subject_name_gram (gram, subject_id)`` holds, for every organisation, each bigram of its folded
-  name and its last character; ``subject_name_gram_count (gram, n)`` how many names hold each gram.
+  name and its last character; ``subject_name_gram_count (gram, n)`` how many names hold each gram
+  (in a fixed one-in-eight sample of organisations: enough to tell a rare bigram from a common one).
   Triggers in plain SQL keep both in sync on both engines, whoever writes ``subject``. A gram's
   posting list is a range of the primary key in ``subject_id`` order: it is read in order and the
   read stops as soon as enough candidates are found, so a common query costs no more than a rare one.
@@ -19,7 +20,8 @@ How (migration 0008, ``chengxin.search.rules``)
 - 2 characters: the posting list of that bigram.
 - 3+ characters: the rarest of the query's bigrams (by the counts) drives; the next ``FILTERS`` rarest
   are looked up in the index before a subject row is read; the row is then checked for the whole
-  query (in SQL when the query has no ASCII character, else in Python after folding).
+  query (in SQL when the query has no ASCII character, else in Python after folding). The counts only
+  choose the order: a wrong count costs time, never a result.
 - Exact and prefix matches of a name or a USCC: range scans of ``(kind, display_name)`` and
   ``(kind, display_id)``.
 
@@ -137,15 +139,16 @@ def search_subjects(
 
 def _by_name(session: Session, q: str, limit: int, offset: int) -> SearchPage:
     folded = fold(q)
+    cap = CANDIDATES if len(folded) > 1 else SHORT_CANDIDATES
     found: dict[int, SubjectHit] = {}
     # Exact and prefix matches come from the B-tree, whatever the substring search returns: the
     # name as typed, and folded (names are stored as submitted, in either width or case).
     for prefix in dict.fromkeys((q, folded)):
         for hit in _rows(session, "SELECT id, kind, display_id, display_name FROM subject "
                          "WHERE kind = :org AND display_name >= :lo AND display_name < :hi "
-                         "ORDER BY display_name LIMIT :n", org=ORG, lo=prefix, hi=prefix + _TOP, n=CANDIDATES):
+                         "ORDER BY display_name LIMIT :n", org=ORG, lo=prefix, hi=prefix + _TOP, n=cap):
             found[hit.id] = hit
-    substring, capped = _substring(session, folded, CANDIDATES if len(folded) > 1 else SHORT_CANDIDATES)
+    substring, capped = _substring(session, folded, cap)
     for hit in substring:
         found.setdefault(hit.id, hit)
     ranked = sorted((h for h in found.values() if contains(h.display_name, folded)),
@@ -204,7 +207,7 @@ def _by_character(session: Session, char: str, cap: int) -> tuple[list[SubjectHi
 
 
 def _posting_lengths(session: Session, grams: list[str]) -> dict[str, int]:
-    """How many organisations' names hold each gram (kept by the triggers; 0 when none)."""
+    """How many (sampled) organisations' names hold each gram, as the triggers keep them (absent: 0)."""
     rows = session.execute(
         text(f"SELECT gram, n FROM {GRAM_COUNT_TABLE} WHERE gram IN :grams").bindparams(
             bindparam("grams", expanding=True)),

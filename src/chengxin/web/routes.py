@@ -50,7 +50,7 @@ SUBJECT_KIND_ZH = {"person": "自然人", "organization": "法人和非法人组
 SUBJECT_KIND_SHORT_ZH = {"person": "自然人", "organization": "法人"}
 SHARING_ZH = {"public": "公开", "authorized": "授权查询", "government": "政务共享"}
 SEVERITY_ZH = {"minor": "轻微失信", "general": "一般失信", "serious": "严重失信", "default": "公示期限"}
-CHANNEL_ZH = {"api": "接口报送", "file": "文件上传", "cli": "命令行导入", "demo": "演示数据"}
+CHANNEL_ZH = {"api": "接口报送", "file": "文件上传", "cli": "命令行导入", "demo": "演示数据", "objection": "异议更正"}
 FIELD_TYPE_ZH = {
     "string": "文本",
     "text": "长文本",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from chengxin.catalog.loader import REPORT_SECTIONS
@@ -43,3 +44,37 @@ def person_file(with_items: bool = True) -> CreditFile:
                          "《江苏省社会信用条例》第三十条"))
     return CreditFile(subject_id=8, kind="person", display_id="3204**********1234", display_name="张*",
                       audience=Audience.SELF, as_of=NOW.date(), items=items, query_log=log)
+
+
+FACTS = ("经查，当事人于2024年度未按照《企业信息公示暂行条例》规定的期限通过国家企业信用信息公示系统报送"
+         "并公示年度报告，经本局于2025年1月15日责令限期改正后，逾期仍未改正。上述事实有现场检查笔录、"
+         "询问笔录、企业信用信息公示系统截图等证据为证，当事人对上述事实无异议。")
+
+
+def full_item(n: int, section: str, **kw: object) -> FileItem:
+    """An administrative penalty as the catalog shows it: 12 fields, long texts, long labels."""
+    base = item(n, section, **kw)  # type: ignore[arg-type]
+    amount = f"{(n + 1) * 1.5:.2f}"
+    fields = (
+        ("decision_no", "行政处罚决定书文号", f"常市监处罚〔2025〕{4100 + n}号"),
+        ("case_name", "案件名称", f"常州示例科技有限公司未按规定公示年度报告案（第{n}号）"),
+        ("violation_type", "违法行为类型", "未按规定公示年度报告"),
+        ("facts", "违法事实", FACTS),
+        ("legal_basis", "处罚依据", "《中华人民共和国市场主体登记管理条例》第四十条、《企业信息公示暂行条例》第十八条"),
+        ("penalty_type", "处罚类别", "罚款；警告"),
+        ("penalty_content", "处罚内容", f"罚款人民币{amount}万元，并予以警告。"),
+        ("fine", "罚款金额（万元）", amount),
+        ("confiscated", "没收违法所得、没收非法财物的金额（万元）", "0.00"),
+        ("decision_date", "处罚决定日期", base.decision_date.isoformat()),
+        ("authority", "处罚机关", base.department_name_zh),
+        ("authority_uscc", "处罚机关统一社会信用代码", "11320400014112345X"),
+    )
+    return dataclasses.replace(base, fields=tuple(FieldLine(*f) for f in fields))
+
+
+def large_org_file(n_items: int = 50) -> CreditFile:
+    """A large realistic file: ``n_items`` full penalties over every section, one under objection with a statement."""
+    items = tuple(full_item(i, REPORT_SECTIONS[i % len(REPORT_SECTIONS)], objection=(i == 1),
+                            statement="该处罚已全部履行完毕，并已完成整改，2025年4月起按期公示年度报告。" if i == 1 else None)
+                  for i in range(n_items))
+    return dataclasses.replace(org_file(0), items=items)

@@ -6,18 +6,36 @@ import base64
 import dataclasses
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
 import pytest
-from pypdf import PdfReader, PdfWriter
-from tests.unit.reports.sample import NOW, org_file, person_file
+import qrcode
+import qrcode.constants
+from pypdf import PageObject, PdfReader, PdfWriter
+from tests.unit.reports.sample import NOW, large_org_file, org_file, person_file
 from tests.unit.reports.tamper import tamper_text
 
 from chengxin.catalog.loader import REPORT_SECTIONS
 from chengxin.core.crypto import KeyRing
-from chengxin.reports.render import ReportMeta, content_for, new_report_no, render_html, render_pdf
-from chengxin.reports.signing import ENVELOPE_NAME, pdf_text, sign_content, verification_code, verify_pdf
+from chengxin.reports.render import (
+    QR_MODULE_PX,
+    ReportMeta,
+    content_for,
+    new_report_no,
+    render_html,
+    render_pdf,
+    report_font,
+)
+from chengxin.reports.signing import (
+    ENVELOPE_NAME,
+    fast_pdf_text,
+    pdf_text,
+    sign_content,
+    verification_code,
+    verify_pdf,
+)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +100,28 @@ def test_person_report_has_masked_subject_query_log_and_qr(person_pdf: tuple[byt
     text = _squash(pdf_text(pdf))
     assert "张*" in text and "3204**********1234" in text
     assert "十、查询记录" in text and "常州农村商业银行" in text and "贷款审批" in text and "授权书SQ20261003001" in text
-    assert "<svg" in html and meta.verify_url.startswith("https://credit.example.cn/verify?no=CX")
+    assert meta.verify_url.startswith("https://credit.example.cn/verify?no=CX")
     assert f"code={meta.verification_code}" in meta.verify_url
+    assert html.count('<img src="data:image/png;base64,') == 2  # head and verification box: one image
+    assert _printed_qr(pdf) == _qr_modules(meta.verify_url)
+
+
+def _qr_modules(url: str) -> list[list[bool]]:
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    qr.add_data(url)
+    qr.make(fit=True)
+    return [[bool(m) for m in row] for row in qr.get_matrix()]
+
+
+def _printed_qr(pdf: bytes) -> list[list[bool]]:
+    """The modules of the QR image embedded in the PDF, read at the centre of each module."""
+    images = {img.data: img.image for page in PdfReader(io.BytesIO(pdf)).pages for img in page.images}
+    assert len(images) == 1
+    image = next(iter(images.values())).convert("L")
+    size = image.width // QR_MODULE_PX - 4  # a 2-module quiet zone on each side
+    assert image.width == image.height == (size + 4) * QR_MODULE_PX
+    return [[image.getpixel(((x + 2) * QR_MODULE_PX + QR_MODULE_PX // 2, (y + 2) * QR_MODULE_PX + QR_MODULE_PX // 2)) < 128
+             for x in range(size)] for y in range(size)]
 
 
 def test_untouched_pdf_verifies(org_pdf: tuple[bytes, str, ReportMeta], keyring: KeyRing) -> None:
@@ -159,3 +197,50 @@ def test_verification_code_comes_from_the_signature(keyring: KeyRing) -> None:
     assert signed.code == verification_code(signed.signature) == signed.code.upper()
     assert len(signed.code) == 10
     assert base64.b32decode(signed.code + "======")  # base32 alphabet
+
+
+def test_fast_text_reads_what_pypdf_reads(org_pdf: tuple[bytes, str, ReportMeta],
+                                          person_pdf: tuple[bytes, str, ReportMeta]) -> None:
+    for pdf, _html, _meta in (org_pdf, person_pdf):
+        fast = fast_pdf_text(PdfReader(io.BytesIO(pdf)))
+        assert fast is not None and _squash(fast) == _squash(pdf_text(pdf))
+
+
+def test_untouched_pdf_verifies_on_the_fast_path(org_pdf: tuple[bytes, str, ReportMeta], keyring: KeyRing,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_slow_path(*_a: object, **_k: object) -> str:
+        raise AssertionError("pypdf text extraction used for an untouched report")
+
+    monkeypatch.setattr(PageObject, "extract_text", no_slow_path)
+    assert verify_pdf(org_pdf[0], keyring.public_key).ok
+
+
+def test_full_items_long_labels_and_texts(keyring: KeyRing) -> None:
+    """Twelve catalog fields an item: long texts wrap in the value column, labels wider than the
+    column put their value on the next line; everything is printed in order and verifies."""
+    file = large_org_file(3)
+    pdf, html, _ = _issue(keyring, file)
+    assert "<div class=\"f\">没收违法所得、没收非法财物的金额（万元）\n0.00</div>" in html
+    assert "<div class=\"f\">罚款金额（万元）\t1.50</div>" in html
+    assert verify_pdf(pdf, keyring.public_key).ok
+    forged = tamper_text(pdf, "4102", "4107")  # the third item's decision number
+    result = verify_pdf(forged, keyring.public_key)
+    assert not result.ok and "4102" in result.reason
+
+
+def test_characters_outside_the_report_font_print_with_the_system_font(keyring: KeyRing) -> None:
+    name = "常州堃昇喆玥科技有限公司"  # 堃昇喆玥: common in names, not in GB 2312
+    pdf, _, _ = _issue(keyring, dataclasses.replace(org_file(2), display_name=name))
+    assert name in _squash(pdf_text(pdf))
+    assert verify_pdf(pdf, keyring.public_key).ok
+    fonts = {str(f.get_object()["/BaseFont"]).split("+")[-1]
+             for p in PdfReader(io.BytesIO(pdf)).pages for f in p["/Resources"]["/Font"].values()}
+    if report_font() is not None:  # the subset font for GB 2312, the full one for the four others
+        assert fonts == {"Chengxin-Noto-Sans-CJK-SC", "Noto-Sans-CJK-SC"}
+
+
+def test_reports_render_concurrently(keyring: KeyRing) -> None:
+    """One font configuration per process, shared: renders from several threads take turns."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        pdfs = list(pool.map(lambda n: _issue(keyring, org_file(n))[0], (1, 2, 3)))
+    assert all(verify_pdf(pdf, keyring.public_key).ok for pdf in pdfs)

@@ -1,0 +1,67 @@
+"""Pure rules of the public name search: folding, the grams a name is indexed under, ranking.
+
+No database here. Migration 0008 computes the same grams in SQL (triggers on ``subject``);
+tests/unit/search/test_rules.py and the property tests of tests/api/test_search_api.py keep both
+sides equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Full-width ASCII forms (U+FF01–U+FF5E) → ASCII, ideographic space → space, then ASCII A–Z → a–z.
+# Nothing else changes, and every character maps to exactly one character, so positions (and the
+# length) of a folded name are those of the name: a folded substring is a substring folded.
+_FOLD = str.maketrans(
+    {chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}
+    | {chr(c): chr(c - 0xFEE0).lower() for c in range(0xFF01, 0xFF5F)}
+    | {"\u3000": " "}
+)
+
+
+def fold(text: str) -> str:
+    """The form names and queries are compared in (ASCII case and full-width forms ignored)."""
+    return text.translate(_FOLD)
+
+
+def name_grams(name: str) -> set[str]:
+    """The grams an organisation's name is indexed under: every two adjacent characters of the
+    folded name, and its last character alone. A name contains a text of two or more characters
+    only if it has all the text's bigrams; it contains a character ``c`` exactly when one of its
+    grams starts with ``c``."""
+    folded = fold(name)
+    return {folded[i : i + 2] for i in range(len(folded))}
+
+
+def counted(subject_id: int) -> bool:
+    """Whether a subject is in the sample the gram counts are kept over: one in eight, by a hash of
+    its id (migration 0008 ``_counted``). The counts only choose where a search starts reading; a
+    sample keeps them cheap to maintain."""
+    return ((subject_id * 40503) >> 8) & 7 == 0
+
+
+def query_bigrams(folded_query: str) -> list[str]:
+    """The distinct bigrams of a folded query of two or more characters, in order of appearance."""
+    return list(dict.fromkeys(folded_query[i : i + 2] for i in range(len(folded_query) - 1)))
+
+
+def contains(name: str, folded_query: str) -> bool:
+    return folded_query in fold(name)
+
+
+def rank_key(display_name: str, subject_id: int, folded_query: str) -> tuple[int, int, str, int]:
+    """Exact name first, then names starting with the query, then the others; shorter names first,
+    then by name, then by id (a total order: pages never overlap)."""
+    name = fold(display_name)
+    tier = 0 if name == folded_query else 1 if name.startswith(folded_query) else 2
+    return tier, len(display_name), display_name, subject_id
+
+
+def is_ascii_free(text: str) -> bool:
+    """True when ``text`` has no ASCII character: then (folded) it occurs in a folded name exactly
+    where it occurs in the name itself, so the database can check the match without folding."""
+    return all(ord(ch) > 127 for ch in text)
+
+
+def dedupe(ids: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(ids))

@@ -24,8 +24,8 @@ class Subject(Base):
     __tablename__ = "subject"
     __table_args__ = (
         # Public search (chengxin.search): exact / prefix look-ups of organisations by name and by USCC.
-        # The substring indexes (FTS5 trigram on SQLite, pg_trgm GIN on PostgreSQL) are engine-specific
-        # and live only in migration 0004 (see chengxin.search.schema).
+        # The substring index (the name-bigram table and its triggers) lives in migration 0008 and
+        # chengxin.search.schema.
         Index("ix_subject_kind_display_name", "kind", "display_name"),
         Index("ix_subject_kind_display_id", "kind", "display_id"),
     )

@@ -148,3 +148,20 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         return {"status": "ok", "database": app.state.platform.db.dialect}
 
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as ``chengxin serve`` runs it: built, then the long-lived objects frozen.
+
+    The catalog, SQLAlchemy's and FastAPI's structures are ~150,000 objects that live as long as the
+    process; a full garbage collection walks them all (70–150 ms here) and stops every request while
+    it runs. ``gc.freeze()`` moves them out of the collector's sight once they are built, so the tail
+    latency of the API is the requests' own work (bench/RESULTS.md, "Subject file over HTTP").
+    Not used by the tests: a frozen object is never collected, and the tests build many apps.
+    """
+    import gc
+
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    return app

@@ -121,7 +121,7 @@ def serve(
         _fail(DomainError("db.not_migrated", "数据库结构不是最新，请先运行 chengxin migrate（或 make run）",
                           "The database schema is behind: run `chengxin migrate` first"))
 
-    uvicorn.run("chengxin.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("chengxin.api.app:create_served_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info")
 
 

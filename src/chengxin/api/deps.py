@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +16,14 @@ from chengxin.platform import Platform
 SESSION_COOKIE = "cx_session"
 
 
-def get_platform(request: Request) -> Platform:
+# These two are ``async`` although they do no I/O of their own: FastAPI runs a plain ``def``
+# dependency in the thread pool, and a yield dependency that holds a pooled connection across two
+# thread-pool calls can deadlock under a burst (every thread waiting for a connection held by a
+# request that waits for a thread). On the event loop they need no thread; the session connects
+# lazily inside the endpoint's own thread call and is closed back on the loop.
+
+
+async def get_platform(request: Request) -> Platform:
     platform: Platform = request.app.state.platform
     return platform
 
@@ -24,7 +31,7 @@ def get_platform(request: Request) -> Platform:
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
 
-def read_session(platform: PlatformDep) -> Iterator[Session]:
+async def read_session(platform: PlatformDep) -> AsyncIterator[Session]:
     with platform.db.read() as session:
         yield session
 

@@ -22,6 +22,7 @@ repair case. tests/api/test_repair_api.py pins this.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -415,10 +416,8 @@ def _summary(session: Session, catalog: Catalog, record: Record) -> RecordSummar
     version = _item_version(catalog, record.item_code, current.item_version, record.decision_date)
     repair_from = ends_on = None
     if version is not None:
-        try:
+        with contextlib.suppress(KeyError, ValueError):  # no period for this severity: shown without dates
             repair_from, ends_on = display_window(version, record.severity, record.decision_date)
-        except (KeyError, ValueError):
-            pass
     decision_no = (current.fields or {}).get("decision_no")
     return RecordSummary(
         record.id, record.subject_id, subject.kind, subject.display_name, subject.display_id, record.item_code,

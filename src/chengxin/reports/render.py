@@ -29,21 +29,15 @@ import jinja2
 
 from chengxin.catalog.loader import REPORT_SECTIONS
 from chengxin.core.clock import CHINA
+from chengxin.core.policy import policy_on
 from chengxin.disclosure.model import CreditFile
 from chengxin.reports.signing import AUDIENCE_ZH, SUBJECT_KIND_ZH, canonical_content
 
 log = logging.getLogger("chengxin.reports")
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-DEFAULT_VALID_DAYS = 30
 PLATFORM_NAME = "诚信常州 · 公共信用信息平台"
 ISSUER = "常州市社会信用体系建设领导小组办公室（市信用办）"
-LEGAL_BASIS = (
-    "本报告依据《征信业管理条例》《社会信用体系建设规划纲要（2014—2020年）》"
-    "《国务院办公厅关于进一步完善失信约束制度构建诚信建设长效机制的指导意见》（国办发〔2020〕49号）"
-    "及本市公共信用信息管理有关规定，根据各信息提供单位归集的公共信用信息出具。"
-    "报告内容以出具时平台记录为准；信息主体对记录有异议的，可向本平台或信息提供单位提出异议申请。"
-)
 SECTION_NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一")
 STATUS_ZH = {"active": "有效", "revoked": "已撤销"}
 
@@ -59,10 +53,11 @@ class ReportMeta:
     requester: str | None = None
 
     @classmethod
-    def new(cls, now: dt.datetime, *, valid_days: int = DEFAULT_VALID_DAYS, **kw: Any) -> ReportMeta:
-        local = now.astimezone(CHINA)
-        return cls(report_no=new_report_no(now), generated_at=now,
-                   valid_until=local.date() + dt.timedelta(days=valid_days), **kw)
+    def new(cls, now: dt.datetime, *, valid_days: int | None = None, **kw: Any) -> ReportMeta:
+        """A new report's metadata; its validity by default the dated ``reports.valid_days``."""
+        day = now.astimezone(CHINA).date()
+        days = policy_on(day).reports.valid_days if valid_days is None else valid_days
+        return cls(report_no=new_report_no(now), generated_at=now, valid_until=day + dt.timedelta(days=days), **kw)
 
     @property
     def generated_text(self) -> str:
@@ -146,7 +141,7 @@ def render_html(file: CreditFile, meta: ReportMeta, *, inline_css: bool = False)
         qr=qr_png(meta.verify_url),
         platform_name=PLATFORM_NAME,
         issuer=ISSUER,
-        legal_basis=LEGAL_BASIS,
+        legal_basis=policy_on(meta.generated_at.astimezone(CHINA).date()).reports.legal_basis,
         status_zh=STATUS_ZH,
         label_gap=label_gap,
         inline_css=inline_css,
@@ -186,7 +181,7 @@ def _report_charset() -> set[int]:
             try:
                 chars.add(ord(bytes((first, second)).decode("gb2312")))
             except UnicodeDecodeError:
-                pass
+                continue  # an unassigned code point of the GB 2312 grid
     return chars
 
 

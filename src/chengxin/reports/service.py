@@ -19,7 +19,7 @@ from chengxin.core.policy import policy_on
 from chengxin.disclosure.model import Audience, CreditFile
 from chengxin.disclosure.service import own_file
 from chengxin.reports.models import CreditReport
-from chengxin.reports.render import DEFAULT_VALID_DAYS, ReportMeta, content_for, render_html, render_pdf
+from chengxin.reports.render import ReportMeta, content_for, render_html, render_pdf
 from chengxin.reports.signing import (
     ENVELOPE_NAME,
     VerifyResult,
@@ -43,7 +43,7 @@ class IssuedReport:
 
 def issue_report(session: Session, keyring: KeyRing, file: CreditFile, *, audience: Audience | str | None = None,
                  requester: str | None = None, base_url: str, now: dt.datetime,
-                 valid_days: int = DEFAULT_VALID_DAYS) -> IssuedReport:
+                 valid_days: int | None = None) -> IssuedReport:
     """Render, sign and store a report of ``file``; returns the PDF and the printed verification code."""
     if audience is not None and Audience(audience) != file.audience:
         file = replace(file, audience=Audience(audience))
@@ -116,8 +116,7 @@ def issue_self_report(session: Session, catalog: Catalog, keyring: KeyRing, subj
     # Handed to others: the identity masked as on any report (the online file shows it in clear).
     file = replace(file, items=tuple(i for i in file.items if i.status == "active"),
                    display_id=mask_ric(file.display_id), display_name=mask_name(file.display_name))
-    return issue_report(session, keyring, file, audience=Audience.SELF, base_url=base_url, now=now,
-                        valid_days=policy_on(today).reports.valid_days)
+    return issue_report(session, keyring, file, audience=Audience.SELF, base_url=base_url, now=now)
 
 
 def verify_report(session: Session, keyring: KeyRing, report_no: str, code: str,

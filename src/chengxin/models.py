@@ -8,6 +8,7 @@ from chengxin.core.db import Base
 from chengxin.disclosure import expiry as disclosure_expiry  # noqa: F401  (registers record_display_end)
 from chengxin.disclosure import models as disclosure_models  # noqa: F401  (registers the tables)
 from chengxin.ledger import models as ledger_models
+from chengxin.lists import models as lists_models  # noqa: F401  (registers the tables)
 from chengxin.monitoring import models as monitoring_models  # noqa: F401  (registers the tables)
 from chengxin.notices import models as notices_models  # noqa: F401  (registers the tables)
 from chengxin.objections import models as objections_models  # noqa: F401  (registers the tables)

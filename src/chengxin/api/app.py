@@ -141,6 +141,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     from chengxin.web import console_pages
 
     app.include_router(console_pages.router)
+    # --- issue #5: lists (lists helper) ---
+    # --- issue #5: measures and credit checks (checks helper) ---
+    # --- issue #5: commitments (commitments helper) ---
+    # --- issue #5: subscriptions (subscriptions helper) ---
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

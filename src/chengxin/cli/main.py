@@ -52,6 +52,10 @@ app.add_typer(notices_app, name="notices")
 from chengxin.disclosure.cli import display_app  # noqa: E402  (a separate sub-app)
 
 app.add_typer(display_app, name="display")
+# --- issue #5: lists (lists helper) ---
+# --- issue #5: measures and credit checks (checks helper) ---
+# --- issue #5: commitments (commitments helper) ---
+# --- issue #5: subscriptions (subscriptions helper) ---
 
 console = Console()
 err = Console(stderr=True)

@@ -1,0 +1,27 @@
+"""commitments: credit commitments (信用承诺): templates signed, breaches
+
+Revision ID: 0018
+Revises: 0017
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+revision = "0018"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
+def upgrade() -> None:
+    pass  # placeholder: the commitments tables come here
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,27 @@
+"""subscriptions: subscriptions to list changes and webhook deliveries
+
+Revision ID: 0019
+Revises: 0018
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+from sqlalchemy.dialects import postgresql  # noqa: F401
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
+def upgrade() -> None:
+    pass  # placeholder: the subscriptions tables come here
+
+
+def downgrade() -> None:
+    pass

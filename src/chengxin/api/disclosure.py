@@ -135,10 +135,10 @@ def government_subject(
     is written to the query log with its purpose, and the person sees it in their own file."""
     if actor.kind not in ("staff", "api_key"):
         raise PermissionDenied("query.government_only", "仅限政务部门查询", "Government departments only")
-    # Read, then log in a short write transaction of its own: the file leaves only once its query-log row
-    # is committed, and SQLite's single writer is held for the INSERT, not for the whole read.
+    # Read, then log: the file leaves only once its query-log row is committed. The row goes through the
+    # group commit (core.group_commit): concurrent reads share one short write transaction, so SQLite's
+    # single writer is taken once per group, not once per read, and never while reading.
     with platform.db.read() as session:
         file = service.government_read(session, platform.catalog, subject_id, actor, purpose, today_cn())
-    with platform.db.write() as session:
-        service.log_government_read(session, file, actor, purpose)
+    platform.db.write_grouped(lambda session: service.log_government_read(session, file, actor, purpose))
     return credit_file_response(file)

@@ -11,10 +11,10 @@ Reads and writes have separate session factories (read replicas later, DESIGN.md
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -22,6 +22,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from chengxin.core.settings import get_settings
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -117,6 +119,9 @@ class Database:
         self.writer = write_engine(engine)
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
         self._write = sessionmaker(bind=self.writer, expire_on_commit=False)
+        from chengxin.core.group_commit import GroupCommitter  # it needs Database's type only
+
+        self._grouped = GroupCommitter(self)
 
     @property
     def dialect(self) -> str:
@@ -133,6 +138,12 @@ class Database:
         """One use case, one transaction: committed on success, rolled back on any error."""
         with self._write() as session, session.begin():
             yield session
+
+
+    def write_grouped(self, unit: Callable[[Session], T]) -> T:
+        """Run a small write ``unit`` in a transaction shared with concurrent callers (group commit);
+        returns once it is committed. For per-request log rows on hot paths (``core.group_commit``)."""
+        return self._grouped.run(unit)
 
 
 @lru_cache(maxsize=4)

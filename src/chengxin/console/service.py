@@ -23,12 +23,13 @@ CountsFn = Callable[[Session, WorkCalendar, dt.date, "str | None"], list[Console
 
 def _providers() -> list[tuple[str, CountsFn]]:
     """Each case feature's ``console_counts``, in the order the console shows them."""
+    from chengxin.lists import service as lists
     from chengxin.notices import service as notices
     from chengxin.objections import service as objections
     from chengxin.repair import service as repair
 
     return [("异议处理", objections.console_counts), ("信用修复", repair.console_counts),
-            ("信用告知、约谈与投诉", notices.console_counts)]
+            ("信用告知、约谈与投诉", notices.console_counts), ("信用名单", lists.console_counts)]
 
 
 @dataclass(frozen=True)

@@ -106,11 +106,12 @@ _MAX_NOTE = 2000
 
 
 def is_on_serious_list(session: Session, subject_id: int, today: dt.date) -> bool:
-    """SEAM (lists/, a later issue): is the subject on the serious-dishonesty list (严重失信主体名单)
-    today? No list exists in the platform yet, so nobody is; when lists arrive, answer here and the
-    eligibility rule (``rules.assess``: repair.serious_list) applies at once."""
-    del session, subject_id, today
-    return False
+    """Is the subject on the serious-dishonesty list (严重失信主体名单) today? A listed black-list
+    entry within its term (lists/); the eligibility rule (``rules.assess``: repair.serious_list)
+    refuses repair while it is (浙江条例第三十二条)."""
+    from chengxin.lists.service import is_on_black_list
+
+    return is_on_black_list(session, subject_id, today)
 
 
 # -- views ----------------------------------------------------------------------------------------

@@ -95,3 +95,55 @@ def submit_rows(platform: Any, item: str, department: str, rows: list[dict[str, 
                      keyring=platform.keyring, department=department, item_code=item,
                      actor=Actor(kind="api_key", name="k", department_code=department), channel="api", today=today)
     assert receipt.rejected == 0, receipt.rejections
+
+
+def listed_entry(platform: Any, *, list_kind: str, ric: str | None = None, uscc: str | None = None,
+                 name: str = "常州测试有限公司", term_from: dt.date | None = None, term_to: dt.date | None = None,
+                 department: str = "samr", basis: str = "测试认定依据") -> Any:
+    """A subject (created when new) listed on ``list_kind`` (state LISTED) with its status row refreshed,
+    as the lists service leaves it (``lists.status.entry_changed``). Returns the entry."""
+    from sqlalchemy import func, select
+
+    from chengxin.catalog.model import SubjectKind
+    from chengxin.lists.models import LISTED, ListEntry
+    from chengxin.lists.status import entry_changed
+    from chengxin.subjects.models import Subject
+    from chengxin.subjects.service import SubjectKey, lookup_index, new_subject_row
+
+    kind = SubjectKind.PERSON if ric else SubjectKind.ORGANIZATION
+    identifier = ric or uscc
+    assert identifier
+    index = lookup_index(platform.keyring, kind.value, identifier)
+    with platform.db.write() as session:
+        subject_id = session.execute(select(Subject.id).where(Subject.lookup_index == index)).scalar()
+        if subject_id is None:
+            subject_id = (session.execute(select(func.max(Subject.id))).scalar() or 0) + 1
+            session.add(Subject(**new_subject_row(platform.keyring, subject_id,
+                                                  SubjectKey(kind, identifier, name), index)))
+            session.flush()
+        entry = ListEntry(list_kind=list_kind, subject_id=subject_id, state=LISTED, source="department",
+                          proposed_by="test", department_code=department, basis_zh=basis, decision_no="常信〔2026〕1号",
+                          decided_on=term_from or dt.date(2026, 1, 1), term_from=term_from or dt.date(2026, 1, 1),
+                          term_to=term_to)
+        session.add(entry)
+        session.flush()
+        entry_changed(session, entry, "listed")
+        return entry
+
+
+def plain_subject(platform: Any, *, ric: str | None = None, uscc: str | None = None, name: str = "常州无名单有限公司") -> int:
+    """A registered subject with no list entry; returns its id."""
+    from sqlalchemy import func, select
+
+    from chengxin.catalog.model import SubjectKind
+    from chengxin.subjects.models import Subject
+    from chengxin.subjects.service import SubjectKey, lookup_index, new_subject_row
+
+    kind = SubjectKind.PERSON if ric else SubjectKind.ORGANIZATION
+    identifier = ric or uscc
+    assert identifier
+    index = lookup_index(platform.keyring, kind.value, identifier)
+    with platform.db.write() as session:
+        subject_id = (session.execute(select(func.max(Subject.id))).scalar() or 0) + 1
+        session.add(Subject(**new_subject_row(platform.keyring, subject_id, SubjectKey(kind, identifier, name), index)))
+    return int(subject_id)

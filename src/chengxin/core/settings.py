@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +30,11 @@ class Settings(BaseSettings):
     demo_organizations: int = 5_000
     demo_records: int = 200_000
     demo_seed: int = 20181205  # the policy's date: reproducible demo data
+    # The credit check (checks/): its log is written behind the request by a writer thread every ~50 ms
+    # ("batch"; a hard crash can lose that window) or in the request ("sync"); a verified API key is
+    # trusted in process this many seconds (a revoked key stops working within it).
+    check_log: Literal["batch", "sync"] = "batch"
+    check_key_cache_seconds: float = Field(default=5.0, ge=0)
 
 
 @lru_cache(maxsize=1)

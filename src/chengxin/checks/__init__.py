@@ -1,0 +1,1 @@
+"""联合奖惩核查 — the credit check, its feedback, statistics and batch checks."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from chengxin.core.signed_text import text_sha256
 
 __all__ = ["COMMITMENT_FILE", "Commitment", "commitment_on", "commitment_version", "load_commitments"]
 
@@ -29,7 +30,7 @@ class Commitment:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return text_sha256(self.text)
 
 
 @functools.lru_cache(maxsize=2)

@@ -1,0 +1,1 @@
+"""订阅与推送 — subscriptions to list changes, delivered as signed webhooks (issue #5 §5)."""

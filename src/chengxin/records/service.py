@@ -195,6 +195,7 @@ class _BatchWriter:
         # Source ids of the current chunk: earlier chunks are already in the database (same
         # transaction), so memory stays flat however long the file is.
         self.seen: dict[str, _Prior] = {}
+        self.touched: set[int] = set()  # subjects whose records this batch created or corrected
 
     def reject(self, rejected: Sequence[RejectedRow]) -> None:
         if not rejected:
@@ -277,6 +278,7 @@ class _BatchWriter:
             heads[record_id] = (record_id, ref.id, item_code, department, source_id, number, seq, ACTIVE,
                                 category, severity, stored_day, content_hash, now_db)
             seen[source_id] = _Prior(record_id, number, content_hash, ACTIVE)
+        self.touched.update(h[1] for h in heads.values())
         bulk.insert("record", HEAD_COLUMNS, [h for rid, h in heads.items() if rid in created])
         _update_heads(self.session, [h for rid, h in heads.items() if rid not in created])
         bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), versions)
@@ -458,6 +460,7 @@ def ingest_prepared(
         receipt.warnings += hold_new_records(session, catalog, department=department, item_code=item_code,
                                              first_id=first_record_id, last_id=lock.record_id)
         batch.warnings = [w.as_dict() for w in receipt.warnings]
+        records_changed(session, catalog, writer.touched)
         batch.file_format = file_format() if callable(file_format) else file_format
         receipt.finished_at = utcnow()
         for name in ("received", "accepted", "unchanged", "corrected", "rejected"):
@@ -467,6 +470,16 @@ def ingest_prepared(
         audit.write(session, actor=actor, action="records.ingest", object_type="ingest_batch", object_id=batch.id,
                     detail={"item": item_code, "received": receipt.received, "rejected": receipt.rejected})
     return receipt
+
+
+def records_changed(session: Session, catalog: Catalog | None, subject_ids: set[int]) -> None:
+    """The one hook of the record path: records of these subjects were created, corrected or revoked in
+    this transaction. Their civic credit points / grades follow in the same transaction (issue #6,
+    ``scores.service.records_changed``: per subject for a few, vectorised for many)."""
+    if subject_ids:
+        from chengxin.scores.service import records_changed as refresh_scores  # scores builds on records
+
+        refresh_scores(session, subject_ids, catalog)
 
 
 # -- revocation ------------------------------------------------------------------------------
@@ -505,6 +518,7 @@ def revoke_record(
         version.chain_hash = lock.hash = next_hash(lock.hash, canonical_version(version))
         session.add(version)
         record.version, record.version_id, record.status, record.updated_at = version.version, version.id, REVOKED, now
+        records_changed(session, None, {record.subject_id})
         seal(session, lock, keyring)
         audit.write(session, actor=actor, action="record.revoke", subject_id=record.subject_id,
                     object_type="record", object_id=record.id, detail={"reason": reason})

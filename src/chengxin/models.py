@@ -2,6 +2,8 @@
 
 from chengxin.accounts import models as accounts_models
 from chengxin.attachments import models as attachments_models  # noqa: F401  (registers the tables)
+from chengxin.checks import models as checks_models  # noqa: F401  (registers the tables)
+from chengxin.commitments import models as commitments_models  # noqa: F401  (registers the tables)
 from chengxin.consent import models as consent_models  # noqa: F401  (registers the tables)
 from chengxin.core import audit, workflow  # noqa: F401  (workflow registers case_event)
 from chengxin.core.db import Base
@@ -17,7 +19,9 @@ from chengxin.people import orgs as people_orgs  # noqa: F401  (registers the ta
 from chengxin.records import models as records_models
 from chengxin.repair import models as repair_models  # noqa: F401  (registers the tables)
 from chengxin.reports import models as reports_models
+from chengxin.scores import models as scores_models  # noqa: F401  (registers the tables)
 from chengxin.subjects import models as subjects_models
+from chengxin.subscriptions import models as subscriptions_models  # noqa: F401  (registers the tables)
 from chengxin.workdays import models as workdays_models  # noqa: F401  (registers the tables)
 
 metadata = Base.metadata

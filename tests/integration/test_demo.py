@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from chengxin.accounts.models import StaffUser
 from chengxin.accounts.service import authenticate
 from chengxin.catalog.model import SubjectKind
+from chengxin.commitments.models import Commitment
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.demo.load import (
     CHANGZHOU_DISTRICTS,
@@ -24,6 +25,7 @@ from chengxin.demo.load import (
     sample_pattern,
 )
 from chengxin.disclosure.rules import HELD_UNTIL_NOTICE
+from chengxin.lists.models import ListEntry, SubjectListStatus
 from chengxin.notices.models import CreditNotice
 from chengxin.platform import Platform
 from chengxin.records.models import IngestBatch, IngestRejection, Record
@@ -70,14 +72,23 @@ def test_demo_load_small(platform: Platform) -> None:
     assert summary.rejected < RECORDS * 0.02
 
     with platform.db.read() as session:
-        # Every accepted row is one record; corrections and unchanged rows add none.
-        assert session.scalar(select(func.count()).select_from(Record)) == summary.accepted
-        assert session.scalar(select(func.count()).select_from(IngestBatch)) == summary.batches
+        # Every accepted row is one record; corrections and unchanged rows add none. The demo's breached
+        # commitments add their own records (item commitment_breach, source id CMT-<no>) in batches of their own.
+        breaches = session.scalar(select(func.count()).select_from(Commitment).where(Commitment.state == "breached"))
+        assert breaches
+        assert session.scalar(select(func.count()).select_from(Record).where(
+            Record.source_id.like("CMT-%"), Record.item_code == "commitment_breach")) == breaches
+        assert session.scalar(select(func.count()).select_from(Record)) == summary.accepted + breaches
+        assert session.scalar(select(func.count()).select_from(IngestBatch).where(
+            IngestBatch.channel == "demo")) == summary.batches
+        # The lists demo took entries through the real service: some listed, each with its status row.
+        listed = session.scalar(select(func.count()).select_from(ListEntry).where(ListEntry.state == "listed"))
+        assert listed and session.scalar(select(func.count()).select_from(SubjectListStatus)) >= 1
         assert session.scalar(select(func.sum(IngestBatch.rejected))) == summary.rejected
         assert session.scalar(select(func.sum(IngestBatch.corrected))) == summary.corrected
         assert (session.scalar(select(func.max(IngestBatch.received))) or 0) <= 20_000
         assert session.scalar(select(func.count()).select_from(IngestBatch).where(
-            IngestBatch.channel != "demo")) == 0
+            IngestBatch.channel.not_in(("demo", "commitment")))) == 0
 
         # Every catalog item in force got records, and only from departments it allows.
         pairs = session.execute(select(Record.item_code, Record.department_code).distinct()).all()
@@ -143,7 +154,7 @@ def test_demo_load_small(platform: Platform) -> None:
     assert again.records_submitted == summary.records_submitted
     assert again.rejected == summary.rejected
     with platform.db.read() as session:
-        assert session.scalar(select(func.count()).select_from(Record)) == summary.accepted
+        assert session.scalar(select(func.count()).select_from(Record)) == summary.accepted + breaches
         assert session.scalar(select(func.count()).select_from(StaffUser)) == len(usernames)
 
 

@@ -142,9 +142,38 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(console_pages.router)
     # --- issue #5: lists (lists helper) ---
+    from chengxin.api import lists as lists_api
+    from chengxin.web import list_pages
+
+    app.include_router(lists_api.router)
+    app.include_router(lists_api.me_router)
+    app.include_router(list_pages.router)
     # --- issue #5: measures and credit checks (checks helper) ---
+    from chengxin.api import checks as checks_api
+    from chengxin.web import check_pages
+
+    checks_api.install(app)
+    app.include_router(checks_api.router)
+    app.include_router(check_pages.router)
     # --- issue #5: commitments (commitments helper) ---
+    from chengxin.api import commitments as commitments_api
+    from chengxin.web import commitment_pages
+
+    app.include_router(commitments_api.router)
+    app.include_router(commitments_api.me_router)
+    app.include_router(commitment_pages.router)
     # --- issue #5: subscriptions (subscriptions helper) ---
+    from chengxin.api import subscriptions as subscriptions_api
+    from chengxin.web import subscription_pages
+
+    app.include_router(subscriptions_api.router)
+    app.include_router(subscription_pages.router)
+    # --- issue #6: scores (scores helper) ---
+    from chengxin.api import scores as scores_api
+    from chengxin.web import score_pages
+
+    app.include_router(scores_api.router)
+    app.include_router(score_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

@@ -53,9 +53,25 @@ from chengxin.disclosure.cli import display_app  # noqa: E402  (a separate sub-a
 
 app.add_typer(display_app, name="display")
 # --- issue #5: lists (lists helper) ---
+from chengxin.lists.cli import lists_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(lists_app, name="lists")
 # --- issue #5: measures and credit checks (checks helper) ---
+from chengxin.checks.cli import checks_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(checks_app, name="checks")
 # --- issue #5: commitments (commitments helper) ---
+from chengxin.commitments.cli import commitments_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(commitments_app, name="commitments")
 # --- issue #5: subscriptions (subscriptions helper) ---
+from chengxin.subscriptions.cli import webhooks_app  # noqa: E402
+
+app.add_typer(webhooks_app, name="webhooks")
+# --- issue #6: scores (scores helper) ---
+from chengxin.scores.cli import scores_app  # noqa: E402  (a separate sub-app)
+
+app.add_typer(scores_app, name="scores")
 
 console = Console()
 err = Console(stderr=True)
@@ -298,18 +314,30 @@ def users_create(
 
 @keys_app.command("create")
 def api_keys_create(
-    department: Annotated[str, typer.Option("--department", "-d")],
+    department: Annotated[str | None, typer.Option("--department", "-d")] = None,
     label: Annotated[str, typer.Option()] = "",
+    platform_uscc: Annotated[str | None, typer.Option("--platform", help="电商平台的统一社会信用代码：签发平台密钥"
+                                                       "（可用于联合奖惩核查、反馈、批量核查，不能报送数据）")] = None,
 ) -> None:
-    """为部门签发 API 密钥（只显示一次）Issue a department API key (shown once)."""
+    """为部门或电商平台签发 API 密钥（只显示一次）Issue a department's or a platform's API key (shown once)."""
     from chengxin.accounts.service import create_api_key
+    from chengxin.core.identifiers import normalize_uscc
 
     platform = _platform()
-    if department not in platform.catalog.departments:
+    if (department is None) == (platform_uscc is None):
+        _fail(DomainError("api_key.owner", "请指定 --department 或 --platform 之一",
+                          "Give exactly one of --department or --platform"))
+    if platform_uscc is not None:
+        try:
+            department = f"platform:{normalize_uscc(platform_uscc)}"  # platforms check, never ingest
+        except DomainError as exc:
+            _fail(exc)
+    elif department not in platform.catalog.departments:
         _fail(DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}"))
+    assert department is not None
     with platform.db.write() as session:
         issued = create_api_key(session, department_code=department, label=label, actor=_cli_actor())
-    console.print(f"部门 {department} 的 API 密钥（请妥善保存，只显示这一次）:")
+    console.print(f"{department} 的 API 密钥（请妥善保存，只显示这一次）:")
     sys.stdout.write(issued.key + "\n")
 
 

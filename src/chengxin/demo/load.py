@@ -1964,6 +1964,16 @@ def load_demo(
     mark = time.perf_counter()
     _register_demo_notices(platform, usable)
     phases["notices"] = time.perf_counter() - mark
+    # Issue #5: lists (the rule scan, then entries taken through the real service) and commitments.
+    from chengxin.commitments.demo import load_demo_commitments
+    from chengxin.lists.demo import load_list_demo
+
+    mark = time.perf_counter()
+    load_list_demo(platform, now=dt.datetime.combine(day, dt.time(4, 0), dt.UTC))
+    phases["lists"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    load_demo_commitments(platform, today=day, seed=seed)
+    phases["commitments"] = time.perf_counter() - mark
 
     summary = loader.summary
     summary.users = users

@@ -311,6 +311,8 @@ def test_public_api_inputs_are_checked(client: TestClient, platform: Platform) -
     assert black and all(c["domain_zh"] and c["notice_required"] for c in black)
     assert {c["code"] for c in criteria} >= {"watch.commitment_breach", "red.volunteer", "black.dishonest_debtor"}
     assert all(c["entry_zh"] and c["exit_zh"] and c["remedies_zh"] and c["basis_zh"] for c in criteria)
+    civic = next(c for c in criteria if c["code"] == "red.civic_excellent")
+    assert civic["score_bands"] == ["excellent"] and civic["items"] == [] and civic["subject_kinds"] == ["person"]
     old = client.get("/api/v1/lists/criteria", params={"day": "2020-06-01", "kind": "red"}).json()
     assert [(c["code"], c["version"]) for c in old] == [("red.tax_credit_a", "2019.1")]
 
@@ -371,6 +373,49 @@ def test_expiry_ends_entries_after_their_last_day(platform: Platform, world: dic
     assert _changes(platform, entry_id)[-1] == "ended"
     with platform.db.write() as s:
         assert lists.expire(s, now=last_day + dt.timedelta(days=2)) == []
+
+
+def test_the_scan_proposes_persons_in_the_excellent_band_for_the_red_list(platform: Platform) -> None:
+    """red.civic_excellent: the stored band (score_current) excellent and no general-or-worse negative
+    record in 1095 days. The scores come from the record path; a subject without a stored score is not
+    proposed until ``scores recompute`` stores one."""
+    from chengxin.scores import service as scores
+    from chengxin.scores.models import ScoreCurrent
+
+    def volunteer(n: int, hours: str) -> dict[str, Any]:  # one-star: below red.volunteer's three stars
+        return person_row(platform, "volunteer_service", n, AGO, source_id=f"V{n}", service_hours=hours,
+                          star_level="1")
+
+    # 21: 600 + 150 (prosocial cap) + 40 (honour) = 790, excellent; 22: 600 + 60 = 660, good;
+    # 23: 790 - 40 = 750, still excellent, but a general commitment breach bars the red list.
+    submit_rows(platform, "volunteer_service", "civilization_office",
+                [volunteer(21, "80"), volunteer(22, "30"), volunteer(23, "80")], DAY)
+    submit_rows(platform, "commendation", "civil", [
+        person_row(platform, "commendation", n, AGO, source_id=f"H{n}", honour_level="district") for n in (21, 23)], DAY)
+    submit_rows(platform, "commitment_breach", "credit_office",
+                [person_row(platform, "commitment_breach", 23, AGO, source_id="C23", severity="general")], DAY)
+    with platform.db.read() as s:
+        ids = dict(s.execute(select(Record.source_id, Record.subject_id)).all())
+        bands = dict(s.execute(select(ScoreCurrent.subject_id, ScoreCurrent.band)).all())
+    excellent, good, barred = ids["V21"], ids["V22"], ids["V23"]
+    assert (bands[excellent], bands[good], bands[barred]) == ("excellent", "good", "excellent")
+    with platform.db.write() as s:  # as if the score had never been stored
+        s.delete(s.get(ScoreCurrent, excellent))
+    assert not [p for p in _scan(platform).proposals if p.list_kind == "red"]
+
+    scores.recompute(platform.db, platform.catalog, DAY, actor=OFFICE)
+    run = _scan(platform)
+    assert [(p.subject_id, p.criterion_code, p.record_ids) for p in run.proposals if p.list_kind == "red"] == [
+        (excellent, "red.civic_excellent", ())]
+    entry = _entry_of(platform, excellent, "red")
+    assert entry.state == "proposed" and entry.department_code == "credit_office" and entry.record_ids == []
+    assert [r["code"] for r in entry.reasons] == ["red.civic_excellent", "score_band", "no_negative"]
+    model = scores.model_for(platform.catalog, "person", DAY).id
+    assert entry.reasons[1]["zh"] == f"文明信用积分等级为“优秀”（模型 {model}，计算日 {DAY.isoformat()}）"
+    assert "河南省社会信用条例第二十八条" in entry.basis_zh
+    assert _entry_of(platform, good, "red") is None and _entry_of(platform, barred, "red") is None
+    again = _scan(platform)
+    assert not [p for p in again.proposals if p.list_kind == "red"] and again.skipped_open >= 1
 
 
 def test_staff_reads_are_audited(client: TestClient, platform: Platform, world: dict[str, int],

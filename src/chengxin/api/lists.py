@@ -54,6 +54,7 @@ class CriterionOut(BaseModel):
     subject_kinds: list[str]
     authority: str = Field(description="认定部门代码")
     items: list[str] = Field(description="所依据的目录项")
+    score_bands: list[str] = Field(default=[], description="所依据的信用积分等级（score_band 条件；空：不看积分）")
     term: str | None = Field(description="默认有效期（ISO 8601，如 P3Y；空：至决定移出）")
     notice_required: bool = Field(description="列入前须告知并给予陈述申辩期")
     publicity: bool = Field(description="红名单：列入前公示")
@@ -68,6 +69,7 @@ def _criterion(c: Criterion) -> CriterionOut:
         code=c.code, version=c.version, effective_from=c.effective_from, effective_to=c.effective_to,
         kind=c.list_kind, list_zh=rules.KIND_ZH[c.list_kind], name_zh=c.name_zh, name_en=c.name_en, domain=c.domain,
         domain_zh=c.domain_zh, subject_kinds=sorted(c.subject_kinds), authority=c.authority, items=sorted(c.items),
+        score_bands=sorted(c.bands),
         term=c.term.text if c.term else None, notice_required=c.notice_required, publicity=c.publicity,
         basis_zh=c.basis_zh, entry_zh=c.entry_zh, exit_zh=c.exit_zh, remedies_zh=c.remedies_zh)
 

@@ -1,5 +1,6 @@
 """``chengxin lists`` — propose entries by rule (the scan), end entries whose term is over (run both
-from cron, e.g. every night), show one entry, check the criteria file.
+from cron, e.g. every night, after ``chengxin scores recompute``: score-band criteria read the stored
+scores), show one entry, check the criteria file.
 
 The credit check never waits for ``expire``: it reads each membership's term itself
 (``lists.status.current_memberships``); the job moves the entries to ``ended`` and tells subscribers.
@@ -44,7 +45,11 @@ def propose(
     as_of: Annotated[str | None, typer.Option("--as-of", help="按该日（北京时间）的认定标准扫描，默认今天")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="每类名单本次最多提出的条数（其余下次继续）")] = None,
 ) -> None:
-    """按现行认定标准扫描全部主体的有效信用记录，提出拟列入（幂等：不重复提出）。"""
+    """按现行认定标准扫描全部主体的有效信用记录和已存的信用积分等级，提出拟列入（幂等：不重复提出）。
+
+    以积分等级为条件的标准（如 red.civic_excellent）读取已存的积分（score_current），请先运行
+    `chengxin scores recompute` 再扫描；没有已存积分的主体不符合此类条件。
+    """
     from chengxin.core.audit import Actor
     from chengxin.lists.service import propose_by_rules
     from chengxin.platform import open_platform

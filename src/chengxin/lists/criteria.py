@@ -8,14 +8,15 @@ exit conditions and remedies published with the list (上海条例第二十五�
 
 :func:`parse_criteria` refuses bad data with a message naming the criterion and the field: unknown
 item codes, fields or option values (checked against the catalog), unknown list or subject kinds,
-unknown condition kinds, bad dates, overlapping versions of one criterion, a black-list criterion
-outside the four fields of 国办发〔2020〕49号, a black or watch criterion without notice.
+unknown condition kinds, band codes that no score model for the criterion's subject kinds has, bad
+dates, overlapping versions of one criterion, a black-list criterion outside the four fields of
+国办发〔2020〕49号, a black or watch criterion without notice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,11 @@ import yaml
 from chengxin.catalog.model import Catalog, Duration, FieldType
 from chengxin.catalog.rules import InvalidDuration, parse_duration
 from chengxin.lists.models import BLACK, LIST_KINDS, RED, WATCH
+from chengxin.scores.model import ModelError, get_models
 
 __all__ = [
     "BLACK_DOMAINS", "CRITERIA_FILE", "Criteria", "CriteriaError", "Criterion", "DatedParameter", "NoNegative",
-    "RecordsCondition", "SEVERITY_RANK", "load_criteria", "parse_criteria",
+    "RecordsCondition", "SEVERITY_RANK", "ScoreBand", "load_criteria", "parse_criteria",
 ]
 
 CRITERIA_FILE = Path(__file__).resolve().parent / "data" / "criteria.yaml"
@@ -43,7 +45,9 @@ BLACK_DOMAINS = {
 SEVERITY_RANK = {"minor": 1, "general": 2, "serious": 3}
 SUBJECT_KINDS = ("person", "organization")
 _PARAMETERS = ("defence_working_days", "red_publicity_days")
-_RESERVED_CONDITIONS = {"score_band": "信用积分和等级（issue #6）尚未建成，暂不能作为名单条件"}
+# The band codes of the score models (scores/data/models), per subject kind: what a ``score_band``
+# condition may name. Passed in for tests; by default read from the shipped models, on first need.
+BandCodes = Mapping[str, frozenset[str]]
 
 
 class CriteriaError(ValueError):
@@ -69,7 +73,15 @@ class NoNegative:
     within_days: int
 
 
-Condition = RecordsCondition | NoNegative
+@dataclass(frozen=True)
+class ScoreBand:
+    """The subject's stored score (``score_current``: 文明信用积分 for persons, 信用等级 for
+    organisations) is in one of these bands on the day; no stored score: not met."""
+
+    bands: tuple[str, ...]
+
+
+Condition = RecordsCondition | NoNegative | ScoreBand
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,11 @@ class Criterion:
     @property
     def items(self) -> frozenset[str]:
         return frozenset(i for c in self.conditions if isinstance(c, RecordsCondition) for i in c.items)
+
+    @property
+    def bands(self) -> frozenset[str]:
+        """The score bands any ``score_band`` condition of this criterion accepts (empty: none)."""
+        return frozenset(b for c in self.conditions if isinstance(c, ScoreBand) for b in c.bands)
 
     @property
     def domain_zh(self) -> str:
@@ -224,12 +241,31 @@ def _records_condition(raw: Any, where: str, catalog: Catalog) -> RecordsConditi
                             within_days=_positive_int(raw, "within_days", where))
 
 
-def _condition(raw: Any, where: str, catalog: Catalog) -> Condition:
+def _score_band_condition(raw: Any, where: str, kinds: frozenset[str], band_codes: Callable[[], BandCodes],
+                          ) -> ScoreBand:
+    if not isinstance(raw, dict):
+        raise _fail(where, "score_band: expected a mapping {bands: [band codes]}")
+    if unknown := sorted(map(str, set(raw) - {"bands"})):
+        raise _fail(where, f"score_band: unknown keys: {', '.join(unknown)} (it takes bands: [band codes])")
+    bands = raw.get("bands")
+    if not isinstance(bands, list) or not bands or not all(isinstance(b, str) and b for b in bands):
+        raise _fail(where, "score_band.bands: expected a non-empty list of band codes, e.g. [excellent, good]")
+    known = frozenset().union(*(band_codes().get(k, frozenset()) for k in kinds))
+    if unknown := [b for b in bands if b not in known]:
+        raise _fail(where, f"score_band.bands: {unknown} is no band of a score model for "
+                           f"{', '.join(sorted(kinds))} (known: {', '.join(sorted(known)) or 'none'})")
+    if len(set(bands)) != len(bands):
+        raise _fail(where, "score_band.bands: a band is named twice")
+    return ScoreBand(tuple(bands))
+
+
+def _condition(raw: Any, where: str, catalog: Catalog, kinds: frozenset[str],
+               band_codes: Callable[[], BandCodes]) -> Condition:
     if not isinstance(raw, dict) or len(raw) != 1:
-        raise _fail(where, "each condition is a mapping with exactly one kind: records | no_negative")
+        raise _fail(where, "each condition is a mapping with exactly one kind: records | no_negative | score_band")
     [(kind, body)] = raw.items()
-    if kind in _RESERVED_CONDITIONS:
-        raise _fail(where, f"{kind}: {_RESERVED_CONDITIONS[kind]} (not supported yet)")
+    if kind == "score_band":
+        return _score_band_condition(body, where, kinds, band_codes)
     if kind == "records":
         return _records_condition(body, where, catalog)
     if kind == "no_negative":
@@ -241,7 +277,7 @@ def _condition(raw: Any, where: str, catalog: Catalog) -> Condition:
         if severity is None or within is None:
             raise _fail(where, "no_negative: needs min_severity and within_days")
         return NoNegative(severity, within)
-    raise _fail(where, f"unknown condition kind {kind!r} (records | no_negative)")
+    raise _fail(where, f"unknown condition kind {kind!r} (records | no_negative | score_band)")
 
 
 _CRITERION_KEYS = {"code", "version", "effective_from", "effective_to", "list", "domain", "name_zh", "name_en",
@@ -249,7 +285,7 @@ _CRITERION_KEYS = {"code", "version", "effective_from", "effective_to", "list", 
                    "entry_zh", "exit_zh", "remedies_zh"}
 
 
-def _criterion(raw: Any, index: int, catalog: Catalog) -> Criterion:
+def _criterion(raw: Any, index: int, catalog: Catalog, band_codes: Callable[[], BandCodes]) -> Criterion:
     where = f"criteria[{index}]"
     if not isinstance(raw, dict):
         raise _fail(where, "expected a mapping")
@@ -279,9 +315,12 @@ def _criterion(raw: Any, index: int, catalog: Catalog) -> Criterion:
     conditions_raw = raw.get("conditions")
     if not isinstance(conditions_raw, list) or not conditions_raw:
         raise _fail(where, "conditions: expected a non-empty list")
-    conditions = tuple(_condition(c, f"{where} conditions[{i}]", catalog) for i, c in enumerate(conditions_raw))
-    if not any(isinstance(c, RecordsCondition) for c in conditions):
-        raise _fail(where, "conditions: at least one 'records' condition is needed")
+    conditions = tuple(_condition(c, f"{where} conditions[{i}]", catalog, frozenset(kinds), band_codes)
+                       for i, c in enumerate(conditions_raw))
+    # Something positive must single the subject out (a record or a score band): "no negative
+    # record" alone would put every subject on the list.
+    if not any(isinstance(c, RecordsCondition | ScoreBand) for c in conditions):
+        raise _fail(where, "conditions: at least one 'records' or 'score_band' condition is needed")
     term_raw = raw.get("term")
     term = None
     if term_raw is not None:
@@ -300,6 +339,10 @@ def _criterion(raw: Any, index: int, catalog: Catalog) -> Criterion:
             raise _fail(where, f"domain: a black-list criterion names one of {', '.join(BLACK_DOMAINS)}")
     elif domain is not None:
         raise _fail(where, "domain: only black-list criteria have one")
+    if list_kind == BLACK and not any(isinstance(c, RecordsCondition) for c in conditions):
+        # 国办发〔2020〕49号: serious dishonesty rests on decisions and judgements (records), never on a
+        # computed score alone.
+        raise _fail(where, "conditions: a black-list criterion needs a 'records' condition (a score is no basis)")
     if list_kind in (BLACK, WATCH) and not notice:
         # 浙江条例第二十八条、河南条例第二十八条: notice of reasons and basis before listing.
         raise _fail(where, "notice_required: black and watch lists need notice and a defence period")
@@ -335,7 +378,30 @@ def _parameter(name: str, raw: Any, source: str) -> DatedParameter:
     return DatedParameter(name, _text(raw, "description_zh", where), _text(raw, "basis", where), tuple(out))
 
 
-def parse_criteria(text: str, catalog: Catalog, source: str = "<string>") -> Criteria:
+def _model_band_codes(catalog: Catalog) -> BandCodes:
+    """Band codes per subject kind over every score model version (drafts included: a criterion may
+    name a band of the next model before it takes effect)."""
+    out: dict[str, set[str]] = {}
+    try:
+        models = get_models(catalog)
+    except ModelError as exc:
+        raise CriteriaError(f"score_band: the score models do not load: {exc}") from exc
+    for model in models.by_id.values():
+        out.setdefault(str(model.subject_kind), set()).update(b.code for b in model.bands)
+    return {kind: frozenset(codes) for kind, codes in out.items()}
+
+
+def parse_criteria(text: str, catalog: Catalog, source: str = "<string>", *,
+                   band_codes: BandCodes | None = None) -> Criteria:
+    """Parse and check a criteria file. ``band_codes`` (subject kind → score band codes) defaults
+    to the shipped score models, read only if a ``score_band`` condition needs them."""
+    cache: list[BandCodes] = [band_codes] if band_codes is not None else []
+
+    def bands() -> BandCodes:
+        if not cache:
+            cache.append(_model_band_codes(catalog))
+        return cache[0]
+
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -353,7 +419,7 @@ def parse_criteria(text: str, catalog: Catalog, source: str = "<string>") -> Cri
     if not isinstance(raw["criteria"], list) or not raw["criteria"]:
         raise CriteriaError(f"{source}: criteria: expected a non-empty list")
     try:
-        criteria = [_criterion(c, i, catalog) for i, c in enumerate(raw["criteria"])]
+        criteria = [_criterion(c, i, catalog, bands) for i, c in enumerate(raw["criteria"])]
     except CriteriaError as exc:
         raise CriteriaError(f"{source}: {exc}") from exc
     by_code: dict[str, list[Criterion]] = {}

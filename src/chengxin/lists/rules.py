@@ -1,5 +1,5 @@
-"""Pure rules of the lists (名单): which criteria a subject's records meet on a day, terms and their
-boundary days, the due-process gates before a decision, and the allowed transitions.
+"""Pure rules of the lists (名单): which criteria a subject's records and stored score meet on a day,
+terms and their boundary days, the due-process gates before a decision, and the allowed transitions.
 
 No database, no web, no clock: ``day``/``today`` is always passed in. The numbers come from
 ``data/criteria.yaml`` (:mod:`chengxin.lists.criteria`), never from here.
@@ -8,6 +8,9 @@ Boundary days (decided here, pinned by tests/unit/lists/cases.yaml):
 
 - ``within_days: D`` — a record counts when its decision date lies in ``[day - D, day]``, both
   ends included; a record decided after ``day`` (a future date) never counts.
+- ``score_band`` — the subject's stored score (``score_current``) counts when its band is one of the
+  criterion's and it was computed for ``day`` or before (``as_of <= day``); a score computed for a
+  later day never counts, and a subject with no stored score does not meet the condition.
 - A term starts on ``term_from`` and ``term_to`` is its **last day in force** (inclusive):
   ``P3Y`` from 2026-01-10 gives ``term_to`` 2029-01-09; the entry is a member through 2029-01-09
   and expires on 2029-01-10 (``ended_on``). ``lists.status.current_memberships`` reads it the same
@@ -29,7 +32,7 @@ from typing import Any
 from chengxin.catalog.model import Duration
 from chengxin.catalog.rules import add_duration
 from chengxin.core.workflow import DEPARTMENT, OFFICE, SUBJECT, SYSTEM, Transition, Workflow
-from chengxin.lists.criteria import SEVERITY_RANK, Condition, Criterion, NoNegative, RecordsCondition
+from chengxin.lists.criteria import SEVERITY_RANK, Condition, Criterion, NoNegative, RecordsCondition, ScoreBand
 from chengxin.lists.models import (
     BLACK,
     ENDED,
@@ -45,7 +48,8 @@ from chengxin.lists.models import (
 from chengxin.workdays.rules import Deadline, WorkCalendar, add_working_days
 
 __all__ = [
-    "CASE_TYPE", "CONDITION_KINDS", "KIND_ZH", "Match", "Reason", "RecordFact", "STATE_ZH", "WORKFLOW",
+    "CASE_TYPE", "CONDITION_KINDS", "KIND_ZH", "Match", "Reason", "RecordFact", "STATE_ZH", "ScoreFact",
+    "SubjectFacts", "WORKFLOW",
     "actions_for", "decision_block", "defence_due", "evaluate", "is_expired", "match_all", "publicity_window",
     "term_end", "within",
 ]
@@ -109,6 +113,27 @@ class RecordFact:
 
 
 @dataclass(frozen=True)
+class ScoreFact:
+    """The subject's stored score (``score_current``), as the rules see it; the service adds the
+    band's names from the model that computed it."""
+
+    model_id: str  # e.g. civic-2025.1
+    band: str  # band code, e.g. excellent, A
+    as_of: dt.date  # the day the score was computed for
+    total: int = 0
+    band_zh: str = ""  # e.g. 优秀 (the code when the model is unknown)
+    band_en: str = ""
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    """What the condition evaluators read about one subject: its records and its stored score."""
+
+    records: Sequence[RecordFact]
+    score: ScoreFact | None = None
+
+
+@dataclass(frozen=True)
 class Reason:
     code: str
     zh: str
@@ -144,9 +169,9 @@ def _field_ok(fields: Mapping[str, Any], wanted: Mapping[str, tuple[str, ...]]) 
     return all(str(fields.get(name, "")) in values for name, values in wanted.items())
 
 
-def _records(cond: RecordsCondition, facts: Sequence[RecordFact], day: dt.date,
+def _records(cond: RecordsCondition, facts: SubjectFacts, day: dt.date,
              ) -> tuple[bool, tuple[int, ...], Reason | None]:
-    found = [f for f in facts
+    found = [f for f in facts.records
              if f.displayed and f.item_code in cond.items and _severity_at_least(f.severity, cond.min_severity)
              and _field_ok(f.fields, cond.fields) and within(f.decision_date, day, cond.within_days)]
     if len(found) < cond.min_count:
@@ -163,9 +188,9 @@ def _records(cond: RecordsCondition, facts: Sequence[RecordFact], day: dt.date,
     return True, ids, Reason("records", zh, en)
 
 
-def _no_negative(cond: NoNegative, facts: Sequence[RecordFact], day: dt.date,
+def _no_negative(cond: NoNegative, facts: SubjectFacts, day: dt.date,
                  ) -> tuple[bool, tuple[int, ...], Reason | None]:
-    bad = [f for f in facts if f.displayed and f.category == "negative"
+    bad = [f for f in facts.records if f.displayed and f.category == "negative"
            and _severity_at_least(f.severity, cond.min_severity) and within(f.decision_date, day, cond.within_days)]
     if bad:
         return False, (), None
@@ -174,26 +199,45 @@ def _no_negative(cond: NoNegative, facts: Sequence[RecordFact], day: dt.date,
                             f"no {cond.min_severity}-or-worse negative record within {cond.within_days} days")
 
 
-Evaluator = Callable[[Any, Sequence[RecordFact], dt.date], tuple[bool, tuple[int, ...], Reason | None]]
-# One evaluator per condition kind. SEAM (issue #6): civic credit points and grades arrive as a
-# ``score_band`` condition — add its dataclass in criteria.py, a fact (the subject's score on the
-# day) here, and its evaluator in this table; the loader refuses ``score_band`` until then.
-CONDITION_KINDS: dict[type, Evaluator] = {RecordsCondition: _records, NoNegative: _no_negative}
+# What the score is called in a reason, by model family (the part of the model id before the version).
+_SCORE_NAMES = {"civic": ("文明信用积分等级", "civic credit band"), "grade": ("公共信用等级", "public credit grade")}
 
 
-def _evaluate_condition(cond: Condition, facts: Sequence[RecordFact], day: dt.date,
+def _score_band(cond: ScoreBand, facts: SubjectFacts, day: dt.date,
+                ) -> tuple[bool, tuple[int, ...], Reason | None]:
+    score = facts.score
+    if score is None or score.as_of > day or score.band not in cond.bands:
+        return False, (), None
+    name_zh, name_en = _SCORE_NAMES.get(score.model_id.split("-", 1)[0], ("信用积分等级", "score band"))
+    return True, (), Reason(
+        "score_band",
+        f"{name_zh}为“{score.band_zh or score.band}”（模型 {score.model_id}，计算日 {score.as_of.isoformat()}）",
+        f"{name_en} is {score.band_en or score.band} (model {score.model_id}, computed for {score.as_of.isoformat()})")
+
+
+Evaluator = Callable[[Any, SubjectFacts, dt.date], tuple[bool, tuple[int, ...], Reason | None]]
+# One evaluator per condition kind (the dataclasses are in criteria.py, which parses them). A new
+# kind: its dataclass and parser there, its fact in SubjectFacts, its evaluator in this table.
+CONDITION_KINDS: dict[type, Evaluator] = {RecordsCondition: _records, NoNegative: _no_negative,
+                                          ScoreBand: _score_band}
+
+
+def _evaluate_condition(cond: Condition, facts: SubjectFacts, day: dt.date,
                         ) -> tuple[bool, tuple[int, ...], Reason | None]:
     return CONDITION_KINDS[type(cond)](cond, facts, day)
 
 
-def evaluate(criterion: Criterion, subject_kind: str, facts: Sequence[RecordFact], day: dt.date) -> Match | None:
-    """Does a subject of ``subject_kind`` with these records meet ``criterion`` on ``day``?"""
+def evaluate(criterion: Criterion, subject_kind: str, facts: Sequence[RecordFact], day: dt.date,
+             score: ScoreFact | None = None) -> Match | None:
+    """Does a subject of ``subject_kind`` with these records (and this stored score, if any) meet
+    ``criterion`` on ``day``?"""
     if not criterion.in_force_on(day) or subject_kind not in criterion.subject_kinds:
         return None
+    subject = SubjectFacts(facts, score)
     ids: list[int] = []
     reasons: list[Reason] = []
     for cond in criterion.conditions:
-        ok, found, reason = _evaluate_condition(cond, facts, day)
+        ok, found, reason = _evaluate_condition(cond, subject, day)
         if not ok:
             return None
         ids.extend(i for i in found if i not in ids)
@@ -205,14 +249,14 @@ def evaluate(criterion: Criterion, subject_kind: str, facts: Sequence[RecordFact
 
 
 def match_all(criteria: Iterable[Criterion], subject_kind: str, facts: Sequence[RecordFact], day: dt.date,
-              ) -> list[Match]:
+              score: ScoreFact | None = None) -> list[Match]:
     """Every criterion met on ``day``; at most one per list kind (the first in file order wins)."""
     out: list[Match] = []
     seen: set[str] = set()
     for criterion in criteria:
         if criterion.list_kind in seen:
             continue
-        match = evaluate(criterion, subject_kind, facts, day)
+        match = evaluate(criterion, subject_kind, facts, day, score)
         if match is not None:
             out.append(match)
             seen.add(criterion.list_kind)

@@ -49,6 +49,8 @@ from chengxin.lists.status import entry_changed
 from chengxin.people import orgs
 from chengxin.people.models import PersonAccount
 from chengxin.records.models import Record, RecordVersion
+from chengxin.scores.model import get_models
+from chengxin.scores.models import ScoreCurrent
 from chengxin.subjects.models import Subject
 from chengxin.subjects.service import find_subject
 from chengxin.workdays.rules import WorkCalendar
@@ -297,6 +299,21 @@ def _facts(session: Session, catalog: Catalog, subject_ids: Sequence[int], today
     return out
 
 
+def _scores(session: Session, catalog: Catalog, subject_ids: Sequence[int]) -> dict[int, rules.ScoreFact]:
+    """The stored scores (``score_current``) of these subjects, one query per call (the caller chunks),
+    with the band names of the model that computed each."""
+    models = get_models(catalog).by_id
+    out: dict[int, rules.ScoreFact] = {}
+    for row in session.execute(select(ScoreCurrent.subject_id, ScoreCurrent.model_id, ScoreCurrent.band,
+                                      ScoreCurrent.as_of, ScoreCurrent.total)
+                               .where(ScoreCurrent.subject_id.in_(list(subject_ids)))):
+        model = models.get(row.model_id)
+        band = next((b for b in model.bands if b.code == row.band), None) if model is not None else None
+        out[row.subject_id] = rules.ScoreFact(row.model_id, row.band, row.as_of, row.total,
+                                              band.name_zh if band else row.band, band.name_en if band else row.band)
+    return out
+
+
 # -- proposing by rule ----------------------------------------------------------------------------------
 
 
@@ -322,13 +339,19 @@ class RuleRun:
 def propose_by_rules(session: Session, catalog: Catalog, *, now: dt.datetime, dry_run: bool = False,
                      actor: audit.Actor = audit.SYSTEM, limit: int | None = None,
                      progress: Callable[[int, int], None] | None = None) -> RuleRun:
-    """Scan every subject's active, displayed records against the criteria in force today and propose
-    an entry for each list a subject now qualifies for.
+    """Scan every subject's active, displayed records and stored score against the criteria in force
+    today and propose an entry for each list a subject now qualifies for.
 
-    Set-based: one query for the records of the criteria's items, one per chunk of candidates for
-    their other records (red: "no negative record") and their existing entries — never a per-subject
-    ORM loop. Idempotent: never a second open entry for the same subject and list, and the same
-    records are not proposed again under the same criterion once an entry for them was closed.
+    Set-based: one query for the records of the criteria's items, one for the subjects whose stored
+    band a ``score_band`` criterion names, one per chunk of candidates for their other records (red:
+    "no negative record"), their stored scores and their existing entries — never a per-subject
+    ORM loop. Scores are read as stored (``score_current``): the record path refreshes a subject's
+    score when its records change, but decay and display ends move scores with time, so run
+    ``chengxin scores recompute`` before this scan; a subject with no stored score meets no
+    ``score_band`` condition. Idempotent: never a second open entry for the same subject and list, and the
+    same records are not proposed again under the same criterion once an entry for them was closed (a
+    criterion on the score alone cites no records: once its entry for a subject is closed — rejected,
+    withdrawn, removed or expired — the scan does not propose that subject under it again).
     ``limit``: at most that many new proposals per list (a batch for the office's queue; the next
     run continues where this one stopped, since what was proposed is skipped).
     """
@@ -337,7 +360,9 @@ def propose_by_rules(session: Session, catalog: Catalog, *, now: dt.datetime, dr
     in_force = criteria.in_force(today)
     run = RuleRun(today)
     items = set().union(*(c.items for c in in_force)) if in_force else set()
-    if not items:
+    # Criteria on the score alone (no records condition): their candidates come from score_current.
+    score_only = [c for c in in_force if c.bands and not c.items]
+    if not items and not score_only:
         return run
     facts: dict[int, list[rules.RecordFact]] = defaultdict(list)
     versions: dict[tuple[str, str], ItemVersion | None] = {}
@@ -349,7 +374,21 @@ def propose_by_rules(session: Session, catalog: Catalog, *, now: dt.datetime, dr
                 facts[row.subject_id].append(_fact(catalog, row, today, versions))
     # Red criteria need the candidates' negative records too (守信: no negative record in D days).
     needs_negatives = {i for c in in_force if any(isinstance(k, NoNegative) for k in c.conditions) for i in c.items}
-    negative_for = sorted(s for s, fs in facts.items() if any(f.item_code in needs_negatives for f in fs))
+    negative_for_set = {s for s, fs in facts.items() if any(f.item_code in needs_negatives for f in fs)}
+    if score_only:
+        # One query on ix_score_current_model_band (model, band): the models of the criteria's subject
+        # kinds that have one of their bands; the rows stay small (subject ids only).
+        bands = set().union(*(c.bands for c in score_only))
+        score_kinds = set().union(*(c.subject_kinds for c in score_only))
+        model_ids = sorted(m.id for m in get_models(catalog).by_id.values()
+                           if str(m.subject_kind) in score_kinds and any(b.code in bands for b in m.bands))
+        score_candidates = set(session.scalars(select(ScoreCurrent.subject_id).where(
+            ScoreCurrent.model_id.in_(model_ids), ScoreCurrent.band.in_(sorted(bands)))))
+        for subject_id in score_candidates:
+            facts.setdefault(subject_id, [])
+        if any(isinstance(k, NoNegative) for c in score_only for k in c.conditions):
+            negative_for_set |= score_candidates
+    negative_for = sorted(negative_for_set)
     for i in range(0, len(negative_for), _CHUNK):
         for row in _record_rows(session, subject_ids=negative_for[i:i + _CHUNK], negative_only=True,
                                 with_fields=False):
@@ -358,9 +397,11 @@ def propose_by_rules(session: Session, catalog: Catalog, *, now: dt.datetime, dr
     subject_ids = sorted(facts)
     run.subjects_scanned = len(subject_ids)
     per_kind: dict[str, int] = defaultdict(int)
+    reads_scores = any(c.bands for c in in_force)
     done = 0
     for i in range(0, len(subject_ids), _CHUNK):
         chunk = subject_ids[i:i + _CHUNK]
+        scores = _scores(session, catalog, chunk) if reads_scores else {}
         kinds = dict(session.execute(select(Subject.id, Subject.kind).where(Subject.id.in_(chunk))).all())
         names = dict(session.execute(select(Subject.id, Subject.display_name).where(Subject.id.in_(chunk))).all())
         open_: set[tuple[int, str]] = set()
@@ -373,7 +414,8 @@ def propose_by_rules(session: Session, catalog: Catalog, *, now: dt.datetime, dr
             if e.criterion_code:
                 seen.add((e.subject_id, e.criterion_code, frozenset(e.record_ids or ())))
         for subject_id in chunk:
-            for match in rules.match_all(in_force, kinds[subject_id], facts[subject_id], today):
+            for match in rules.match_all(in_force, kinds[subject_id], facts[subject_id], today,
+                                         scores.get(subject_id)):
                 c = match.criterion
                 if limit is not None and per_kind[c.list_kind] >= limit:
                     continue

@@ -51,6 +51,10 @@ def test_the_shipped_file_loads_with_every_list_and_the_black_domains() -> None:
     assert all(c.publicity for c in found.in_force(today, "red"))
     # The commitments helper's item feeds a watch-list criterion.
     assert found.on("watch.commitment_breach", today) is not None
+    # Scores feed the red list (issue #6): a person's civic band.
+    civic = found.on("red.civic_excellent", today)
+    assert civic is not None and civic.bands == {"excellent"} and civic.subject_kinds == {"person"}
+    assert civic.publicity and not civic.notice_required and civic.term is not None and civic.term.text == "P1Y"
     assert found.defence_working_days(today) == 5 and found.red_publicity_days(today) == 7
     # Two versions of one criterion, one in force on each side of the change.
     assert found.on("red.tax_credit_a", dt.date(2020, 12, 31)).version == "2019.1"  # type: ignore[union-attr]
@@ -69,15 +73,27 @@ def test_a_minimal_file_loads() -> None:
     ({"effective_from": "2021-13-01"}, "effective_from: expected a date"),
     ({"effective_to": dt.date(2020, 1, 1)}, "is before effective_from"),
     ({"term": "3 years"}, "term:"),
-    ({"conditions": [{"score_band": {"min": 600}}]}, "score_band"),
+    ({"conditions": [{"score_band": {"min": 600}}]}, "score_band: unknown keys: min"),
+    ({"conditions": [{"score_band": {"bands": ["superb"]}}]},
+     "conditions[0]: score_band.bands: ['superb'] is no band of a score model for organization"),
+    # A person's civic band is no band of the organisations' grade model (and the other way round).
+    ({"conditions": [{"score_band": {"bands": ["A", "excellent"]}}]}, "['excellent'] is no band"),
+    ({"subject_kinds": ["person"], "conditions": [{"score_band": {"bands": ["A"]}}]}, "['A'] is no band"),
+    ({"conditions": [{"score_band": {"bands": []}}]}, "score_band.bands: expected a non-empty list"),
+    ({"conditions": [{"score_band": {"bands": "A"}}]}, "score_band.bands: expected a non-empty list"),
+    ({"conditions": [{"score_band": ["A"]}]}, "score_band: expected a mapping"),
+    ({"conditions": [{"score_band": {"bands": ["A", "A"]}}]}, "a band is named twice"),
     ({"conditions": [{"magic": {}}]}, "unknown condition kind 'magic'"),
     ({"conditions": [{"records": {"items": ["tax_credit_rating"], "fields": {"grade": ["Z"]}}}]}, "not among the options"),
     ({"conditions": [{"records": {"items": ["tax_arrears"], "fields": {"colour": ["red"]}}}]}, "has no field 'colour'"),
     ({"conditions": [{"records": {"items": ["tax_arrears"], "min_count": 0}}]}, "min_count"),
     ({"conditions": [{"records": {"items": ["tax_arrears"], "min_severity": "awful"}}]}, "min_severity"),
-    ({"conditions": [{"no_negative": {"min_severity": "general", "within_days": 10}}]}, "at least one 'records'"),
+    ({"conditions": [{"no_negative": {"min_severity": "general", "within_days": 10}}]},
+     "at least one 'records' or 'score_band'"),
     ({"notice_required": False}, "need notice and a defence period"),
     ({"list": "black"}, "domain"),
+    ({"list": "black", "domain": "fair_competition", "conditions": [{"score_band": {"bands": ["D"]}}]},
+     "a black-list criterion needs a 'records' condition"),
     ({"list": "red", "notice_required": False}, "publicity"),
     ({"authority": "nobody"}, "unknown department"),
     ({"basis_zh": ""}, "basis_zh: required"),
@@ -89,6 +105,20 @@ def test_bad_criteria_are_refused_naming_the_criterion_and_field(changes: dict[s
     assert "test.yaml" in str(refused.value)
     assert "watch.x" in str(refused.value)
     assert message in str(refused.value)
+
+
+def test_a_score_band_criterion_loads_and_checks_bands_per_subject_kind() -> None:
+    both = _parse(_with(subject_kinds=["person", "organization"],
+                        conditions=[{"score_band": {"bands": ["excellent", "A"]}},
+                                    {"no_negative": {"min_severity": "general", "within_days": 1095}}]))
+    criterion = both.criteria[0]
+    assert criterion.bands == frozenset({"excellent", "A"}) and criterion.items == frozenset()
+    # The band codes can be given (a test or a tool checking a draft against draft models).
+    doc = {"parameters": PARAMETERS, "criteria": [_with(conditions=[{"score_band": {"bands": ["gold"]}}])]}
+    text = yaml.safe_dump(doc, allow_unicode=True)
+    assert parse_criteria(text, CATALOG, "t.yaml", band_codes={"organization": frozenset({"gold"})}).criteria
+    with pytest.raises(CriteriaError, match=r"\['gold'\] is no band .* \(known: none\)"):
+        parse_criteria(text, CATALOG, "t.yaml", band_codes={})
 
 
 def test_missing_or_unknown_parameters_are_refused() -> None:

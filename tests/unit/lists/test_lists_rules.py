@@ -19,6 +19,7 @@ from chengxin.core.errors import DomainError, PermissionDenied
 from chengxin.core.workflow import DEPARTMENT, OFFICE, SUBJECT, SYSTEM
 from chengxin.lists import rules
 from chengxin.lists.criteria import Criteria, load_criteria
+from chengxin.scores.model import get_models
 from chengxin.workdays.rules import WorkCalendar
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +44,16 @@ def _facts(case: dict[str, Any]) -> list[rules.RecordFact]:
     return out
 
 
+def _score(case: dict[str, Any]) -> rules.ScoreFact | None:
+    """The stored score of a case, with its band names from the model (as the service reads them)."""
+    raw = case.get("score")
+    if raw is None:
+        return None
+    band = get_models(load_catalog()).get(raw["model"]).band(raw["band"])
+    return rules.ScoreFact(raw["model"], raw["band"], case["day"] - dt.timedelta(days=raw["ago"]), 0,
+                           band.name_zh, band.name_en)
+
+
 @pytest.mark.parametrize("case", CASES["match"], ids=lambda c: c["name"])
 def test_match(case: dict[str, Any]) -> None:
     criterion = _criteria().on(case["criterion"], case["day"])
@@ -51,7 +62,7 @@ def test_match(case: dict[str, Any]) -> None:
         assert case["expect"] is None
         assert all(c.code != case["criterion"] for c in _criteria().in_force(case["day"]))
         return
-    match = rules.evaluate(criterion, case["subject"], _facts(case), case["day"])
+    match = rules.evaluate(criterion, case["subject"], _facts(case), case["day"], _score(case))
     if case["expect"] is None:
         assert match is None
     else:
@@ -59,6 +70,8 @@ def test_match(case: dict[str, Any]) -> None:
         assert list(match.record_ids) == case["expect"]
         assert match.reasons[0].code == criterion.code
         assert all(r.zh and r.en for r in match.reasons)
+        if "reason" in case:
+            assert any(case["reason"] in r.zh for r in match.reasons), [r.zh for r in match.reasons]
 
 
 @pytest.mark.parametrize("case", CASES["terms"], ids=lambda c: c["name"])
@@ -93,6 +106,23 @@ def test_decision_block(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", CASES["defence"], ids=lambda c: c["name"])
 def test_defence_due(case: dict[str, Any]) -> None:
     assert rules.defence_due(LIBRARY, case["notice"], case["days"]).due == case["due"]
+
+
+def test_match_all_passes_the_score_and_names_it_in_both_languages() -> None:
+    day = dt.date(2026, 1, 10)
+    score = rules.ScoreFact("civic-2025.1", "excellent", day, 780, "优秀", "Excellent")
+    found = rules.match_all(_criteria().in_force(day), "person", [], day, score)
+    assert [m.criterion.code for m in found] == ["red.civic_excellent"]
+    codes = [r.code for r in found[0].reasons]
+    assert codes == ["red.civic_excellent", "score_band", "no_negative"]
+    band = found[0].reasons[1]
+    assert band.zh == "文明信用积分等级为“优秀”（模型 civic-2025.1，计算日 2026-01-10）"
+    assert band.en == "civic credit band is Excellent (model civic-2025.1, computed for 2026-01-10)"
+    # A record-based red criterion earlier in the file wins the red list (one criterion per list).
+    volunteer = [rules.RecordFact(1, "volunteer_service", "positive", None, day, True, {"star_level": "3"})]
+    assert [m.criterion.code for m in rules.match_all(_criteria().in_force(day), "person", volunteer, day, score)] \
+        == ["red.volunteer"]
+    assert rules.match_all(_criteria().in_force(day), "person", [], day) == []
 
 
 def test_match_all_takes_one_criterion_per_list() -> None:

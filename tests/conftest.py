@@ -121,3 +121,18 @@ def make_api_key(platform: Platform) -> Callable[[str], str]:
             return create_api_key(session, department_code=department, label="test", actor=SYSTEM).key
 
     return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, leave out the tests that never touch a database (pure rules, parsers,
+    crypto, file readers): they ran on the SQLite run of the same `make test`, and running them twice
+    proves nothing about PostgreSQL. A test touches the database exactly when it asks, directly or
+    through another fixture, for ``database_url``. They are deselected, not skipped: the summary
+    counts them as deselected."""
+    if not os.environ.get("CHENGXIN_TEST_DATABASE_URL", "").strip():
+        return
+    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
+    dropped = [item for item in items if "database_url" not in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

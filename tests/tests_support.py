@@ -22,7 +22,15 @@ def empty_all_tables(db: Database) -> None:
     with db.engine.begin() as conn:
         if db.dialect == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            # DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE of ~50 tables creates ~100 new
+            # relation files each time (0.25 s a test, minutes per run); DELETE takes ~3 ms. Sequences are
+            # reset as RESTART IDENTITY would.
+            conn.execute(text("; ".join(f'DELETE FROM "{t}"' for t in tables)))
+            sequences = conn.execute(text(
+                "SELECT quote_ident(sequence_schema) || '.' || quote_ident(sequence_name) FROM information_schema.sequences"
+                " WHERE sequence_schema = current_schema()")).scalars().all()
+            if sequences:
+                conn.execute(text("SELECT " + ", ".join(f"setval('{q}', 1, false)" for q in sequences)))
         else:
             triggers = conn.execute(
                 text(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({APPEND_ONLY})")

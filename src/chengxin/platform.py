@@ -5,9 +5,10 @@ The CLI, the web app and the tests all start here, so there is one way to wire t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from chengxin.accounts.service import ApiKeyCache
 from chengxin.catalog.loader import load_catalog
 from chengxin.catalog.model import Catalog
 from chengxin.core.crypto import KeyRing, get_keyring
@@ -21,6 +22,10 @@ class Platform:
     catalog: Catalog
     keyring: KeyRing
     settings: Settings
+    api_keys: ApiKeyCache = field(init=False, repr=False, compare=False)  # one per process and database
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "api_keys", ApiKeyCache(self.db, ttl=self.settings.api_key_cache_seconds))
 
 
 def open_platform(database_url: str | None = None, key_dir: Path | None = None) -> Platform:

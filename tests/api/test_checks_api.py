@@ -158,13 +158,15 @@ def test_missing_or_bad_key_is_401(client: TestClient, make_user: Callable[..., 
 
 
 def test_revoked_key_stops_within_the_cache_window(client: TestClient, platform: Platform,
-                                                   make_api_key: Callable[[str], str]) -> None:
+                                                   make_api_key: Callable[[str], str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     key = make_api_key("samr")
     assert _check(client, key, uscc_for(1), "admin_licensing").status_code == 200
     checker = client.app.state.checker  # type: ignore[attr-defined]
     clock = [1000.0]
-    checker.keys.clock = lambda: clock[0]
-    checker.keys._entries.clear()
+    assert checker.keys is platform.api_keys  # one cache per process for every endpoint
+    monkeypatch.setattr(checker.keys, "clock", lambda: clock[0])
+    monkeypatch.setattr(checker.keys, "_entries", {})
     assert _check(client, key, uscc_for(1), "admin_licensing").status_code == 200  # cached at t=1000
     with platform.db.write() as session:
         revoke_api_key(session, key.split("_")[1], actor=SYSTEM.__class__(kind="cli", name="t"))

@@ -7,6 +7,8 @@ import enum
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
 from chengxin.core import audit
-from chengxin.core.db import utcnow
+from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 
 _hasher = PasswordHasher()
@@ -163,6 +165,41 @@ def authenticate_api_key(session: Session, presented: str) -> audit.Actor:
     if key.revoked_at is not None:
         raise Unauthenticated("auth.revoked_api_key", "API 密钥已被吊销", "This API key has been revoked")
     return audit.Actor(kind="api_key", name=key.key_id, role=None, department_code=key.department_code)
+
+
+class ApiKeyCache:
+    """API keys verified against the database at most once per ``ttl`` seconds per key and process.
+
+    Every API-key request (record submissions, government reads, credit checks …) would otherwise cost a
+    read of ``api_key`` — as much CPU as the credit check's own read. A revoked key keeps working for at
+    most ``ttl`` seconds in a process that verified it just before (``settings.api_key_cache_seconds``;
+    tests/api/test_checks_api.py and tests/api/test_auth_api.py prove it stops after the window).
+    Failures are never cached. Keys are held by their SHA-256, never in clear.
+    """
+
+    def __init__(self, db: Database, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.db, self.ttl, self.clock = db, ttl, clock
+        self._entries: dict[bytes, tuple[audit.Actor, float]] = {}
+
+    def cached(self, presented: str) -> audit.Actor | None:
+        """The actor if this key was verified within the window, without touching the database."""
+        hit = self._entries.get(hashlib.sha256(presented.encode()).digest())
+        return hit[0] if hit is not None and hit[1] > self.clock() else None
+
+    def actor(self, presented: str) -> audit.Actor:
+        """The department actor for a presented key (401 as :func:`authenticate_api_key` says)."""
+        digest = hashlib.sha256(presented.encode()).digest()
+        now = self.clock()
+        hit = self._entries.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with self.db.read() as session:
+            actor = authenticate_api_key(session, presented)
+        if self.ttl > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (actor, now + self.ttl)
+        return actor
 
 
 def list_api_keys(session: Session, department_code: str | None = None) -> list[ApiKey]:

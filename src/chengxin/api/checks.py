@@ -66,7 +66,7 @@ def get_checker(request: Request) -> Checker:
             if checker is None:
                 platform: Platform = request.app.state.platform
                 checker = Checker(platform.db, platform.keyring, mode=platform.settings.check_log,
-                                  key_ttl=platform.settings.check_key_cache_seconds)
+                                  keys=platform.api_keys)
                 request.app.state.checker = checker
     return checker
 
@@ -82,6 +82,7 @@ def key_actor(request: Request, checker: Checker) -> audit.Actor:
                               "An API key is required (Authorization: Bearer cx_…)")
     if not presented.startswith("cx_"):
         raise Unauthenticated("auth.bad_api_key", "核查接口只接受部门或平台的 API 密钥", "Checks need an API key")
+    assert checker.keys is not None
     return checker.keys.actor(presented)
 
 

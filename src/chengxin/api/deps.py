@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from chengxin.accounts.service import actor_for_user, authenticate_api_key, user_for_token
+from chengxin.accounts.service import actor_for_user, user_for_token
 from chengxin.core import audit
 from chengxin.core.errors import PermissionDenied, Unauthenticated
 from chengxin.platform import Platform
@@ -39,26 +40,38 @@ async def read_session(platform: PlatformDep) -> AsyncIterator[Session]:
 ReadSession = Annotated[Session, Depends(read_session)]
 
 
-def resolve_actor(request: Request, platform: Platform) -> audit.Actor | None:
-    """The caller from ``X-API-Key``, ``Authorization: Bearer`` (API key or staff token) or the portal cookie."""
+def _credentials(request: Request) -> tuple[str | None, str | None, bool]:
+    """(presented key or token, portal cookie, whether it is an API key)."""
     presented = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     if not presented and auth.lower().startswith("bearer "):
         presented = auth[7:].strip()
-    cookie = request.cookies.get(SESSION_COOKIE)
+    # X-API-Key carries department keys only; a staff token there is refused like any bad key.
+    is_key = request.headers.get("x-api-key") is not None or bool(presented and presented.startswith("cx_"))
+    return presented, request.cookies.get(SESSION_COOKIE), is_key
+
+
+def resolve_actor(request: Request, platform: Platform) -> audit.Actor | None:
+    """The caller from ``X-API-Key``, ``Authorization: Bearer`` (API key or staff token) or the portal cookie."""
+    presented, cookie, is_key = _credentials(request)
     if not presented and not cookie:
         return None
-    api_key = request.headers.get("x-api-key")
+    if is_key:
+        # Verified at most once per few seconds per process (settings.api_key_cache_seconds).
+        return platform.api_keys.actor(presented or "")
     with platform.db.read() as session:
-        if api_key is not None or (presented and presented.startswith("cx_")):
-            # X-API-Key carries department keys only; a staff token there is refused like any bad key.
-            return authenticate_api_key(session, presented or "")
         user, _ = user_for_token(session, presented or cookie or "")
         return actor_for_user(user)
 
 
-def current_actor(request: Request, platform: PlatformDep) -> audit.Actor:
-    actor = resolve_actor(request, platform)
+async def current_actor(request: Request, platform: PlatformDep) -> audit.Actor:
+    """The caller, or 401. ``async``: an API key verified within the cache window is answered on the event
+    loop (no database, no thread hop — most machine-to-machine calls); anything that needs the database
+    (a first sight of a key, staff tokens, cookies) goes to the thread pool as a ``def`` dependency would."""
+    presented, _, is_key = _credentials(request)
+    actor = platform.api_keys.cached(presented) if is_key and presented else None
+    if actor is None:
+        actor = await run_in_threadpool(resolve_actor, request, platform)
     if actor is None:
         raise Unauthenticated("auth.required", "需要登录或提供 API 密钥", "Authentication required")
     return actor
@@ -67,7 +80,7 @@ def current_actor(request: Request, platform: PlatformDep) -> audit.Actor:
 ActorDep = Annotated[audit.Actor, Depends(current_actor)]
 
 
-def staff_actor(actor: ActorDep) -> audit.Actor:
+async def staff_actor(actor: ActorDep) -> audit.Actor:
     if actor.kind != "staff":
         raise PermissionDenied("auth.staff_only", "仅限工作人员使用", "Staff only")
     return actor
@@ -76,7 +89,7 @@ def staff_actor(actor: ActorDep) -> audit.Actor:
 StaffDep = Annotated[audit.Actor, Depends(staff_actor)]
 
 
-def office_actor(actor: StaffDep) -> audit.Actor:
+async def office_actor(actor: StaffDep) -> audit.Actor:
     if actor.role not in ("admin", "credit_office"):
         raise PermissionDenied("auth.office_only", "仅限信用办和管理员使用", "Credit office and administrators only")
     return actor

@@ -1,7 +1,7 @@
 """The credit check (联合奖惩核查), its feedback and statistics.
 
 The check is the hot path (issue #5: 1,000 req/s, p99 under 20 ms with a million subjects): the API key
-is verified once per few seconds per process (:class:`KeyCache`), the measures come from memory
+is verified once per few seconds per process (:class:`accounts.service.ApiKeyCache`), the measures come from memory
 (:class:`chengxin.measures.model.MeasureBook`, answers cached per scenario/lists/kind/day), the subject
 and its memberships are one indexed read (``subject.lookup_index`` joined with ``subject_list_status``),
 and the log is written behind the request (:mod:`chengxin.checks.log`).
@@ -15,10 +15,7 @@ entered in that person's query log (查询使用登记) with the scenario as the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +23,7 @@ from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from chengxin.accounts.service import authenticate_api_key
+from chengxin.accounts.service import ApiKeyCache
 from chengxin.checks import rules
 from chengxin.checks.log import CheckLog
 from chengxin.checks.models import OUTCOMES, CheckFeedback, CreditCheck
@@ -51,32 +48,6 @@ def is_platform(department_code: str | None) -> bool:
 
 
 
-class KeyCache:
-    """API keys verified against the database at most once per ``ttl`` seconds per key and process.
-
-    A revoked key keeps working for at most ``ttl`` seconds in a process that verified it just before
-    (tests/api/test_checks_api.py proves it stops after the window). Failures are never cached.
-    Keys are held by their SHA-256, never in clear.
-    """
-
-    def __init__(self, db: Database, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.db, self.ttl, self.clock = db, ttl, clock
-        self._entries: dict[bytes, tuple[audit.Actor, float]] = {}
-
-    def actor(self, presented: str) -> audit.Actor:
-        digest = hashlib.sha256(presented.encode()).digest()
-        now = self.clock()
-        hit = self._entries.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        with self.db.read() as session:
-            actor = authenticate_api_key(session, presented)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[digest] = (actor, now + self.ttl)
-        return actor
-
-
 @dataclass
 class _Answer:
     """The cached part of an answer: the measures of a scenario for some lists, kind and day."""
@@ -93,16 +64,16 @@ class Checker:
     keyring: KeyRing
     book: MeasureBook = field(default_factory=measure_book)
     mode: str = "batch"  # settings.check_log
-    key_ttl: float = 5.0  # settings.check_key_cache_seconds
+    keys: ApiKeyCache | None = None  # the platform's (Platform.api_keys); its own if none is given
     log: CheckLog = field(init=False)
-    keys: KeyCache = field(init=False)
     _answers: dict[tuple[str, frozenset[str], str, dt.date], _Answer] = field(default_factory=dict, init=False)
     _reader: Engine | None = field(default=None, init=False)
     _reader_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
         self.log = CheckLog(self.db, mode=self.mode)
-        self.keys = KeyCache(self.db, ttl=self.key_ttl)
+        if self.keys is None:
+            self.keys = ApiKeyCache(self.db)
 
     # -- the one read -------------------------------------------------------------------------------
 

@@ -31,10 +31,11 @@ class Settings(BaseSettings):
     demo_records: int = 200_000
     demo_seed: int = 20181205  # the policy's date: reproducible demo data
     # The credit check (checks/): its log is written behind the request by a writer thread every ~50 ms
-    # ("batch"; a hard crash can lose that window) or in the request ("sync"); a verified API key is
-    # trusted in process this many seconds (a revoked key stops working within it).
+    # ("batch"; a hard crash can lose that window) or in the request ("sync").
     check_log: Literal["batch", "sync"] = "batch"
-    check_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # A verified API key is trusted in process this many seconds, on every endpoint (accounts.ApiKeyCache):
+    # a revoked key stops working within it; 0 verifies every request against the database.
+    api_key_cache_seconds: float = Field(default=5.0, ge=0)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck test-sqlite test-postgres system-deps bench clean
+.PHONY: run test lint typecheck test-sqlite test-postgres system-deps bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,7 +49,12 @@ test-postgres: $(STAMP) system-deps
 
 test: lint typecheck test-sqlite test-postgres
 
-bench: $(STAMP)
+BENCH_DEB_PACKAGES := wrk
+bench-deps:
+	@missing=""; for p in $(BENCH_DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
+bench: $(STAMP) bench-deps
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/lookup.py
 

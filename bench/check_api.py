@@ -159,18 +159,18 @@ def api_key(url: str) -> str:
     return issued.key
 
 
-def start(url: str, port: int, log: Path, mode: str, quiet: bool) -> subprocess.Popen[bytes]:
+def start(url: str, port: int, log: Path, mode: str, quiet: bool, workers: int = 1) -> subprocess.Popen[bytes]:
     """``chengxin serve``; with ``quiet`` the same app and uvicorn settings but no access log (one line
     written per request), started with uvicorn's own command line."""
     os.environ["CHENGXIN_CHECK_LOG"] = mode
     file_api.KEYS = KEYS
     if not quiet:
-        return file_api.start_server(url, port, log)
+        return file_api.start_server(url, port, log, workers)
     import httpx
 
     env = {**os.environ, "CHENGXIN_DATABASE_URL": url, "CHENGXIN_KEY_DIR": str(KEYS)}
     cmd = [sys.executable, "-m", "uvicorn", "chengxin.api.app:create_served_app", "--factory", "--port", str(port),
-           "--proxy-headers", "--no-access-log", "--log-level", "warning"]
+           "--proxy-headers", "--no-access-log", "--log-level", "warning", "--workers", str(workers)]
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
     deadline = time.monotonic() + 120
@@ -227,6 +227,59 @@ def run(target: str, port: int, rate: float, duration: int, users: int, ids: Pat
             "locust_cpu": locust_cpu / seconds, "load": os.getloadavg()[0]}
 
 
+def run_wrk(target: str, port: int, rate: float | None, duration: int, connections: int, bodies: Path, key: str,
+            server: subprocess.Popen[bytes], tag: str) -> dict[str, Any]:
+    """One wrk run (C, event-driven: a few % of a core where locust needed most of one). ``rate=None``:
+    closed loop, the server's throughput; else each connection pauses ~connections/rate between requests
+    (exponential), offering ``rate`` while the server keeps up — the latency at that rate."""
+    gap = 0.0 if rate is None else connections * 1000.0 / rate
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s",
+           str(ROOT / "bench" / "wrk_check.lua"), f"http://127.0.0.1:{port}", "--", target, str(bodies), key,
+           f"{gap:.3f}"]
+    server_before = file_api._cpu([server.pid])
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("WRKJSON "))
+    r = json.loads(line[len("WRKJSON "):])
+    return {"tag": tag, "requests": r["requests"], "achieved": r["requests"] / r["seconds"],
+            "failures": r["errors"], "p50": r["p50"], "p95": r["p90"], "p99": r["p99"], "max": r["max"],
+            "server_cpu": (file_api._cpu([server.pid]) - server_before) / seconds, "locust_cpu": float("nan"),
+            "load": os.getloadavg()[0]}
+
+
+def main_wrk(args: argparse.Namespace, url: str, ids: Path, key: str) -> None:
+    """--load wrk: per log mode, the closed-loop throughput of /healthz and of the check (the ratio), then
+    both at --rate (the latency)."""
+    bodies = OUT / f"check_api_bodies_{args.engine}.jsonl"
+    bodies.write_text("".join(json.dumps({"subject": s, "scenario": c}) + "\n" for s, c in json.loads(ids.read_text())))
+    results = []
+    for mode in args.logs.split(","):
+        port = file_api.free_port()
+        server = start(url, port, OUT / f"check_api_server_{args.engine}_{mode}.log", mode, args.no_access_log,
+                       args.workers)
+        try:
+            for target, tag in (("health", "healthz"), ("check", f"check ({mode} log)")):
+                run_wrk(target, port, None, 10, args.connections, bodies, key, server, "warm-up")
+                results.append(run_wrk(target, port, None, args.duration, args.connections, bodies, key, server,
+                                       f"{tag}, closed loop"))
+                results.append(run_wrk(target, port, args.rate, args.duration, args.connections, bodies, key, server,
+                                       f"{tag} at {args.rate:.0f}/s"))
+        finally:
+            file_api.stop(server)
+    print(f"\n{args.subjects:,} subjects, {args.engine}, {args.workers} worker(s), wrk -t1 -c{args.connections}, "
+          f"{args.duration} s each\n")
+    print("| run | requests | achieved req/s | errors | p50 ms | p90 ms | p99 ms | max ms | CPU server | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['tag']} | {r['requests']:,} | {r['achieved']:.0f} | {r['failures']} | {r['p50']:.1f} | "
+              f"{r['p95']:.1f} | **{r['p99']:.1f}** | {r['max']:.0f} | {r['server_cpu'] * 100:.0f}% | {r['load']:.2f} |")
+    base = next(r for r in results if r["tag"] == "healthz, closed loop")
+    for r in results:
+        if r["tag"].startswith("check") and r["tag"].endswith("closed loop"):
+            print(f"{r['tag']}: {100 * r['achieved'] / base['achieved']:.0f}% of the /healthz throughput")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
@@ -240,6 +293,10 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="do not read the database into the page cache first")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--load", choices=("wrk", "locust"), default="wrk",
+                        help="load generator: wrk (C; Debian package, `make bench-deps`) or locust")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (chengxin serve --workers)")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     VAR.mkdir(parents=True, exist_ok=True)
@@ -253,6 +310,9 @@ def main() -> None:
     if not args.cold:
         print(f"page cache: {file_api.prewarm(url)}", flush=True)
     key = api_key(url)
+    if args.load == "wrk":
+        main_wrk(args, url, ids, key)
+        return
     results = []
     for i, mode in enumerate(args.logs.split(",")):
         port = file_api.free_port()

@@ -77,6 +77,9 @@ CHUNK = 20_000  # records per message from the generator process
 PART = 1_000_000  # records per transaction (each sealed with a signed ledger checkpoint)
 POOL = 40_000  # template rows made by the demo's generators
 ORG_SHARE = 0.65  # share of the records about organisations
+# --persons-only (the scores benchmark, issue #6: 1,000,000 persons): every subject a person. An environment
+# variable, so the spawned generator process sees it too.
+PERSONS_ONLY = os.environ.get("CHENGXIN_BENCH_PERSONS_ONLY") == "1"
 CORRECTED, REVOKED = 0.01, 0.005
 SKEW_SIGMA = 1.25  # log-normal weight of a subject: median subject ~1/2.2 of the mean, the top one ~300x
 HEAVY = 1000  # subjects with the most records, asked for explicitly by 1% of the file requests
@@ -95,8 +98,8 @@ def identifier(n: int) -> tuple[str, str]:
     """Subject number n (0-based; id n + 1 in a fresh database): even → a person, odd → an organisation."""
     from chengxin.core.identifiers import make_ric, make_uscc
 
-    if n % 2 == 0:
-        k = n // 2
+    if PERSONS_ONLY or n % 2 == 0:
+        k = n if PERSONS_ONLY else n // 2
         birth = dt.date(1950, 1, 1) + dt.timedelta(days=(k // 1000) % 20000)
         return "person", make_ric(REGIONS[k % 6], birth, k % 1000)
     return "organization", make_uscc("9", "1", "320400", f"{n:08d}"[-8:])
@@ -238,7 +241,7 @@ def generate(params: GenParams, queue: Any) -> None:
 
     pool = make_pool(params.today)
     rng = random.Random(SEED)
-    persons, orgs = (params.subjects + 1) // 2, params.subjects // 2
+    persons, orgs = (params.subjects, 0) if PERSONS_ONLY else ((params.subjects + 1) // 2, params.subjects // 2)
     by_kind = {k: [t for t in pool if t.kind == k] for k in ("person", "organization")}
     by_version: dict[tuple[str, str, str], list[Template]] = {}
     for t in pool:
@@ -275,7 +278,7 @@ def generate(params: GenParams, queue: Any) -> None:
         later: list[tuple[int, str, Template, list[Any]]] = []  # (index in heads, change, template, head)
         audits: list[tuple[Any, ...]] = []
         for _ in range(n_chunk):
-            kind = "organization" if rng.random() < ORG_SHARE else "person"
+            kind = "organization" if not PERSONS_ONLY and rng.random() < ORG_SHARE else "person"
             templates = by_kind[kind]
             t = templates[int(rng.random() * len(templates))]
             version = t.version
@@ -287,7 +290,7 @@ def generate(params: GenParams, queue: Any) -> None:
             else:
                 weights = cum[kind]
                 k = bisect.bisect_left(weights, rng.random() * weights[-1])
-            n = 2 * k if kind == "person" else 2 * k + 1
+            n = (k if PERSONS_ONLY else 2 * k) if kind == "person" else 2 * k + 1
             subject_id = n + 1
             _, ident = identifier(n)
             department, item_code = t.department, version.item_code
@@ -343,7 +346,7 @@ def generate(params: GenParams, queue: Any) -> None:
                 else:
                     fields_json = orjson.dumps(other.fields, option=opts)
                 _, ident = identifier(subject_id - 1)
-                kind = "person" if (subject_id - 1) % 2 == 0 else "organization"
+                kind = "person" if PERSONS_ONLY or (subject_id - 1) % 2 == 0 else "organization"
                 sev = severities[first[10]] if first[10] else None
                 day = dt.date.fromisoformat(first[11])
                 content_hash = keyring.keyed_digest(canonical_content(
@@ -374,7 +377,7 @@ def generate(params: GenParams, queue: Any) -> None:
 
 
 def label(subjects: int, records: int) -> str:
-    return f"file_{subjects}_{records}"
+    return f"file_{subjects}_{records}" + ("_persons" if PERSONS_ONLY else "")
 
 
 def database_url(engine: str, subjects: int, records: int) -> str:
@@ -786,9 +789,9 @@ def api_key(url: str) -> str:
     return issued.key
 
 
-def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CHENGXIN_DATABASE_URL": url, "CHENGXIN_KEY_DIR": str(KEYS)}
-    cmd = [str(Path(sys.executable).parent / "chengxin"), "serve", "--port", str(port)]
+    cmd = [str(Path(sys.executable).parent / "chengxin"), "serve", "--port", str(port), "--workers", str(workers)]
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
     import httpx
@@ -992,7 +995,13 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="do not read the database into the page cache first")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--persons-only", action="store_true",
+                        help="every subject a person (the scores benchmark's database, issue #6)")
     args = parser.parse_args()
+    if args.persons_only:
+        global PERSONS_ONLY
+        PERSONS_ONLY = True
+        os.environ["CHENGXIN_BENCH_PERSONS_ONLY"] = "1"  # for the spawned generator process
     if args.duration < 30:
         print("note: the issue asks for at least 30 s per endpoint")
     OUT.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,15 @@
 """Benchmark of the civic credit points / grades (issue #6): recompute everyone vectorised, against a
 straightforward per-subject Python loop on a sample, and the incremental update of one subject.
 
-Runs on a COPY of the 1M-subject / 10M-record SQLite database built by ``bench/file_api.py --build-only``
-(var/bench/file_1000000_10000000.db; the original is never written to):
+Runs on the 1M-subject / 10M-record database built by ``bench/file_api.py --build-only`` — on SQLite a COPY
+of it (var/bench/…; the original is never written to), on PostgreSQL the benchmark database itself (the
+recompute replaces ``score_current`` as `chengxin scores recompute` does). ``--persons-only`` takes the
+database of 1,000,000 persons (``bench/file_api.py --build-only --persons-only``), the issue's case:
 
-    .venv/bin/python bench/scores.py                 # copy (once), then measure
-    .venv/bin/python bench/scores.py --sample 10000 --incremental 300
+    .venv/bin/python bench/file_api.py --engine sqlite --build-only --persons-only      # once
+    .venv/bin/python bench/scores.py --persons-only                                     # copy (once), then measure
+    .venv/bin/python bench/file_api.py --engine postgresql --build-only --persons-only  # once
+    .venv/bin/python bench/scores.py --persons-only --engine postgresql
 
 Figures: the batch's phases (SQL + polars/numpy per model, bulk write), peak RSS of this process, the
 per-subject loop's rate on the sample (and that it computes the same scores as the batch), the
@@ -28,26 +32,36 @@ import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "var" / "bench" / "file_1000000_10000000.db"
-COPY = ROOT / "var" / "bench" / "scores_sqlite.db"
-KEYS = ROOT / "var" / "bench" / "keys"
+BENCH = ROOT / "var" / "bench"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def copy_database(force: bool) -> None:
-    if COPY.exists() and not force:
+def copy_database(source: Path, copy: Path, force: bool) -> None:
+    if copy.exists() and not force:
         return
     for suffix in ("", "-wal", "-shm"):
-        Path(str(COPY) + suffix).unlink(missing_ok=True)
+        Path(str(copy) + suffix).unlink(missing_ok=True)
     started = time.perf_counter()
     for suffix in ("", "-wal"):
-        src = Path(str(SOURCE) + suffix)
+        src = Path(str(source) + suffix)
         if src.exists():
-            shutil.copyfile(src, str(COPY) + suffix)
-    print(f"copied {SOURCE.name} → {COPY.name} in {time.perf_counter() - started:.0f} s", flush=True)
+            shutil.copyfile(src, str(copy) + suffix)
+    print(f"copied {source.name} → {copy.name} in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def database(engine: str, persons_only: bool, fresh_copy: bool) -> str:
+    label = "file_1000000_10000000" + ("_persons" if persons_only else "")
+    if engine == "postgresql":
+        return f"{PG_ADMIN}chengxin_bench_{label}"
+    source, copy = BENCH / f"{label}.db", BENCH / f"scores_{label}.db"
+    if not source.exists():
+        sys.exit(f"{source} is missing: build it with bench/file_api.py --build-only first")
+    copy_database(source, copy, fresh_copy)
+    return f"sqlite:///{copy}"
 
 
 def main() -> None:
@@ -56,10 +70,10 @@ def main() -> None:
     parser.add_argument("--incremental", type=int, default=300)
     parser.add_argument("--fresh-copy", action="store_true")
     parser.add_argument("--today", default=None)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--persons-only", action="store_true", help="the database of 1,000,000 persons")
     args = parser.parse_args()
-    if not SOURCE.exists():
-        sys.exit(f"{SOURCE} is missing: build it with bench/file_api.py --build-only first")
-    copy_database(args.fresh_copy)
+    url = database(args.engine, args.persons_only, args.fresh_copy)
 
     from sqlalchemy import delete, func, select
 
@@ -73,7 +87,7 @@ def main() -> None:
     from chengxin.scores.rules import score_subject
     from chengxin.subjects.models import Subject
 
-    engine = make_engine(f"sqlite:///{COPY}")
+    engine = make_engine(url)
     ScoreCurrent.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
     ScoreRun.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]
     db = Database(engine)
@@ -83,7 +97,7 @@ def main() -> None:
     with db.read() as s:
         records = s.execute(select(func.count()).select_from(Record)).scalar()
         subjects = s.execute(select(func.count()).select_from(Subject)).scalar()
-    print(f"database: {subjects:,} subjects, {records:,} records; day {day}", flush=True)
+    print(f"database: {url} ({args.engine}): {subjects:,} subjects, {records:,} records; day {day}", flush=True)
 
     # -- 1. the batch: every subject, both models, one scan, one transaction (as `chengxin scores recompute`) --
     phases: dict[str, float] = {}
@@ -176,7 +190,7 @@ def main() -> None:
     }
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "scores_sqlite.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    (out / f"scores_{args.engine}{'_persons' if args.persons_only else ''}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

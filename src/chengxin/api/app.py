@@ -174,6 +174,18 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(scores_api.router)
     app.include_router(score_pages.router)
+    # --- issue #7: trade (trade helper) ---
+    from chengxin.api import ecommerce as ecommerce_api
+    from chengxin.web import shop_pages
+
+    app.include_router(ecommerce_api.router)
+    app.include_router(shop_pages.router)
+    # --- issue #7: risk (risk helper) ---
+    from chengxin.api import ecommerce_risk as ecommerce_risk_api
+    from chengxin.web import risk_pages
+
+    app.include_router(ecommerce_risk_api.router)
+    app.include_router(risk_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

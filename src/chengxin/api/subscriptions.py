@@ -37,10 +37,11 @@ class SubscriptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(max_length=rules.MAX_URL_CHARS, description="接收推送的 https 地址")
-    list_kinds: list[str] = Field(min_length=1, max_length=3, description="red | black | watch")
+    list_kinds: list[str] = Field(min_length=1, max_length=4,
+                                  description="red | black | watch | shop_risk（网店信用风险等级，issue #7）")
     changes: list[str] = Field(default=["listed", "ended"], min_length=1, max_length=10,
                                description="关心的变动（条目的新状态）：proposed | noticed | publicity | listed | ended | "
-                                           "rejected | withdrawn")
+                                           "rejected | withdrawn；网店风险等级：risk_changed")
     scope: str = Field(default=rules.SCOPE_SUBJECTS, description="subjects（指定主体）| all（名单全部主体，仅市信用办）")
     subjects: list[SubjectRefIn] = Field(default=[], description="关心的信用主体；无法识别的逐项说明原因，其余照常订阅")
     description: str = Field(default="", max_length=200)

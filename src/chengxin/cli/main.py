@@ -72,6 +72,12 @@ app.add_typer(webhooks_app, name="webhooks")
 from chengxin.scores.cli import scores_app  # noqa: E402  (a separate sub-app)
 
 app.add_typer(scores_app, name="scores")
+# --- issue #7: trade (trade helper) ---
+from chengxin.ecommerce.trade.cli import ecommerce_app  # noqa: E402  (one `chengxin ecommerce` group for issue #7)
+
+app.add_typer(ecommerce_app, name="ecommerce")
+# --- issue #7: risk (risk helper) ---
+from chengxin.ecommerce.risk import cli as ecommerce_risk_cli  # noqa: E402, F401  (adds detect, risk, assess to `ecommerce`)
 
 console = Console()
 err = Console(stderr=True)

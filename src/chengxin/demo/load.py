@@ -1974,6 +1974,19 @@ def load_demo(
     mark = time.perf_counter()
     load_demo_commitments(platform, today=day, seed=seed)
     phases["commitments"] = time.perf_counter() - mark
+    # Issue #7: e-commerce trade — platforms push shops, orders and ratings through their ingest path (batches
+    # with channel "demo", counted with the others).
+    from chengxin.ecommerce.trade.demo import load_trade_demo
+
+    mark = time.perf_counter()
+    loader.summary.batches += load_trade_demo(platform, today=day, seed=seed).batches
+    phases["ecommerce_trade"] = time.perf_counter() - mark
+    # Issue #7: e-commerce risk — a detection run, shop risk levels, a confirmed finding, a notice, an assessment.
+    from chengxin.ecommerce.risk.demo import load_risk_demo
+
+    mark = time.perf_counter()
+    load_risk_demo(platform, today=day)
+    phases["ecommerce_risk"] = time.perf_counter() - mark
 
     summary = loader.summary
     summary.users = users

@@ -143,11 +143,12 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 
 def _hex_pool(n: int, salt: int) -> pl.Series:
-    """``n`` distinct 32-hex-digit pseudonymous hashes (what a platform sends for an address, device…)."""
+    """``n`` distinct 64-hex-digit pseudonymous hashes (what a platform sends for an address, device…: the
+    trade ingest takes SHA-256-sized hex only)."""
     ids = np.arange(n, dtype=np.uint64) + np.uint64(salt) * np.uint64(1 << 40)
-    hi, lo = _mix64(ids), _mix64(ids ^ np.uint64(0x5DEECE66D))
-    raw = np.stack([hi, lo], axis=1).view(np.uint8).reshape(n, 16)
-    text = np.ascontiguousarray(_HEX[raw]).view("S32").ravel()
+    words = [_mix64(ids ^ np.uint64(c)) for c in (0, 0x5DEECE66D, 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)]
+    raw = np.stack(words, axis=1).view(np.uint8).reshape(n, 32)
+    text = np.ascontiguousarray(_HEX[raw]).view("S64").ravel()
     return pl.Series(text).cast(pl.String)
 
 

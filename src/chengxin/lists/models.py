@@ -104,7 +104,9 @@ class ListChange(Base):
     __table_args__ = (Index("ix_list_change_subject", "subject_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("list_entry.id"))
+    # None for a change that belongs to no list entry: a shop's risk level (list_kind "shop_risk", issue #7,
+    # ecommerce.risk.warning), carried by the same feed so the subscriptions outbox delivers it too.
+    entry_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("list_entry.id"))
     subject_id: Mapped[int] = mapped_column(BigId)
     list_kind: Mapped[str] = mapped_column(String(16))
     change: Mapped[str] = mapped_column(String(16))  # the entry's new state (proposed, listed, ended …)

@@ -28,11 +28,15 @@ from chengxin.lists.models import (
     WITHDRAWN,
 )
 
-__all__ = ["CONFIG_FILE", "ConfigError", "WebhookConfig", "WebhookSettings", "config_on", "load_config",
-           "parse_config", "webhook_settings"]
+__all__ = ["CONFIG_FILE", "FEED_KINDS", "RISK_CHANGED", "SHOP_RISK", "ConfigError", "WebhookConfig",
+           "WebhookSettings", "config_on", "load_config", "parse_config", "webhook_settings"]
 
 CONFIG_FILE = Path(__file__).resolve().parent / "data" / "webhooks.yaml"
-KNOWN_CHANGES = (PROPOSED, NOTICED, PUBLICITY, LISTED, ENDED, REJECTED, WITHDRAWN)
+# Issue #7: a shop's risk level (ecommerce.risk.warning) rides the same feed as list changes.
+SHOP_RISK = "shop_risk"
+RISK_CHANGED = "risk_changed"
+FEED_KINDS = (*LIST_KINDS, SHOP_RISK)
+KNOWN_CHANGES = (PROPOSED, NOTICED, PUBLICITY, LISTED, ENDED, REJECTED, WITHDRAWN, RISK_CHANGED)
 SUBSCRIBER_KINDS = ("department", "platform", "office")
 
 
@@ -77,8 +81,8 @@ class WebhookConfig(_Strict):
         if unknown := sorted(set(value) - set(SUBSCRIBER_KINDS)):
             raise ValueError(f"unknown subscriber kinds {unknown} (known: {', '.join(SUBSCRIBER_KINDS)})")
         for who, kinds in value.items():
-            if bad := sorted(set(kinds) - set(LIST_KINDS)):
-                raise ValueError(f"{who}: unknown list kinds {bad} (known: {', '.join(LIST_KINDS)})")
+            if bad := sorted(set(kinds) - set(FEED_KINDS)):
+                raise ValueError(f"{who}: unknown list kinds {bad} (known: {', '.join(FEED_KINDS)})")
         return value
 
     @field_validator("changes")

@@ -52,9 +52,10 @@ from chengxin.core.identifiers import normalize_ric, normalize_uscc
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-LIST_KIND_ZH = {"red": "守信激励对象名单（红名单）", "black": "严重失信主体名单（黑名单）", "watch": "重点关注名单"}
+LIST_KIND_ZH = {"red": "守信激励对象名单（红名单）", "black": "严重失信主体名单（黑名单）", "watch": "重点关注名单",
+                "shop_risk": "网店信用风险等级"}
 CHANGE_ZH = {"proposed": "拟列入", "noticed": "已告知拟列入", "publicity": "红名单公示中", "listed": "已列入",
-             "ended": "已移出", "rejected": "不予列入", "withdrawn": "已撤回"}
+             "ended": "已移出", "rejected": "不予列入", "withdrawn": "已撤回", "risk_changed": "风险等级变化"}
 MAX_URL_CHARS = 2000
 EVENT_TYPE = "list.change"
 SECRET_PREFIX = "whsec_"
@@ -319,6 +320,29 @@ def is_success(status_code: int) -> bool:
 
 def wants(list_kinds: Sequence[str], changes: Sequence[str], list_kind: str, change: str) -> bool:
     return list_kind in list_kinds and change in changes
+
+
+def in_scope(scope: str, owner: str, names_subject: bool, entry_id: int | None, payload: Mapping[str, Any]) -> bool:
+    """Whether a subscription reaches a change's subject. List entries: every subject (scope ``all``) or
+    the named ones. Feed events of other features (no entry, e.g. a shop's risk level, issue #7) may
+    name their ``audience`` (``platform:<USCC>`` owners): a platform then hears of its own shops only —
+    all of them, named or not — and never of another platform's; departments and the office as for lists."""
+    audience = payload.get("audience") if entry_id is None else None
+    if audience is not None and owner.startswith("platform:"):
+        return owner in audience
+    return scope == SCOPE_ALL or names_subject
+
+
+def feed_event_data(*, change_id: int, list_kind: str, change: str, occurred_at: dt.datetime,
+                    payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``data`` of a feed event that belongs to no list entry: the snapshot its feature wrote into the
+    change's ``payload["data"]`` (masked forms only), with the feed's own fields."""
+    data = dict(payload.get("data") or {})
+    data.update({"change_id": change_id, "list_kind": list_kind, "list_kind_zh": LIST_KIND_ZH.get(list_kind, list_kind),
+                 "change": change, "change_zh": CHANGE_ZH.get(change, change),
+                 "occurred_at": occurred_at.astimezone(dt.UTC).isoformat()})
+    data.setdefault("subject", {"kind": None, "display_id": None, "display_name": None})
+    return data
 
 
 @dataclass(frozen=True)

@@ -617,7 +617,7 @@ def dispatch(session: Session, *, now: dt.datetime, cfg: WebhookConfig, base_url
     matches: list[tuple[WebhookSubscription, ListChange]] = [
         (s, c) for c in changes for s in subs
         if c.id > s.since_change_id and rules.wants(s.list_kinds, s.changes, c.list_kind, c.change)
-        and (s.scope == rules.SCOPE_ALL or s.id in named.get(c.subject_id, ()))]
+        and rules.in_scope(s.scope, s.owner_code, s.id in named.get(c.subject_id, ()), c.entry_id, c.payload)]
     created = 0
     if matches:
         done = {(int(r[0]), int(r[1])) for r in session.execute(
@@ -625,19 +625,24 @@ def dispatch(session: Session, *, now: dt.datetime, cfg: WebhookConfig, base_url
                 WebhookDelivery.change_id.in_({c.id for _, c in matches})))}
         matches = [(s, c) for s, c in matches if (s.id, c.id) not in done]
         entries = {e.id: e for e in session.scalars(select(ListEntry).where(
-            ListEntry.id.in_({c.entry_id for _, c in matches} or {-1})))}
+            ListEntry.id.in_({c.entry_id for _, c in matches if c.entry_id is not None} or {-1})))}
         subjects = {s.id: s for s in session.scalars(select(Subject).where(
             Subject.id.in_({c.subject_id for _, c in matches} or {-1})))}
         rows = []
         for sub, change in matches:
-            entry, subject = entries[change.entry_id], subjects[change.subject_id]
-            data = rules.event_data(
-                change_id=change.id, entry_id=entry.id, list_kind=change.list_kind, change=change.change,
-                occurred_at=change.occurred_at, subject_kind=subject.kind, display_id=subject.display_id,
-                display_name=subject.display_name, decision_no=entry.decision_no, decided_on=entry.decided_on,
-                term_from=entry.term_from, term_to=entry.term_to, basis_zh=entry.basis_zh,
-                department_code=entry.department_code, end_kind=entry.end_kind,
-                public_url=base_url.rstrip("/") + PUBLIC_ENTRY_PATH.format(entry_id=entry.id))
+            subject = subjects[change.subject_id]
+            if change.entry_id is None:  # a feed event of another feature (issue #7: a shop's risk level)
+                data = rules.feed_event_data(change_id=change.id, list_kind=change.list_kind, change=change.change,
+                                             occurred_at=change.occurred_at, payload=change.payload)
+            else:
+                entry = entries[change.entry_id]
+                data = rules.event_data(
+                    change_id=change.id, entry_id=entry.id, list_kind=change.list_kind, change=change.change,
+                    occurred_at=change.occurred_at, subject_kind=subject.kind, display_id=subject.display_id,
+                    display_name=subject.display_name, decision_no=entry.decision_no, decided_on=entry.decided_on,
+                    term_from=entry.term_from, term_to=entry.term_to, basis_zh=entry.basis_zh,
+                    department_code=entry.department_code, end_kind=entry.end_kind,
+                    public_url=base_url.rstrip("/") + PUBLIC_ENTRY_PATH.format(entry_id=entry.id))
             rows.append({"subscription_id": sub.id, "change_id": change.id, "subject_id": change.subject_id,
                          "msg_id": rules.message_id(sub.id, change.id), "data": data, "created_at": now,
                          "state": rules.PENDING, "attempts": 0, "next_attempt_at": now})

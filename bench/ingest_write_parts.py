@@ -1,0 +1,66 @@
+"""Where the SQLite write time of an ingest goes: the baseline's rows (bench/ingest_run.py TABLES, read back from
+the database a `bench/ingest.py` run left in bench/out/ingest_sqlite.db) written again with BulkWriter under
+variants, CPU seconds of this process per table (CPU, not wall: comparable on a loaded machine).
+
+    .venv/bin/python bench/ingest.py --rows 200000 --engines sqlite      # leaves bench/out/ingest_sqlite.db
+    .venv/bin/python bench/ingest_write_parts.py base notrig big syncoff
+
+Variants: base (as the app runs), notrig (the search index's name-gram triggers on subject dropped),
+big (cache_size 512 MB), syncoff (synchronous=OFF).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, fresh_database  # noqa: E402
+from ingest_run import TABLES  # noqa: E402
+
+from chengxin.core.db import BulkWriter, Database, make_engine  # noqa: E402
+
+PRAGMAS = {"base": [], "notrig": [], "big": ["PRAGMA cache_size=-524288"], "syncoff": ["PRAGMA synchronous=OFF"]}
+
+
+def main() -> None:
+    source = Database(make_engine(f"sqlite:///{ROOT / 'bench' / 'out' / 'ingest_sqlite.db'}"))
+    prepared: dict[str, list[tuple[Any, ...]]] = {}
+    with source.engine.connect() as conn:
+        for table, cols in TABLES.items():
+            prepared[table] = [tuple(r) for r in conn.execute(text(f"SELECT {', '.join(cols)} FROM {table} ORDER BY id"))]
+    print({t: len(rows) for t, rows in prepared.items()})
+    for variant in sys.argv[1:] or ["base", "notrig"]:
+        engine = make_engine(fresh_database("sqlite", "write_parts"))
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi: Any, _record: Any, pragmas: list[str] = PRAGMAS[variant]) -> None:
+            for pragma in pragmas:
+                dbapi.execute(pragma)
+
+        if variant == "notrig":
+            with engine.begin() as conn:
+                names = [r[0] for r in conn.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'subject'"))]
+                for name in names:
+                    conn.execute(text(f"DROP TRIGGER {name}"))
+        db = Database(engine)
+        cpu, wall, per_table = time.process_time(), time.perf_counter(), {}
+        with db.write() as session:
+            writer = BulkWriter(session)
+            for table, cols in TABLES.items():
+                t0 = time.process_time()
+                for i in range(0, len(prepared[table]), 5000):
+                    writer.insert(table, cols, prepared[table][i : i + 5000])
+                per_table[table] = round(time.process_time() - t0, 2)
+        print(f"{variant:<8} CPU {time.process_time() - cpu:6.2f} s  wall {time.perf_counter() - wall:6.2f} s  {per_table}",
+              flush=True)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -207,6 +207,17 @@ class BulkWriter:
             finally:
                 cur.close()
 
+    def copy_csv(self, table: str, columns: tuple[str, ...], data: bytes, chunk: int = 1 << 20) -> None:
+        """PostgreSQL only: ``COPY … FROM STDIN (FORMAT csv)`` of text already rendered in bulk (e.g. by
+        polars' ``write_csv``): no Python object per value, where :meth:`insert` adapts every row."""
+        if self.dialect != "postgresql":
+            raise ValueError("copy_csv is for PostgreSQL; use insert")
+        raw = self.session.connection().connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+            for start in range(0, len(data), chunk):
+                copy.write(data[start : start + chunk])
+
     def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chengxin.core.db import Base, BigId, JsonDoc, UtcDateTime, utcnow
@@ -24,7 +24,9 @@ class ScoreCurrent(Base):
     __tablename__ = "score_current"
     __table_args__ = (Index("ix_score_current_model_band", "model_id", "band"),)
 
-    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subject.id"), primary_key=True, autoincrement=False)
+    # No foreign key (migration 0023): derived data rewritten in bulk from ids read out of ``subject``; the
+    # check's row locks on a million subjects cost more than the whole write.
+    subject_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     model_id: Mapped[str] = mapped_column(String(40))
     total: Mapped[int] = mapped_column(Integer)
     band: Mapped[str] = mapped_column(String(16))

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+import polars as pl
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -239,11 +240,19 @@ def write_frame(session: Session, frame: batch.ScoreFrame, source: str) -> None:
     codes = [b.code for b in frame.model.bands]
     bands = np.array(codes, dtype=object)[frame.bands.astype(np.int64)]
     dims_out = batch.dimension_json(frame)  # JSON text: SQLite stores it, COPY hands it to jsonb as is
+    columns = ("subject_id", "model_id", "total", "band", "dimensions", "as_of", "computed_at", "source")
+    if bulk.dialect == "postgresql":
+        # One CSV text rendered by polars and streamed to COPY: adapting 1M rows value by value took 20 s.
+        table = pl.DataFrame({"subject_id": frame.subject_ids, "model_id": [model_id] * len(frame),
+                              "total": frame.totals, "band": bands.tolist(), "dimensions": dims_out,
+                              "as_of": [frame.day.isoformat()] * len(frame), "computed_at": [now.isoformat()] * len(frame),
+                              "source": [source] * len(frame)})
+        bulk.copy_csv("score_current", columns, table.write_csv(include_header=False).encode())
+        return
     rows = list(zip(frame.subject_ids.tolist(), [model_id] * len(frame), frame.totals.tolist(), bands.tolist(),
                     dims_out, [as_of] * len(frame), [now] * len(frame), [source] * len(frame), strict=True))
     for start in range(0, len(rows), 100_000):
-        bulk.insert("score_current", ("subject_id", "model_id", "total", "band", "dimensions", "as_of", "computed_at",
-                                      "source"), rows[start:start + 100_000])
+        bulk.insert("score_current", columns, rows[start:start + 100_000])
 
 
 def histogram(model: PointsModel, totals: np.ndarray, bins: int = HIST_BINS) -> dict[str, list[int]]:

@@ -20,3 +20,21 @@ def test_the_served_app_freezes_what_it_built_and_serves(platform: Platform, mon
         assert TestClient(served).get("/healthz").json()["status"] == "ok"
     finally:
         gc.unfreeze()  # the other tests build many apps: let the collector see them again
+
+
+def test_routes_are_flat_and_machine_endpoints_come_first() -> None:
+    """api.app.flatten_routes: no included-router nodes left (FastAPI >= 0.137 searches them per request),
+    /healthz first, then every /api/ route, then the pages — and no path starts with a parameter, so the
+    partition cannot change which route answers a path."""
+    from chengxin.api.app import create_app
+
+    routes = create_app().router.routes
+    paths = [str(getattr(r, "path", "")) for r in routes]
+    assert not any(hasattr(r, "original_router") for r in routes)
+    assert paths[0] == "/healthz"
+    first_page = next(i for i, p in enumerate(paths) if i > 0 and not p.startswith("/api/"))
+    assert all(p.startswith("/api/") for p in paths[1:first_page])
+    assert not any(p.startswith("/api/") for p in paths[first_page:])
+    assert not any(p.startswith("/{") for p in paths)
+    assert len(paths) == len(set(zip(paths, [tuple(sorted(getattr(r, "methods", None) or ())) for r in routes],
+                                     strict=True)))

@@ -362,23 +362,23 @@ def log_query(
     reader_department: str | None = None,
     requester_uscc: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> None:
-    """Append one row to the query log (查询使用登记) in the current transaction."""
+) -> int:
+    """Append one row to the query log (查询使用登记) in the current transaction; returns its id."""
     if reader_kind not in READER_KINDS:
         raise ValueError(f"unknown reader kind {reader_kind!r}")
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     # A Core insert, not an ORM object: every government read, consented query and staff read writes one,
     # and the unit-of-work bookkeeping cost five times the insert itself (bench/RESULTS.md, group commit).
-    session.execute(_QUERY_LOG_INSERT, {
+    return int(session.execute(_QUERY_LOG_INSERT, {
         "at": utcnow(), "subject_id": subject_id, "reader_kind": reader_kind, "reader_name": reader_name[:200],
         "reader_department": reader_department, "requester_uscc": requester_uscc, "purpose": purpose, "basis": basis,
         "channel": channel, "detail": detail or {},
-    })
+    }).scalar_one())
 
 
 # Built once: a statement made per call (``.values(...)``) cost more in cache-key work than the insert.
-_QUERY_LOG_INSERT = insert(QueryLog.__table__)  # type: ignore[arg-type]
+_QUERY_LOG_INSERT = insert(QueryLog.__table__).returning(QueryLog.__table__.c.id)  # type: ignore[arg-type]
 
 
 def query_log_for(session: Session, catalog: Catalog, subject_id: int) -> tuple[QueryLogEntry, ...]:

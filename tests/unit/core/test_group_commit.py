@@ -18,10 +18,8 @@ from chengxin.platform import Platform
 
 def _log(subject_id: int) -> Callable[[Session], int]:
     def unit(session: Session) -> int:
-        row = log_query(session, subject_id=subject_id, reader_kind="staff", reader_name="t", purpose="测试",
-                        basis="测试", channel="api")
-        session.flush()
-        return row.id
+        return log_query(session, subject_id=subject_id, reader_kind="staff", reader_name="t", purpose="测试",
+                         basis="测试", channel="api")
 
     return unit
 

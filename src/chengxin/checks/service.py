@@ -19,7 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select
+import orjson
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -32,11 +33,9 @@ from chengxin.core.clock import CHINA
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database, make_engine, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
-from chengxin.lists.models import SubjectListStatus
 from chengxin.lists.status import current_memberships
 from chengxin.measures.loader import measure_book, parameter
 from chengxin.measures.model import LIST_SHORT_ZH, MEASURE_KINDS, Measure, MeasureBook, Scenario
-from chengxin.subjects.models import Subject
 from chengxin.subjects.service import lookup_index
 
 PLATFORM_PREFIX = "platform:"
@@ -69,6 +68,7 @@ class Checker:
     _answers: dict[tuple[str, frozenset[str], str, dt.date], _Answer] = field(default_factory=dict, init=False)
     _reader: Engine | None = field(default=None, init=False)
     _reader_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _held: threading.local = field(default_factory=threading.local, init=False)
 
     def __post_init__(self) -> None:
         self.log = CheckLog(self.db, mode=self.mode)
@@ -88,19 +88,42 @@ class Checker:
                     self._reader = make_engine(url, pool_pre_ping=False, pool_size=8, max_overflow=16, **extra)
         return self._reader
 
-    _STATEMENT = (
-        select(Subject.id, Subject.display_name, SubjectListStatus.memberships)
-        .outerjoin(SubjectListStatus, SubjectListStatus.subject_id == Subject.id)
-        .where(Subject.lookup_index == bindparam("ix"))
-    )
+    _SQL = ("SELECT subject.id, subject.display_name, subject_list_status.memberships FROM subject "
+            "LEFT OUTER JOIN subject_list_status ON subject_list_status.subject_id = subject.id "
+            "WHERE subject.lookup_index = {p}")
 
     def read_subject(self, kind: str, identifier: str) -> tuple[int, str, list[dict[str, Any]]] | None:
+        """The one indexed read, on a driver connection this thread keeps (from the reader's pool, so with
+        the engine's connect-time settings): SQLAlchemy's checkout, execution context and result wrapping
+        cost three times the statement (bench/RESULTS.md, credit check). Autocommit on both engines: each
+        read sees what is committed. A connection that fails is dropped and the read tried once more."""
         index = lookup_index(self.keyring, kind, identifier)
-        with self.reader().connect() as conn:
-            row = conn.execute(self._STATEMENT, {"ix": index}).first()
+        for attempt in (1, 2):
+            held = getattr(self._held, "conn", None)
+            if held is None:
+                held = self.reader().raw_connection()
+                if self.db.dialect == "postgresql":
+                    held.driver_connection.autocommit = True  # type: ignore[union-attr]
+                self._held.conn = held
+            try:
+                cursor = held.cursor()
+                try:
+                    cursor.execute(self._SQL.format(p="%s" if self.db.dialect == "postgresql" else "?"), (index,))
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
+                break
+            except Exception:
+                self._held.conn = None
+                held.invalidate()
+                if attempt == 2:
+                    raise
         if row is None:
             return None
-        return int(row[0]), str(row[1]), list(row[2] or [])
+        memberships = row[2]
+        if isinstance(memberships, (str, bytes)):  # SQLite keeps JSON as text; psycopg decodes jsonb
+            memberships = orjson.loads(memberships)
+        return int(row[0]), str(row[1]), list(memberships or [])
 
     # -- measures from memory ------------------------------------------------------------------------
 
@@ -195,6 +218,10 @@ class Checker:
 
     def close(self) -> None:
         self.log.close()
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            self._held.conn = None
+            held.close()
         if self._reader is not None:
             self._reader.dispose()
 

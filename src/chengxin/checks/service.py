@@ -69,11 +69,13 @@ class Checker:
     _reader: Engine | None = field(default=None, init=False)
     _reader_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _held: threading.local = field(default_factory=threading.local, init=False)
+    _sql: str = field(default="", init=False)  # _SQL in the driver's parameter style, made once
 
     def __post_init__(self) -> None:
         self.log = CheckLog(self.db, mode=self.mode)
         if self.keys is None:
             self.keys = ApiKeyCache(self.db)
+        self._sql = self._SQL.format(p="%s" if self.db.dialect == "postgresql" else "?")
 
     # -- the one read -------------------------------------------------------------------------------
 
@@ -108,7 +110,7 @@ class Checker:
             try:
                 cursor = held.cursor()
                 try:
-                    cursor.execute(self._SQL.format(p="%s" if self.db.dialect == "postgresql" else "?"), (index,))
+                    cursor.execute(self._sql, (index,))
                     row = cursor.fetchone()
                 finally:
                     cursor.close()

@@ -4,7 +4,9 @@ e-commerce scenarios of the credit check."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from collections.abc import Callable
 
@@ -194,3 +196,48 @@ def test_the_credit_check_knows_the_e_commerce_scenarios(client: TestClient, pla
     marketing = client.post("/api/v1/checks", headers=key, json={"subject": uscc_for(4243), "scenario": "ec_marketing"})
     assert [m["code"] for m in marketing.json()["measures"]] == ["B-EC-02"]
     assert "电商营销活动" in client.get("/measures").text
+
+
+def test_a_platform_gets_shop_risk_through_the_credit_check(client: TestClient, platform: Platform, world: World,
+                                                           make_user: Callable[..., str],
+                                                           make_api_key: Callable[[str], str]) -> None:
+    """Issue #7, 4: platforms get shop risk "through the credit check" — in the same one read (ec_owner_risk):
+    their own shops always, another platform's only under a published risk notice; departments all of them."""
+    found = seed_findings(platform, world)
+    own = {"X-API-Key": make_api_key(f"platform:{OPERATOR_USCC}")}
+    other = {"X-API-Key": make_api_key(f"platform:{uscc_for(991)}")}
+    samr_key = {"X-API-Key": make_api_key("samr")}
+
+    def shops(auth: dict[str, str], scenario: str = "ec_marketing") -> list[dict[str, object]] | None:
+        r = client.post("/api/v1/checks", headers=auth, json={"subject": world.owner_ric, "scenario": scenario})
+        assert r.status_code == 200, r.text
+        return r.json().get("shop_risk")
+
+    mine = shops(own)
+    assert mine is not None and [(s["shop_code"], s["level"], s["level_zh"], s["notice_no"]) for s in mine] == [
+        ("S1", "medium", "中", None)]
+    assert mine[0]["platform_uscc"] == OPERATOR_USCC and mine[0]["platform_code"] == world.platform_code
+    assert shops(other) == [] and shops(samr_key) == mine
+    assert shops(own, "admin_licensing") is None  # not an e-commerce scenario: no shop risk in the answer
+    # Severe, then a notice: another platform now hears of it too, with the notice number; withdrawn: not any more.
+    _confirm(client, make_user, found["order_brushing"])
+    listed_entry(platform, list_kind="black", ric=world.owner_ric, name="李四")
+    recompute(platform.db, now=NOW, actor=SYSTEM)
+    assert [s["level"] for s in shops(own) or []] == ["severe"] and shops(other) == []
+    samr = bearer(make_user("clerk", "samr"))
+    notice = client.post("/api/v1/ecommerce/risk-notices", headers=samr,
+                         json={"platform": world.platform_code, "shop": "S1"}).json()
+    seen = shops(other)
+    assert seen is not None and [(s["shop_code"], s["notice_no"]) for s in seen] == [("S1", notice["no"])]
+    r = client.post(f"/api/v1/ecommerce/risk-notices/{notice['no']}/withdraw", headers=samr,
+                    json={"reason": "经营者已整改"})
+    assert r.status_code == 200, r.text
+    assert shops(other) == [] and [s["notice_no"] for s in shops(own) or []] == [None]
+    # The batch check says the same in its last column.
+    lines = ["主体标识,业务编号", f"{world.owner_ric},B-1", f"{uscc_for(7102)},B-2"]
+    made = client.post("/api/v1/checks/batches", data={"scenario": "ec_marketing"}, headers=own,
+                       files={"file": ("shops.csv", "\n".join(lines).encode("utf-8"), "text/csv")})
+    assert made.status_code == 201, made.text
+    text = client.get(made.json()["result_csv"], headers=own).content.decode("utf-8-sig")
+    rows = {r[2]: r for r in csv.reader(io.StringIO(text))}
+    assert rows["B-1"][12] == "测试商城 龙城S1店（S1）：极高" and rows["B-2"][12] == ""

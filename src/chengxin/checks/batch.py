@@ -30,11 +30,12 @@ from sqlalchemy import select
 from chengxin.catalog.model import Column, FieldType
 from chengxin.checks import rules
 from chengxin.checks.models import CheckBatch
-from chengxin.checks.service import Checker, _caller_department
+from chengxin.checks.service import Checker, Found, _caller_department
 from chengxin.core import audit
 from chengxin.core.clock import CHINA
 from chengxin.core.db import BulkWriter, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied
+from chengxin.ecommerce.risk.models import EcOwnerRisk
 from chengxin.lists.models import SubjectListStatus
 from chengxin.lists.status import current_memberships
 from chengxin.measures.loader import parameter
@@ -49,7 +50,7 @@ COLUMNS = (
 )
 RESULT_HEADER = ("行号 row", "主体标识（原文）identifier", "业务编号 ref", "主体类型 kind", "主体（脱敏）subject",
                  "主体名称 name", "核查结果 result", "名单 lists", "适用措施 measures", "核查编号 check_id",
-                 "错误代码 error_code", "错误说明 error_message")
+                 "错误代码 error_code", "错误说明 error_message", "网店风险预警 shop_risk")
 RESULT_ZH = {"listed": "在名单中", "not_listed": "不在名单中", "unknown_subject": "平台未登记", "error": "行错误"}
 KIND_ZH = {"person": "自然人", "organization": "法人和非法人组织"}
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -116,6 +117,13 @@ def read_rows(path: Path, filename: str, scenario_kinds: tuple[str, ...], max_ro
     return rows
 
 
+def _shop_risk_cell(shops: list[dict[str, Any]], department: str) -> str:
+    """The owner's shops at risk this caller may see, in one cell: 平台 店铺（编号）：等级[，风险提示 号]."""
+    return "；".join(f"{s['platform_name']} {s['shop_name']}（{s['shop_code']}）：{s['level_zh']}"
+                    + (f"，风险提示 {s['notice_no']}" if s.get("notice_no") else "")
+                    for s in rules.visible_shop_risk(shops, department))
+
+
 def run_batch(checker: Checker, actor: audit.Actor, path: Path, filename: str, scenario_code: str, *,
               max_bytes: int | None = None, progress: Progress | None = None,
               now: dt.datetime | None = None) -> BatchSummary:
@@ -131,16 +139,19 @@ def run_batch(checker: Checker, actor: audit.Actor, path: Path, filename: str, s
         if row.given is not None:
             row.index = lookup_index(keyring, row.given.kind, row.given.identifier)
             by_index.setdefault(row.index, []).append(row)
-    found: dict[bytes, tuple[int, str, list[dict[str, Any]]]] = {}
+    found: dict[bytes, Found] = {}
     keys = list(by_index)
     chunk = 5000 if checker.db.dialect == "postgresql" else 900
-    stmt = select(Subject.lookup_index, Subject.id, Subject.display_name, SubjectListStatus.memberships) \
-        .outerjoin(SubjectListStatus, SubjectListStatus.subject_id == Subject.id)
+    stmt = select(Subject.lookup_index, Subject.id, Subject.display_name, SubjectListStatus.memberships,
+                  EcOwnerRisk.shops) \
+        .outerjoin(SubjectListStatus, SubjectListStatus.subject_id == Subject.id) \
+        .outerjoin(EcOwnerRisk, EcOwnerRisk.subject_id == Subject.id)
     with checker.db.read() as session:
         for start in range(0, len(keys), chunk):
             part = keys[start:start + chunk]
-            for index, subject_id, name, memberships in session.execute(stmt.where(Subject.lookup_index.in_(part))):
-                found[bytes(index)] = (int(subject_id), str(name), list(memberships or []))
+            for index, subject_id, name, memberships, shops in session.execute(
+                    stmt.where(Subject.lookup_index.in_(part))):
+                found[bytes(index)] = Found(int(subject_id), str(name), list(memberships or []), list(shops or []))
             if progress:
                 progress("lookup", min(start + chunk, len(keys)), len(keys))
     checks: list[dict[str, Any]] = []
@@ -154,7 +165,8 @@ def run_batch(checker: Checker, actor: audit.Actor, path: Path, filename: str, s
         if given is None:
             n_errors += 1
             code, message = row.error or ("batch.row_invalid", "本行无法核查")
-            writer.writerow((row.row_no, row.raw, row.ref, "", "", "", RESULT_ZH["error"], "", "", "", code, message))
+            writer.writerow((row.row_no, row.raw, row.ref, "", "", "", RESULT_ZH["error"], "", "", "", code, message,
+                             ""))
             continue
         hit = found.get(row.index or b"")
         memberships = current_memberships(hit[2], day) if hit else []
@@ -172,7 +184,8 @@ def run_batch(checker: Checker, actor: audit.Actor, path: Path, filename: str, s
         writer.writerow((row.row_no, row.raw, row.ref, KIND_ZH[given.kind], given.display_id,
                          "" if person or hit is None else hit[1], RESULT_ZH[result],
                          "、".join(LIST_SHORT_ZH[k] for k in lists),
-                         "；".join(f"{m['code']} {m['name_zh']}" for m in answer.measures), check_id, "", ""))
+                         "；".join(f"{m['code']} {m['name_zh']}" for m in answer.measures), check_id, "", "",
+                         _shop_risk_cell(hit.shops, department) if hit and scenario.shop_risk else ""))
     data = gzip.compress(("\ufeff" + out.getvalue()).encode("utf-8"), compresslevel=5)
     if progress:
         progress("write", 0, len(checks))

@@ -16,6 +16,7 @@ from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.core.masking import mask_ric
 
 PERSON, ORGANIZATION = "person", "organization"
+PLATFORM_PREFIX = "platform:"  # the department code of an e-commerce platform's API key: platform:<USCC>
 _RIC_CHARS = frozenset("0123456789Xx")
 
 
@@ -75,6 +76,18 @@ def current_lists(memberships: Sequence[dict[str, Any]]) -> list[str]:
     """The list kinds among memberships (in force), in a stable order: black, watch, red."""
     kinds = {m["list"] for m in memberships}
     return [k for k in ("black", "watch", "red") if k in kinds]
+
+
+def visible_shop_risk(shops: Sequence[dict[str, Any]], department_code: str) -> list[dict[str, Any]]:
+    """The owner's shops at risk that this caller may be told of (商家信用风险预警, issue #7).
+
+    A platform hears of its own shops (it is their operator and gets the level by subscription anyway) and of
+    any shop under a published risk notice (风险提示, public); a department — a government caller — of all.
+    """
+    if not department_code.startswith(PLATFORM_PREFIX):
+        return list(shops)
+    own = department_code.removeprefix(PLATFORM_PREFIX)
+    return [s for s in shops if s.get("platform_uscc") == own or s.get("notice_no")]
 
 
 def new_check_id(now_ns: int | None = None) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import and_, case, func, select
@@ -38,13 +38,22 @@ from chengxin.measures.loader import measure_book, parameter
 from chengxin.measures.model import LIST_SHORT_ZH, MEASURE_KINDS, Measure, MeasureBook, Scenario
 from chengxin.subjects.service import lookup_index
 
-PLATFORM_PREFIX = "platform:"
+PLATFORM_PREFIX = rules.PLATFORM_PREFIX
 CHECK_BASIS = "联合奖惩核查：《浙江省公共信用信息管理条例》第二十八条（依事先公布的措施清单实施）；常州实施意见 P-VI、E-V"
 
 
 def is_platform(department_code: str | None) -> bool:
     return bool(department_code) and str(department_code).startswith(PLATFORM_PREFIX)
 
+
+
+class Found(NamedTuple):
+    """A subject as the check's one read finds it."""
+
+    subject_id: int
+    display_name: str
+    memberships: list[dict[str, Any]]  # subject_list_status (all terms; filtered by day when answering)
+    shops: list[dict[str, Any]]  # ec_owner_risk: its online shops at medium risk or above
 
 
 @dataclass
@@ -90,11 +99,14 @@ class Checker:
                     self._reader = make_engine(url, pool_pre_ping=False, pool_size=8, max_overflow=16, **extra)
         return self._reader
 
-    _SQL = ("SELECT subject.id, subject.display_name, subject_list_status.memberships FROM subject "
+    # ec_owner_risk: the subject's shops at risk (issue #7), joined by primary key in the same read.
+    _SQL = ("SELECT subject.id, subject.display_name, subject_list_status.memberships, ec_owner_risk.shops "
+            "FROM subject "
             "LEFT OUTER JOIN subject_list_status ON subject_list_status.subject_id = subject.id "
+            "LEFT OUTER JOIN ec_owner_risk ON ec_owner_risk.subject_id = subject.id "
             "WHERE subject.lookup_index = {p}")
 
-    def read_subject(self, kind: str, identifier: str) -> tuple[int, str, list[dict[str, Any]]] | None:
+    def read_subject(self, kind: str, identifier: str) -> Found | None:
         """The one indexed read, on a driver connection this thread keeps (from the reader's pool, so with
         the engine's connect-time settings): SQLAlchemy's checkout, execution context and result wrapping
         cost three times the statement (bench/RESULTS.md, credit check). Autocommit on both engines: each
@@ -122,10 +134,12 @@ class Checker:
                     raise
         if row is None:
             return None
-        memberships = row[2]
+        memberships, shops = row[2], row[3]
         if isinstance(memberships, (str, bytes)):  # SQLite keeps JSON as text; psycopg decodes jsonb
             memberships = orjson.loads(memberships)
-        return int(row[0]), str(row[1]), list(memberships or [])
+        if isinstance(shops, (str, bytes)):
+            shops = orjson.loads(shops)
+        return Found(int(row[0]), str(row[1]), list(memberships or []), list(shops or []))
 
     # -- measures from memory ------------------------------------------------------------------------
 
@@ -190,6 +204,11 @@ class Checker:
             "measures": answer.measures,
             "feedback_url": f"/api/v1/checks/{check_id}/feedback" if answer.codes else None,
         }
+        if scenario.shop_risk:
+            shops = rules.visible_shop_risk(found.shops, actor.department_code or "") if found else []
+            body["shop_risk"] = shops
+            if shops:
+                body["message"] = f"{message}；该经营者有 {len(shops)} 家网店处于信用风险预警（中及以上）"
         row = self.log_row(check_id, now, day, actor, scenario.code, given, found[0] if found else None, lists,
                            answer.codes)
         reads = [self.query_log_row(check_id, now, actor, scenario, found[0], lists)] if found and person else []

@@ -39,6 +39,7 @@ class _ScenarioIn(_Strict):
     name_en: str = Field(min_length=1)
     description_zh: str = Field(min_length=1)
     subject_kinds: list[Literal["person", "organization"]] = Field(min_length=1)
+    shop_risk: bool = False
     effective_from: dt.date
     effective_to: dt.date | None = None
 
@@ -104,7 +105,7 @@ def parse_scenarios(text: str, source: str = "scenarios.yaml") -> tuple[Scenario
         _check_dates(source, label, s.effective_from, s.effective_to)
         spans.setdefault(s.code, []).append((s.effective_from, s.effective_to))
         out.append(Scenario(s.code, s.name_zh, s.name_en, s.description_zh, tuple(s.subject_kinds),
-                            s.effective_from, s.effective_to))
+                            s.effective_from, s.effective_to, s.shop_risk))
     _check_overlaps(source, spans)
     return tuple(out)
 

@@ -31,6 +31,8 @@ class Scenario:
     subject_kinds: tuple[str, ...]
     effective_from: dt.date
     effective_to: dt.date | None
+    # The answer also carries the subject's shops at risk (商家信用风险预警, issue #7): e-commerce scenarios.
+    shop_risk: bool = False
 
     def in_force(self, day: dt.date) -> bool:
         return _in_force(self.effective_from, self.effective_to, day)

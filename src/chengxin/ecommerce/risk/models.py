@@ -14,6 +14,9 @@
 - ``ec_shop_risk``: the current risk level of each shop (商家信用风险预警) with its reasons and the rule
   version; a change of level is announced to subscribers through the list-change feed (``list_change``
   rows of kind ``shop_risk``, delivered by the subscriptions outbox).
+- ``ec_owner_risk``: per owner subject, its shops at or above the first warning level (platform, shop,
+  level, notice in force), rebuilt with every level change and notice: the credit check joins it by
+  primary key, so a platform gets shop risk in the check's one read (issue #7, 4; issue #5).
 - ``ec_risk_notice``: a published risk notice (风险提示) with its public number; withdrawal keeps it.
 - ``ec_platform_assessment``: one platform's assessment for one period (第三方评估), unique per period.
 """
@@ -131,6 +134,20 @@ class EcShopRisk(Base):
     computed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     level_since: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # when it took this level
     previous_level: Mapped[str | None] = mapped_column(String(16))
+
+
+class EcOwnerRisk(Base):
+    """The shops of one owner at risk, as the credit check returns them (no row: none at risk).
+
+    ``shops``: [{platform_code, platform_name, platform_uscc, shop_code, shop_name, level, level_zh,
+    level_since (ISO date), notice_no}] — the owner's name is never repeated here.
+    """
+
+    __tablename__ = "ec_owner_risk"
+
+    subject_id: Mapped[int] = mapped_column(BigId, ForeignKey("subject.id"), primary_key=True, autoincrement=False)
+    shops: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
 class EcRiskNotice(Base):

@@ -11,6 +11,8 @@
 - :func:`risk_board`: the regulators' page, highest risk first, with reasons.
 - :func:`publish_notice` / :func:`withdraw_notice`: a risk notice for a shop at or above the level the rule
   names (实施意见 四(四)); the public reads :func:`public_notices` / :func:`public_notice` (masked forms only).
+- :func:`refresh_owner_risk`: the owner's shops at risk, precomputed for the credit check (``ec_owner_risk``),
+  rebuilt with every level change and every notice published or withdrawn.
 - :func:`shop_risk_for` : a shop's level for its own platform (API key), the regulators and the office.
 """
 
@@ -21,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.checks.service import PLATFORM_PREFIX, is_platform
@@ -41,6 +43,7 @@ from chengxin.ecommerce.risk.models import (
     WITHDRAWN,
     EcFinding,
     EcFindingShop,
+    EcOwnerRisk,
     EcRiskNotice,
     EcShopRisk,
 )
@@ -55,6 +58,7 @@ from chengxin.subscriptions.config import RISK_CHANGED, SHOP_RISK
 __all__ = [
     "COMPLAINTS", "NOTICE_CASE", "NOTICE_WORKFLOW", "BoardRow", "ComplaintSource", "NoComplaintSource", "NoticeView",
     "RecomputeSummary", "ShopRiskView", "public_notice", "public_notices", "publish_notice", "recompute",
+    "refresh_owner_risk",
     "risk_board", "shop_by_code", "shop_risk_for", "staff_notices", "withdraw_notice",
 ]
 
@@ -259,6 +263,7 @@ def recompute(db: Database, *, now: dt.datetime, actor: audit.Actor, shop_ids: S
             session.execute(update(EcShopRisk), updates)
         if changed:
             _announce(session, changed, base_url, now)
+            refresh_owner_risk(session, {shop.owner_subject_id for shop, _, _ in changed}, now)
         audit.write(session, actor=actor, action="ec_shop_risk.recompute", object_type="ec_shop_risk",
                     detail={"shops": len(shops), "changed": len(changed), "by_level": by_level,
                             "version": params.version, "scope": "all" if shop_ids is None else "some"})
@@ -278,6 +283,34 @@ def _announce(session: Session, changed: list[tuple[_Shop, rules.ShopRisk, str |
                                change=RISK_CHANGED, occurred_at=now,
                                payload=_event(shop_rows[shop.id], platform, subjects[platform.subject_id].display_id,
                                               subjects[shop.owner_subject_id], risk, previous, base_url)))
+
+
+def refresh_owner_risk(session: Session, owner_ids: Iterable[int], now: dt.datetime) -> None:
+    """Rebuild ``ec_owner_risk`` for these owners from their shops' levels (medium and above) and the
+    notices in force: what the credit check returns in its one read (issue #7, 4)."""
+    owners = sorted(set(owner_ids))
+    session.flush()
+    for chunk in _slices(owners):
+        notices = {row[0]: row[1] for row in session.execute(select(EcRiskNotice.shop_id, EcRiskNotice.no).where(
+            EcRiskNotice.owner_subject_id.in_(chunk), EcRiskNotice.state == PUBLISHED))}
+        rows = session.execute(
+            select(EcShopRisk.owner_subject_id, EcShopRisk.shop_id, EcShopRisk.level, EcShopRisk.level_since,
+                   EcShop.shop_code, EcShop.name, EcPlatform.code, EcPlatform.name, Subject.display_id)
+            .join(EcShop, EcShop.id == EcShopRisk.shop_id)
+            .join(EcPlatform, EcPlatform.id == EcShopRisk.platform_id)
+            .join(Subject, Subject.id == EcPlatform.subject_id)
+            .where(EcShopRisk.owner_subject_id.in_(chunk), EcShopRisk.rank > 0)
+            .order_by(EcShopRisk.owner_subject_id, EcShopRisk.rank.desc(), EcShopRisk.shop_id))
+        shops: dict[int, list[dict[str, Any]]] = {}
+        for owner, shop_id, level, since, shop_code, shop_name, p_code, p_name, p_uscc in rows:
+            shops.setdefault(owner, []).append({
+                "platform_code": p_code, "platform_name": p_name, "platform_uscc": p_uscc, "shop_code": shop_code,
+                "shop_name": shop_name, "level": level, "level_zh": rules.LEVEL_ZH.get(level, level),
+                "level_since": since.astimezone(CHINA).date().isoformat(), "notice_no": notices.get(shop_id)})
+        session.execute(delete(EcOwnerRisk).where(EcOwnerRisk.subject_id.in_(chunk)))
+        if shops:
+            session.execute(insert(EcOwnerRisk), [{"subject_id": owner, "shops": listed, "updated_at": now}
+                                                  for owner, listed in shops.items()])
 
 
 # -- the regulators' board -----------------------------------------------------------------------------------
@@ -492,7 +525,7 @@ def publish_notice(session: Session, *, shop_id: int, actor: audit.Actor, now: d
     row.state = record_transition(session, NOTICE_WORKFLOW, case_id=row.id, state=None, action="publish", role=role,
                                   actor=actor, now=now, subject_id=owner.id, reason=note,
                                   detail={"no": row.no, "shop_id": shop.id, "level": risk.level})
-    session.flush()
+    refresh_owner_risk(session, [owner.id], now)
     return _notice_views(session, [row], department_names)[0]
 
 
@@ -514,7 +547,7 @@ def withdraw_notice(session: Session, *, no: str, actor: audit.Actor, now: dt.da
                                   role=role, actor=actor, now=now, reason=reason, subject_id=row.owner_subject_id,
                                   detail={"no": row.no})
     row.withdrawn_at, row.withdrawn_by, row.withdraw_reason = now, actor.label[:128], reason[:2000]
-    session.flush()
+    refresh_owner_risk(session, [row.owner_subject_id], now)
     return _notice_views(session, [row], department_names)[0]
 
 

@@ -21,6 +21,12 @@ from chengxin.core.settings import get_settings
 from chengxin.platform import Platform
 from tests_support import empty_all_tables
 
+# argon2id at a test cost (1 MiB, 1 pass instead of 64 MiB, 3 passes: ~1 ms a hash instead of ~110 ms): the
+# suite signs users in thousands of times. Same algorithm and code; tests/unit/core/test_settings.py holds the
+# production defaults. Set before any Settings is read (subprocesses inherit it).
+os.environ.setdefault("CHENGXIN_PASSWORD_HASH_MEMORY_KIB", "1024")
+os.environ.setdefault("CHENGXIN_PASSWORD_HASH_TIME_COST", "1")
+
 # Property tests check behaviour, not speed: no per-example deadline (CI machines are shared and noisy).
 settings.register_profile("chengxin", deadline=None)
 settings.load_profile("chengxin")

@@ -33,12 +33,12 @@ def main(path: Path, kill_after_chunks: int, mode: str) -> None:
     actor, today = Actor(kind="cli", name="test"), dt.date(2026, 11, 25)
     if mode == "parallel":  # the writer dies while its reader process is still feeding it
         ingest_file(platform.db, path, catalog=platform.catalog, keyring=platform.keyring, department="samr",
-                    item_code="admin_penalty", actor=actor, channel="cli", today=today, chunk_rows=2000,
+                    item_code="admin_penalty", actor=actor, channel="cli", today=today, chunk_rows=platform.settings.ingest_chunk_rows,
                     parallel=True, progress=progress)
     else:
         with open_rows(path, columns) as source:
             ingest(platform.db, source, catalog=platform.catalog, keyring=platform.keyring, department="samr",
-                   item_code="admin_penalty", actor=actor, channel="cli", today=today, chunk_rows=2000,
+                   item_code="admin_penalty", actor=actor, channel="cli", today=today, chunk_rows=platform.settings.ingest_chunk_rows,
                    progress=progress)
     sys.exit(3)  # never reached: the kill comes first
 

@@ -19,7 +19,8 @@ from chengxin.platform import Platform
 from chengxin.records.models import IngestBatch, Record, RecordVersion
 from factories import valid_row
 
-ROWS = 20_000
+ROWS = 8_000  # ten chunks of CHUNK_ROWS: big enough that the kill lands mid-file, small enough for CI
+CHUNK_ROWS = 800
 
 
 def _write_csv(platform: Platform, path: Path) -> None:
@@ -39,7 +40,7 @@ def _env(platform: Platform) -> dict[str, str]:
         **os.environ,
         "CHENGXIN_DATABASE_URL": platform.db.engine.url.render_as_string(hide_password=False),
         "CHENGXIN_KEY_DIR": str(platform.keyring.key_dir),
-        "CHENGXIN_INGEST_CHUNK_ROWS": "2000",
+        "CHENGXIN_INGEST_CHUNK_ROWS": str(CHUNK_ROWS),
     }
 
 
@@ -81,7 +82,7 @@ def test_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run(platform: P
     assert len(clean_state[0]) == ROWS
 
     empty_all_tables(platform.db)
-    # Half way: 5 of the 10 chunks of 2,000 rows are written inside the open transaction.
+    # Half way: 5 of the 10 chunks are written inside the open transaction.
     victim = subprocess.run([sys.executable, str(Path(__file__).parent / "kill_midway.py"), str(path), "5", mode],
                             env=_env(platform), capture_output=True, timeout=600)
     assert victim.returncode == -signal.SIGKILL, victim.stderr.decode()

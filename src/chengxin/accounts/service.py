@@ -10,6 +10,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,11 +21,23 @@ from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
 from chengxin.core import audit
 from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
+from chengxin.core.settings import get_settings
 
-_hasher = PasswordHasher()
-# Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("chengxin-dummy-password")
 MIN_PASSWORD = 10
+
+
+@lru_cache(maxsize=1)
+def password_hasher() -> PasswordHasher:
+    """argon2id with the configured cost (settings ``password_hash_*``). A stored hash carries its own
+    parameters, so any hash verifies whatever the setting; a hash below the setting is renewed at sign-in."""
+    settings = get_settings()
+    return PasswordHasher(time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib)
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """Verified against when the account does not exist, so a wrong username costs as long as a wrong password."""
+    return password_hasher().hash("chengxin-dummy-password")
 
 
 class Role(enum.StrEnum):
@@ -66,7 +79,7 @@ def create_user(
                           "A clerk must belong to a department")
     if session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise DomainError("user.exists", f"用户名 {username} 已存在", f"User {username} exists", status=409)
-    user = StaffUser(username=username, display_name=display_name or username, password_hash=_hasher.hash(password),
+    user = StaffUser(username=username, display_name=display_name or username, password_hash=password_hasher().hash(password),
                      role=role.value, department_code=department_code if role is Role.CLERK else department_code)
     session.add(user)
     session.flush()
@@ -79,13 +92,13 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser:
     """The user with this username and password, or 401 (same answer and timing for both mistakes)."""
     user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        password_hasher().verify(user.password_hash if user else dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         user = None
     if user is None or not user.active:
         raise Unauthenticated("auth.bad_credentials", "用户名或密码错误", "Wrong username or password")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if password_hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = password_hasher().hash(password)
     return user
 
 

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     # A verified API key is trusted in process this many seconds, on every endpoint (accounts.ApiKeyCache):
     # a revoked key stops working within it; 0 verifies every request against the database.
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # Password hashing (argon2id, RFC 9106): memory in KiB and passes. The defaults are argon2-cffi's
+    # (64 MiB, 3 passes: ~0.1 s a hash here). The test suite lowers them (tests/conftest.py) — the same
+    # algorithm and code path, cheaper — since it signs in thousands of times.
+    password_hash_memory_kib: int = Field(default=65536, ge=1024)
+    password_hash_time_cost: int = Field(default=3, ge=1)
 
 
 @lru_cache(maxsize=1)

@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
-from argon2 import PasswordHasher
 from faker import Faker
 from rich.progress import Progress, TaskID
 from sqlalchemy import select
 
 from chengxin.accounts.models import StaffUser
-from chengxin.accounts.service import MIN_PASSWORD, Role
+from chengxin.accounts.service import MIN_PASSWORD, Role, password_hasher
 from chengxin.catalog.model import CatalogItem, Category, FieldSpec, FieldType, ItemVersion, Severity, SubjectKind
 from chengxin.core import audit
 from chengxin.core.audit import SYSTEM
@@ -1858,7 +1857,7 @@ def _ensure_users(platform: Platform) -> tuple[str, ...]:
         missing = [username for username in wanted if username not in existing]
         if not missing:
             return tuple(wanted)
-        password_hash = PasswordHasher().hash(password)
+        password_hash = password_hasher().hash(password)
         for username in missing:
             department: str | None
             if username == "admin":

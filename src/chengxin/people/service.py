@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chengxin.accounts.service import _DUMMY_HASH, MIN_PASSWORD, IssuedSession, _hasher, _sha256
+from chengxin.accounts.service import MIN_PASSWORD, IssuedSession, _sha256, dummy_hash, password_hasher
 from chengxin.catalog.model import SubjectKind
 from chengxin.core import audit
 from chengxin.core.clock import CHINA
@@ -54,7 +54,7 @@ def register(session: Session, keyring: KeyRing, identity: IdentityProvider, *, 
         raise DomainError("person.exists", "该身份已注册账户，请直接登录", "An account exists for this person",
                           status=409)
     account = PersonAccount(subject_id=subject_id, login_index=login_index(keyring, ric),
-                            password_hash=_hasher.hash(password), totp_enabled=False, failed_attempts=0)
+                            password_hash=password_hasher().hash(password), totp_enabled=False, failed_attempts=0)
     session.add(account)
     session.flush()
     audit.write(session, actor=actor_for(account), action="person.register", subject_id=subject_id,
@@ -134,7 +134,7 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
         raise Unauthenticated("auth.locked", f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
                               f"Too many failures: the account is locked, try again in {minutes} minutes")
     try:
-        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        password_hasher().verify(account.password_hash if account else dummy_hash(), password)
         ok = account is not None
     except (VerificationError, InvalidHashError):
         ok = False
@@ -152,8 +152,8 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
         raise Unauthenticated(*_BAD_CREDENTIALS)
     account.failed_attempts = 0
     account.locked_until = None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
+    if password_hasher().check_needs_rehash(account.password_hash):
+        account.password_hash = password_hasher().hash(password)
     return account
 
 

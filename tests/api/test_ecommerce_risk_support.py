@@ -19,8 +19,8 @@ from chengxin.catalog.model import SubjectKind
 from chengxin.core.clock import CHINA
 from chengxin.ecommerce.marketgen import Market, MarketSpec, generate
 from chengxin.ecommerce.trade.models import EcAccount, EcOrder, EcOrderItem, EcPlatform, EcRating, EcShipment, EcShop
-from chengxin.notices.access import ensure_subject
 from chengxin.platform import Platform
+from chengxin.subjects.service import ensure_subject
 from factories import ric_for, uscc_for
 
 OPERATOR_USCC = uscc_for(990)  # the test platform's operator

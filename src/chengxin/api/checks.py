@@ -19,10 +19,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import threading
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -31,6 +28,7 @@ from fastapi.responses import Response
 
 from chengxin.api.deps import ActorDep
 from chengxin.api.schemas import ErrorOut
+from chengxin.api.uploads import spool_upload
 from chengxin.checks import batch as batches
 from chengxin.checks.service import Checker, check_stats, give_feedback, stats_scope
 from chengxin.core import audit
@@ -209,20 +207,8 @@ def batch_check(request: Request, file: Annotated[UploadFile, File(description="
     actor = key_actor(request, checker)
     platform: Platform = request.app.state.platform
     limit = platform.settings.max_upload_bytes
-    fd, name = tempfile.mkstemp(prefix="chengxin-check-")
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            copied = 0
-            while chunk := file.file.read(1 << 20):
-                copied += len(chunk)
-                if copied > limit:
-                    raise DomainError("file.too_large", f"文件超过上限 {limit // (1 << 20)} MB",
-                                      f"File exceeds the {limit // (1 << 20)} MB limit", status=413)
-                out.write(chunk)
+    with spool_upload(file, limit, "chengxin-check-") as path:
         summary = batches.run_batch(checker, actor, path, file.filename or "upload", scenario, max_bytes=limit)
-    finally:
-        path.unlink(missing_ok=True)
     return _json(_batch_json(summary), 201)
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from chengxin.api.deps import ActorDep, PlatformDep, ReadSession
 from chengxin.api.schemas import BatchIn, QualityOut, ReceiptOut, RecordOut, RevokeIn, VersionOut
+from chengxin.api.uploads import spool_upload
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
 from chengxin.core.errors import DomainError, PermissionDenied
@@ -55,28 +53,15 @@ def submit_batch(body: BatchIn, platform: PlatformDep, actor: ActorDep) -> Recei
 def ingest_upload(platform: Platform, actor: audit.Actor, upload: UploadFile, item: str, department: str,
                   *, channel: str) -> service.Receipt:
     """Spool an upload to disk (size-checked), then ingest it as a file (large files on two cores)."""
-    from chengxin.records.fileio import FileRejected
     from chengxin.records.pipeline import ingest_file
 
     limit = platform.settings.max_upload_bytes
-    fd, name = tempfile.mkstemp(prefix="chengxin-upload-")
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            copied = 0
-            while chunk := upload.file.read(1 << 20):
-                copied += len(chunk)
-                if copied > limit:
-                    raise FileRejected("file.too_large", f"文件超过上限 {limit // (1 << 20)} MB",
-                                       f"File exceeds the {limit // (1 << 20)} MB limit", status=413)
-                out.write(chunk)
+    with spool_upload(upload, limit, "chengxin-upload-") as path:
         return ingest_file(
             platform.db, path, catalog=platform.catalog, keyring=platform.keyring, department=department,
             item_code=item, actor=actor, channel=channel, today=today_cn(), filename=upload.filename,
             max_bytes=limit, chunk_rows=platform.settings.ingest_chunk_rows,
         )
-    finally:
-        path.unlink(missing_ok=True)
 
 
 @router.post("/records/files", summary="上传文件报送 Submit a file (.xlsx / .csv / .jsonl)", response_model=ReceiptOut)

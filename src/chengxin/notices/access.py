@@ -15,15 +15,13 @@ from sqlalchemy.orm import Session
 from chengxin.catalog.model import SubjectKind
 from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
-from chengxin.core.db import BulkWriter
-from chengxin.core.errors import DomainError, NotFound, PermissionDenied
-from chengxin.core.identifiers import normalize_ric, normalize_uscc
+from chengxin.core.errors import NotFound, PermissionDenied
 from chengxin.core.workflow import DEPARTMENT, OFFICE, SYSTEM
-from chengxin.ledger.service import lock_head, seal
 from chengxin.people.models import PersonAccount
 from chengxin.people.orgs import represented_subjects
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subjects, lookup_index
+from chengxin.subjects.service import ensure_subject as ensure_subject  # re-export: moved to subjects.service
+from chengxin.subjects.service import lookup_index, one_identifier
 
 OFFICE_ROLES = ("admin", "credit_office")
 
@@ -69,55 +67,12 @@ def subject_line(session: Session, subject_id: int) -> SubjectLine:
     return SubjectLine(subject.id, subject.kind, subject.display_id, subject.display_name)
 
 
-def _identifier(ric: str | None, uscc: str | None) -> tuple[SubjectKind, str]:
-    ric, uscc = (ric or "").strip(), (uscc or "").strip()
-    if bool(ric) == bool(uscc):
-        raise DomainError("subject.one_identifier", "请填写公民身份号码或统一社会信用代码（二者之一）",
-                          "Give either a citizen ID or a USCC", field="uscc" if uscc else "ric")
-    try:
-        if ric:
-            return SubjectKind.PERSON, normalize_ric(ric)
-        return SubjectKind.ORGANIZATION, normalize_uscc(uscc)
-    except DomainError as exc:
-        raise DomainError(exc.code, exc.message, exc.message_en, field="ric" if ric else "uscc") from None
-
-
 def find_subject_id(session: Session, keyring: KeyRing, *, ric: str | None, uscc: str | None) -> int:
     """An existing subject by citizen ID or USCC (validated first)."""
-    kind, identifier = _identifier(ric, uscc)
+    kind, identifier = one_identifier(ric, uscc)
     found = session.scalar(select(Subject.id).where(Subject.lookup_index == lookup_index(keyring, kind.value,
                                                                                           identifier)))
     if found is None:
         raise NotFound("subject.not_found", "未找到该信用主体（平台尚无其信息）", "No subject with this identifier",
                        field="ric" if kind is SubjectKind.PERSON else "uscc")
     return int(found)
-
-
-def ensure_subject(session: Session, keyring: KeyRing, *, ric: str | None, uscc: str | None, name: str,
-                   allowed: frozenset[SubjectKind]) -> int:
-    """The subject with this identifier, registered now when the platform does not hold it yet (a
-    notice may precede any record). A person's name must match the registered one."""
-    kind, identifier = _identifier(ric, uscc)
-    name = " ".join((name or "").split())
-    if not name:
-        raise DomainError("subject.name_required", "请填写信用主体名称（姓名）", "Give the subject's name",
-                          field="subject_name")
-    if len(name) > 200:
-        raise DomainError("subject.name_too_long", "信用主体名称不能超过 200 字", "Name too long", field="subject_name")
-    if kind not in allowed:
-        kinds = "、".join({"person": "自然人", "organization": "法人和非法人组织"}.get(k.value, k.value) for k in allowed)
-        raise DomainError("subject.kind_not_allowed", f"该目录项的信用主体只能是{kinds}", "Subject kind not allowed",
-                          field="ric" if kind is SubjectKind.PERSON else "uscc")
-    index = lookup_index(keyring, kind.value, identifier)
-    row = session.execute(select(Subject.id, Subject.name_index).where(Subject.lookup_index == index)).first()
-    if row is not None:
-        if kind is SubjectKind.PERSON and row.name_index is not None and bytes(row.name_index) != keyring.blind_index(name):
-            raise DomainError("subject.name_mismatch", "姓名与该公民身份号码登记的姓名不一致",
-                              "The name does not match the name registered for this citizen ID", field="subject_name")
-        return int(row.id)
-    # New subjects take their ids from the ledger head, like the ingest (contiguous, checked by verify).
-    lock = lock_head(session)
-    cache: dict[bytes, SubjectRef] = {}
-    ensure_subjects(keyring, lock, {index: SubjectKey(kind, identifier, name)}, cache, BulkWriter(session))
-    seal(session, lock, keyring)
-    return cache[index].id

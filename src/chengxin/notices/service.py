@@ -40,6 +40,7 @@ from chengxin.people.models import PersonAccount
 from chengxin.people.orgs import can_act_for
 from chengxin.people.service import actor_for
 from chengxin.records.models import Record
+from chengxin.subjects.service import ensure_subject
 from chengxin.workdays.rules import Deadline, WorkCalendar, add_working_days
 
 __all__ = [
@@ -243,8 +244,8 @@ def issue_notice(session: Session, catalog: Catalog, keyring: KeyRing, calendar:
     source = (source_id or "").strip() or None
     if source is not None and len(source) > 64:
         raise DomainError("notice.source_id", "来源编号不能超过 64 个字符", "source_id too long", field="source_id")
-    subject_id = access.ensure_subject(session, keyring, ric=ric, uscc=uscc, name=subject_name,
-                                       allowed=version.subject_kinds)
+    subject_id = ensure_subject(session, keyring, ric=ric, uscc=uscc, name=subject_name,
+                                allowed=version.subject_kinds)
     if source is not None:
         _check_source(session, department, item.code, subject_id, source)
     deadline = rules.notice_deadline(calendar, policy_on(today), today)

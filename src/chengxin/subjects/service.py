@@ -15,7 +15,7 @@ from chengxin.core.db import BulkWriter, utcnow
 from chengxin.core.errors import DomainError, NotFound
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.core.masking import mask_name, mask_ric
-from chengxin.ledger.service import LedgerLock
+from chengxin.ledger.service import LedgerLock, lock_head, seal
 from chengxin.subjects.models import Subject
 
 
@@ -130,6 +130,52 @@ def ensure_subjects(
         new_rows.append(tuple(values[c] for c in SUBJECT_COLUMNS))
         cache[index] = SubjectRef(int(values["id"]), values["name_index"])  # type: ignore[call-overload, arg-type]
     writer.insert("subject", SUBJECT_COLUMNS, new_rows)
+
+
+def one_identifier(ric: str | None, uscc: str | None) -> tuple[SubjectKind, str]:
+    """The kind and normalised identifier of a subject named by exactly one of a citizen ID or a USCC
+    (``subject.one_identifier`` otherwise; a bad check digit is reported on the field that carried it)."""
+    ric, uscc = (ric or "").strip(), (uscc or "").strip()
+    if bool(ric) == bool(uscc):
+        raise DomainError("subject.one_identifier", "请填写公民身份号码或统一社会信用代码（二者之一）",
+                          "Give either a citizen ID or a USCC", field="uscc" if uscc else "ric")
+    try:
+        if ric:
+            return SubjectKind.PERSON, normalize_ric(ric)
+        return SubjectKind.ORGANIZATION, normalize_uscc(uscc)
+    except DomainError as exc:
+        raise DomainError(exc.code, exc.message, exc.message_en, field="ric" if ric else "uscc") from None
+
+
+def ensure_subject(session: Session, keyring: KeyRing, *, ric: str | None, uscc: str | None, name: str,
+                   allowed: frozenset[SubjectKind]) -> int:
+    """Find-or-register ONE subject: the subject with this identifier, registered now (under the ledger lock,
+    sealed) when the platform does not hold it yet — a notice or a platform's registration may precede any
+    record. A person's name must match the registered one; ``allowed`` are the kinds the caller accepts."""
+    kind, identifier = one_identifier(ric, uscc)
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("subject.name_required", "请填写信用主体名称（姓名）", "Give the subject's name",
+                          field="subject_name")
+    if len(name) > 200:
+        raise DomainError("subject.name_too_long", "信用主体名称不能超过 200 字", "Name too long", field="subject_name")
+    if kind not in allowed:
+        kinds = "、".join({"person": "自然人", "organization": "法人和非法人组织"}.get(k.value, k.value) for k in allowed)
+        raise DomainError("subject.kind_not_allowed", f"该目录项的信用主体只能是{kinds}", "Subject kind not allowed",
+                          field="ric" if kind is SubjectKind.PERSON else "uscc")
+    index = lookup_index(keyring, kind.value, identifier)
+    row = session.execute(select(Subject.id, Subject.name_index).where(Subject.lookup_index == index)).first()
+    if row is not None:
+        if kind is SubjectKind.PERSON and row.name_index is not None and bytes(row.name_index) != keyring.blind_index(name):
+            raise DomainError("subject.name_mismatch", "姓名与该公民身份号码登记的姓名不一致",
+                              "The name does not match the name registered for this citizen ID", field="subject_name")
+        return int(row.id)
+    # New subjects take their ids from the ledger head, like the ingest (contiguous, checked by verify).
+    lock = lock_head(session)
+    cache: dict[bytes, SubjectRef] = {}
+    ensure_subjects(keyring, lock, {index: SubjectKey(kind, identifier, name)}, cache, BulkWriter(session))
+    seal(session, lock, keyring)
+    return cache[index].id
 
 
 def find_subject(session: Session, keyring: KeyRing, *, ric: str | None = None, uscc: str | None = None) -> Subject:

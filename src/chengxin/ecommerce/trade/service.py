@@ -50,7 +50,7 @@ from chengxin.lists.status import current_memberships
 from chengxin.records.models import IngestBatch, IngestRejection
 from chengxin.records.service import REJECTION_SAMPLE, IncomingRow, Receipt, RejectedRow
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subjects, lookup_index
+from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subject, ensure_subjects, lookup_index
 
 __all__ = [
     "ITEM_ORDERS", "ITEM_RATINGS", "ITEM_SHOPS", "Aggregates", "BadgeCheck", "PlatformRef", "PlatformSummary",
@@ -124,8 +124,6 @@ def register_platform(session: Session, keyring: KeyRing, *, uscc: str, code: st
     url = (url or "").strip() or None
     if url is not None and (len(url) > 500 or not re.fullmatch(r"https?://\S+", url)):
         raise DomainError("platform.url", "平台网址应以 http:// 或 https:// 开头", "The URL must be http(s)", field="url")
-    from chengxin.notices.access import ensure_subject  # the one find-or-register of a single subject
-
     subject_id = ensure_subject(session, keyring, ric=None, uscc=uscc, name=operator_name or name,
                                 allowed=frozenset({SubjectKind.ORGANIZATION}))
     existing = session.execute(select(EcPlatform).where(EcPlatform.code == code)).scalar_one_or_none()

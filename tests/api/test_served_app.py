@@ -38,3 +38,25 @@ def test_routes_are_flat_and_machine_endpoints_come_first() -> None:
     assert not any(p.startswith("/{") for p in paths)
     assert len(paths) == len(set(zip(paths, [tuple(sorted(getattr(r, "methods", None) or ())) for r in routes],
                                      strict=True)))
+
+
+def test_hot_paths_come_first_and_shadow_no_other_route() -> None:
+    """The API paths with speed targets are tried right after /healthz (api.app.HOT_PATHS). Moving a route
+    ahead is only safe if it cannot answer another route's paths: no hot route's pattern matches any other
+    route's path (parameters filled with a number and with a word)."""
+    import re
+
+    from chengxin.api.app import HOT_PATHS, create_app
+
+    routes = create_app().router.routes
+    paths = [str(getattr(r, "path", "")) for r in routes]
+    assert paths[1:1 + len(HOT_PATHS)] == list(HOT_PATHS)
+    hot = [r for r in routes if getattr(r, "path", "") in HOT_PATHS]
+    for other in routes:
+        path = str(getattr(other, "path", ""))
+        if path in HOT_PATHS or not path:
+            continue
+        for filler in ("1", "word"):
+            concrete = re.sub(r"\{[^}]+\}", filler, path)
+            for route in hot:
+                assert not route.path_regex.match(concrete), f"{route.path} would answer {concrete} ({path})"

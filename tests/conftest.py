@@ -22,7 +22,7 @@ from chengxin.platform import Platform
 from tests_support import empty_all_tables
 
 # argon2id at a test cost (1 MiB, 1 pass instead of 64 MiB, 3 passes: ~1 ms a hash instead of ~110 ms): the
-# suite signs users in thousands of times. Same algorithm and code; tests/unit/core/test_settings.py holds the
+# suite signs users in thousands of times. Same algorithm and code; tests/unit/core/test_password_hashing.py holds the
 # production defaults. Set before any Settings is read (subprocesses inherit it).
 os.environ.setdefault("CHENGXIN_PASSWORD_HASH_MEMORY_KIB", "1024")
 os.environ.setdefault("CHENGXIN_PASSWORD_HASH_TIME_COST", "1")

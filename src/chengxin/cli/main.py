@@ -136,18 +136,23 @@ def setup(
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
-    workers: Annotated[int, typer.Option()] = 1,
+    workers: Annotated[int | None, typer.Option(help="工作进程数（默认 CHENGXIN_SERVE_WORKERS，0 = 每核一个，最多 4）")] = None,
 ) -> None:
     """启动门户和 API Serve the portal and the API."""
+    import os
+
     import uvicorn
 
     from chengxin.core.migrate import pending
+    from chengxin.core.settings import get_settings, serve_workers
 
     if pending(_platform().db.engine):
         _fail(DomainError("db.not_migrated", "数据库结构不是最新，请先运行 chengxin migrate（或 make run）",
                           "The database schema is behind: run `chengxin migrate` first"))
 
-    uvicorn.run("chengxin.api.app:create_served_app", factory=True, host=host, port=port, workers=workers,
+    count = workers if workers is not None else serve_workers(get_settings(), os.cpu_count())
+    typer.echo(f"门户和 API：http://{host}:{port}（{count} 个工作进程）")
+    uvicorn.run("chengxin.api.app:create_served_app", factory=True, host=host, port=port, workers=count,
                 proxy_headers=True, log_level="info")
 
 

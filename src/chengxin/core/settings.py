@@ -36,11 +36,19 @@ class Settings(BaseSettings):
     # A verified API key is trusted in process this many seconds, on every endpoint (accounts.ApiKeyCache):
     # a revoked key stops working within it; 0 verifies every request against the database.
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # `chengxin serve` worker processes; 0 = one per CPU core, at most 4. One process answers ~870 credit
+    # checks a second here; the 1,000/s target (issue #5) needs two (bench/RESULTS.md).
+    serve_workers: int = Field(default=0, ge=0, le=64)
     # Password hashing (argon2id, RFC 9106): memory in KiB and passes. The defaults are argon2-cffi's
     # (64 MiB, 3 passes: ~0.1 s a hash here). The test suite lowers them (tests/conftest.py) — the same
     # algorithm and code path, cheaper — since it signs in thousands of times.
     password_hash_memory_kib: int = Field(default=65536, ge=1024)
     password_hash_time_cost: int = Field(default=3, ge=1)
+
+
+def serve_workers(settings: Settings, cpus: int | None) -> int:
+    """The worker processes `chengxin serve` starts: the setting, or one per core (at most 4) when it is 0."""
+    return settings.serve_workers or max(1, min(cpus or 1, 4))
 
 
 @lru_cache(maxsize=1)

@@ -14,20 +14,18 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from chengxin.core.dated import DatedError, Span, Stated, check_spans, explain, index_on, read_yaml, spans_in_force
+from chengxin.core.dated import Strict as _Strict
 
 __all__ = ["POLICY_FILE", "Parameter", "Policy", "PolicyError", "load_parameters", "parse_parameters", "policy_on"]
 
 POLICY_FILE = Path(__file__).resolve().parent / "data" / "policy.yaml"
 
 
-class PolicyError(ValueError):
+class PolicyError(DatedError):
     """The parameter file is invalid; the message names the file, the parameter and the problem."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ConsentPolicy(_Strict):
@@ -123,12 +121,13 @@ class Parameter(_Strict):
     values: tuple[tuple[dt.date, Any], ...] = Field(min_length=1)
 
     def on(self, day: dt.date) -> Any:
-        """The value in force on ``day``; before the first date, the first value (no older one is known)."""
-        current = self.values[0][1]
-        for since, value in self.values:
-            if since <= day:
-                current = value
-        return current
+        """The value in force on ``day``; before the first date, the first value (no older one is known).
+
+        Each value lasts until the next one's date (the dates are checked oldest first on load)."""
+        spans = spans_in_force([Span(since) for since, _ in self.values], chained=True)
+        i = index_on(spans, day, oldest_before=True)
+        assert i is not None  # chained spans from the first date on, and the first before it
+        return self.values[i][1]
 
 
 def _expected_names() -> set[str]:
@@ -153,38 +152,45 @@ def _resolve(parameters: dict[str, Parameter], day: dt.date) -> Policy:
 def parse_parameters(text: str, source: str = "<string>") -> dict[str, Parameter]:
     """Parse and check a parameter file: every parameter the code reads present, no unknown ones,
     dates ascending, and every dated combination a valid :class:`Policy`."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    raw = read_yaml(text, source=source, error=PolicyError)
     if not isinstance(raw, dict):
-        raise PolicyError(f"{source}: expected a mapping of parameter names")
+        raise PolicyError("policy.shape", "文件应为以参数名为键的映射", "expected a mapping of parameter names",
+                          source=source)
     expected = _expected_names()
     if missing := sorted(expected - set(raw)):
-        raise PolicyError(f"{source}: missing parameters: {', '.join(missing)}")
-    if unknown := sorted(set(raw) - expected):
-        raise PolicyError(f"{source}: unknown parameters: {', '.join(unknown)}")
+        raise PolicyError("policy.missing", f"缺少参数：{', '.join(missing)}", f"missing parameters: {', '.join(missing)}",
+                          source=source, field=missing[0])
+    if unknown := sorted(map(str, set(raw) - expected)):
+        raise PolicyError("policy.unknown", f"未知参数：{', '.join(unknown)}", f"unknown parameters: {', '.join(unknown)}",
+                          source=source, field=unknown[0])
     parameters: dict[str, Parameter] = {}
     for name, body in raw.items():
         if not isinstance(body, dict) or not isinstance(body.get("values"), dict) or not body["values"]:
-            raise PolicyError(f"{source}: {name}: needs description, reference and a non-empty 'values' mapping")
+            raise PolicyError("policy.values", f"{name}：须有 description、reference 和非空的 values 映射",
+                              f"{name}: needs description, reference and a non-empty 'values' mapping",
+                              source=source, field=name)
         dates = list(body["values"])
         if not all(isinstance(d, dt.date) for d in dates):
-            raise PolicyError(f"{source}: {name}: value keys must be dates (YYYY-MM-DD)")
-        if dates != sorted(dates):
-            raise PolicyError(f"{source}: {name}: list values oldest first")
+            raise PolicyError("policy.dates", f"{name}：values 的键须为日期（YYYY-MM-DD）",
+                              f"{name}: value keys must be dates (YYYY-MM-DD)", source=source, field=f"{name}.values")
+        # A parameter's values are dated versions that follow one another: the one shared order check.
+        check_spans([Stated(f"{name}@{d.isoformat()}", f"{name}.values", Span(d)) for d in dates],
+                    chained=True, source=source, error=PolicyError)
         try:
             parameters[name] = Parameter(
                 name=name, description=body.get("description", ""), reference=body.get("reference", ""),
                 unit=body.get("unit"), values=tuple(body["values"].items()))
         except ValidationError as exc:
-            raise PolicyError(f"{source}: {name}: {exc}") from exc
+            raise PolicyError("policy.invalid", f"{name}：参数不符合规则", f"{name}: invalid parameter",
+                              source=source, field=name, detail=explain(exc)) from exc
     change_days = sorted({d for p in parameters.values() for d, _ in p.values})
     for day in change_days:
         try:
             _resolve(parameters, day)
         except ValidationError as exc:
-            raise PolicyError(f"{source}: the values in force on {day.isoformat()} are invalid: {exc}") from exc
+            raise PolicyError("policy.invalid_on", f"{day.isoformat()} 起施行的参数值不符合规则",
+                              f"the values in force on {day.isoformat()} are invalid",
+                              source=source, detail=explain(exc)) from exc
     return parameters
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator
+
+from chengxin.core.dated import Dated, DatedError, DatedFormat, DatedVersion
+from chengxin.core.dated import Strict as _Strict
 
 __all__ = ["RULES_FILE", "AccessRules", "RulesError", "Thresholds", "load_access_rules", "thresholds_on"]
 
@@ -17,12 +18,8 @@ RULES_FILE = Path(__file__).resolve().parent / "data" / "access_rules.yaml"
 Severity = Literal["low", "medium", "high"]
 
 
-class RulesError(ValueError):
+class RulesError(DatedError):
     """The rules file is invalid (message names the file and the problem)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class WindowRule(_Strict):
@@ -82,48 +79,24 @@ class RuleSet(_Strict):
     failed_consent: WindowRule
 
 
-class Thresholds(_Strict):
+class Thresholds(DatedVersion):
     """One dated version of the thresholds."""
 
-    version: str
-    effective_from: dt.date
-    basis: str = Field(min_length=1)
     evidence_sample: int = Field(default=20, gt=0, le=1000)
     rules: RuleSet
 
 
-class AccessRules(_Strict):
-    versions: tuple[Thresholds, ...] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AccessRules:
-        dates = [v.effective_from for v in self.versions]
-        if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise ValueError("versions must be listed oldest first with distinct effective_from dates")
-        if len({v.version for v in self.versions}) != len(self.versions):
-            raise ValueError("duplicate version")
-        return self
-
-    def on(self, day: dt.date) -> Thresholds:
-        """The version in force on ``day`` (the oldest one before the first effective date)."""
-        current = self.versions[0]
-        for v in self.versions:
-            if v.effective_from <= day:
-                current = v
-        return current
+# The versions follow one another (each lasts until the next starts); before the first, the first applies.
+AccessRules: TypeAlias = Dated[Thresholds]
+_FORMAT = DatedFormat(Thresholds, RulesError, chained=True, oldest_before=True)
 
 
 def parse_access_rules(text: str, source: str = "<string>") -> AccessRules:
-    try:
-        raw = yaml.safe_load(text)
-        return AccessRules.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise RulesError(f"{source}: {exc}") from exc
+    return _FORMAT.parse(text, source)
 
 
-@functools.lru_cache(maxsize=4)
 def load_access_rules(path: Path = RULES_FILE) -> AccessRules:
-    return parse_access_rules(path.read_text(encoding="utf-8"), str(path))
+    return _FORMAT.load(path)
 
 
 def thresholds_on(day: dt.date, path: Path = RULES_FILE) -> Thresholds:

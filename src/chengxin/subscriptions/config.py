@@ -12,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
+from typing import TypeAlias
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from chengxin.core.dated import Dated, DatedError, DatedFormat, DatedVersion
 from chengxin.lists.models import (
     ENDED,
     LIST_KINDS,
@@ -40,20 +41,13 @@ KNOWN_CHANGES = (PROPOSED, NOTICED, PUBLICITY, LISTED, ENDED, REJECTED, WITHDRAW
 SUBSCRIBER_KINDS = ("department", "platform", "office")
 
 
-class ConfigError(ValueError):
+class ConfigError(DatedError):
     """The parameter file is invalid (the message names the file, the version and the field)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class WebhookConfig(_Strict):
+class WebhookConfig(DatedVersion):
     """One dated version of the parameters."""
 
-    version: str = Field(min_length=1)
-    effective_from: dt.date
-    basis: str = Field(min_length=1)
     retry_schedule_seconds: tuple[float, ...] = Field(min_length=1)
     jitter_fraction: float = Field(ge=0, lt=1)
     disable_after_failed_deliveries: int = Field(gt=0)
@@ -104,40 +98,17 @@ class WebhookConfig(_Strict):
         return len(self.retry_schedule_seconds) + 1
 
 
-class _File(_Strict):
-    versions: tuple[WebhookConfig, ...] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> _File:
-        dates = [v.effective_from for v in self.versions]
-        if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise ValueError("versions must be listed oldest first with distinct effective_from dates")
-        if len({v.version for v in self.versions}) != len(self.versions):
-            raise ValueError("duplicate version")
-        return self
-
-    def on(self, day: dt.date) -> WebhookConfig:
-        current = self.versions[0]
-        for v in self.versions:
-            if v.effective_from <= day:
-                current = v
-        return current
+# The versions follow one another (each lasts until the next starts); before the first, the first applies.
+WebhookConfigs: TypeAlias = Dated[WebhookConfig]
+_FORMAT = DatedFormat(WebhookConfig, ConfigError, chained=True, oldest_before=True)
 
 
-def parse_config(text: str, source: str = "<string>") -> _File:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
-    try:
-        return _File.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {exc}") from exc
+def parse_config(text: str, source: str = "<string>") -> WebhookConfigs:
+    return _FORMAT.parse(text, source)
 
 
-@functools.lru_cache(maxsize=4)
-def load_config(path: Path = CONFIG_FILE) -> _File:
-    return parse_config(path.read_text(encoding="utf-8"), str(path))
+def load_config(path: Path = CONFIG_FILE) -> WebhookConfigs:
+    return _FORMAT.load(path)
 
 
 def config_on(day: dt.date, path: Path = CONFIG_FILE) -> WebhookConfig:

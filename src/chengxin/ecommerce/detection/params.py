@@ -8,24 +8,22 @@ them (``DetectionResult.params_version``), so an old finding is explained by the
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
+
+from chengxin.core.dated import Dated, DatedError, DatedFormat, DatedVersion
+from chengxin.core.dated import Strict as _Strict
 
 __all__ = ["PARAMS_FILE", "DetectionParams", "DetectionRules", "Logistic", "ParamsError", "load_rules", "params_on"]
 
 PARAMS_FILE = Path(__file__).resolve().parent / "data" / "detection.yaml"
 
 
-class ParamsError(ValueError):
+class ParamsError(DatedError):
     """The parameters file is invalid (the message names the file and the problem)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Logistic(_Strict):
@@ -129,13 +127,9 @@ class EmptyParcel(_Strict):
         return self
 
 
-class DetectionParams(_Strict):
+class DetectionParams(DatedVersion):
     """One dated version of every detector's thresholds and weights."""
 
-    version: str
-    effective_from: dt.date
-    effective_to: dt.date | None = None
-    basis: str = Field(min_length=1)
     notes: str = Field(min_length=1)
     lookback_days: int = Field(gt=0)
     order_brushing: OrderBrushing
@@ -150,43 +144,21 @@ class DetectionParams(_Strict):
         self.malicious_review.confidence.check(MALICIOUS, "malicious_review.confidence")
         self.fake_traffic.confidence.check(FAKE_TRAFFIC, "fake_traffic.confidence")
         self.empty_parcel.confidence.check(EMPTY_PARCEL, "empty_parcel.confidence")
-        if self.effective_to is not None and self.effective_to <= self.effective_from:
-            raise ValueError("effective_to must be after effective_from")
         return self
 
 
-class DetectionRules(_Strict):
-    versions: tuple[DetectionParams, ...] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> DetectionRules:
-        dates = [v.effective_from for v in self.versions]
-        if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise ValueError("versions must be listed oldest first with distinct effective_from dates")
-        if len({v.version for v in self.versions}) != len(self.versions):
-            raise ValueError("duplicate version")
-        return self
-
-    def on(self, day: dt.date) -> DetectionParams:
-        """The version in force on ``day`` (the oldest one before the first effective date; a version past
-        its ``effective_to`` gives way to the next, or stays if none follows)."""
-        current = self.versions[0]
-        for v in self.versions:
-            if v.effective_from <= day:
-                current = v
-        return current
+# The versions follow one another (a version with no effective_to lasts until the next starts); before the
+# first, the first applies (a run over older orders still needs thresholds).
+DetectionRules: TypeAlias = Dated[DetectionParams]
+_FORMAT = DatedFormat(DetectionParams, ParamsError, chained=True, oldest_before=True)
 
 
 def parse_rules(text: str, source: str = "<string>") -> DetectionRules:
-    try:
-        return DetectionRules.model_validate(yaml.safe_load(text))
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise ParamsError(f"{source}: {exc}") from exc
+    return _FORMAT.parse(text, source)
 
 
-@functools.lru_cache(maxsize=4)
 def load_rules(path: Path = PARAMS_FILE) -> DetectionRules:
-    return parse_rules(path.read_text(encoding="utf-8"), str(path))
+    return _FORMAT.load(path)
 
 
 def params_on(day: dt.date, path: Path = PARAMS_FILE) -> DetectionParams:

@@ -9,12 +9,12 @@ decision is always explained by the rule of its day (a follow-up by the rule of 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
+
+from chengxin.core.dated import DatedError, DatedFormat, DatedVersion
+from chengxin.core.dated import Strict as _Strict
 
 __all__ = ["RULES_FILE", "TradeRules", "TradeRulesError", "load_trade_rules", "parse_trade_rules", "trade_rules_on"]
 
@@ -23,12 +23,8 @@ RATING_VALUES = ("good", "neutral", "bad")
 DIRECTIONS = ("buyer_to_shop", "shop_to_buyer")
 
 
-class TradeRulesError(ValueError):
+class TradeRulesError(DatedError):
     """The rules file is invalid; the message names the file, the version and the problem."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class BatchRules(_Strict):
@@ -73,13 +69,10 @@ class AggregateRules(_Strict):
     basis: str = Field(min_length=1)
 
 
-class TradeRules(_Strict):
+class TradeRules(DatedVersion):
     """One dated version of every trade rule."""
 
     version: str = Field(min_length=1, max_length=16)
-    effective_from: dt.date
-    effective_to: dt.date | None = None
-    basis: str = Field(min_length=1)
     batch: BatchRules
     badge: BadgeRules
     ratings: RatingRules
@@ -87,47 +80,23 @@ class TradeRules(_Strict):
     aggregates: AggregateRules
 
     def in_force_on(self, day: dt.date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        return self.span.holds(day)
+
+
+# The file is a bare list; every version but the last is closed with effective_to; before the first version
+# the first applies (no older rule is known), and a day in a gap between versions has none.
+_FORMAT = DatedFormat(TradeRules, TradeRulesError, chained=False, oldest_before=True, key=None)
 
 
 def parse_trade_rules(text: str, source: str = "<string>") -> tuple[TradeRules, ...]:
     """Every version, oldest first, or :class:`TradeRulesError` saying what is wrong where."""
-    try:
-        raw: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TradeRulesError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(raw, list) or not raw:
-        raise TradeRulesError(f"{source}: expected a non-empty list of versions")
-    versions: list[TradeRules] = []
-    for index, entry in enumerate(raw):
-        label = entry.get("version") if isinstance(entry, dict) else None
-        where = f"{source}: version {label!r}" if label else f"{source}: [{index}]"
-        try:
-            version = TradeRules.model_validate(entry)
-        except ValidationError as exc:
-            raise TradeRulesError(f"{where}: {exc}") from None
-        if version.effective_to is not None and version.effective_to < version.effective_from:
-            raise TradeRulesError(f"{where}: effective_to is before effective_from")
-        if versions:
-            previous = versions[-1]
-            if previous.effective_to is None or version.effective_from <= previous.effective_to:
-                raise TradeRulesError(f"{where}: overlaps or precedes version {previous.version!r}; list versions "
-                                      "oldest first and close the earlier one with effective_to")
-        versions.append(version)
-    return tuple(versions)
+    return _FORMAT.parse(text, source).versions
 
 
-@functools.lru_cache(maxsize=4)
 def load_trade_rules(path: Path = RULES_FILE) -> tuple[TradeRules, ...]:
-    return parse_trade_rules(path.read_text(encoding="utf-8"), path.name)
+    return _FORMAT.load(path).versions
 
 
 def trade_rules_on(day: dt.date, path: Path = RULES_FILE) -> TradeRules:
     """The version in force on the Beijing date ``day``; before the first one, the first (no older is known)."""
-    versions = load_trade_rules(path)
-    for version in reversed(versions):
-        if version.in_force_on(day):
-            return version
-    if day < versions[0].effective_from:
-        return versions[0]
-    raise TradeRulesError(f"{path.name}: no version in force on {day.isoformat()}")
+    return _FORMAT.load(path).on(day)

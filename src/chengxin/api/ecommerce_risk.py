@@ -254,14 +254,15 @@ class BoardPageOut(BaseModel):
 @router.get("/risk", summary="商家信用风险预警 Shops by risk (regulators)", response_model=BoardPageOut,
             responses=_ERRORS)
 def board(
-    actor: ActorDep, session: ReadSession,
+    actor: ActorDep, platform_dep: PlatformDep,
     level: Annotated[str, Query(max_length=16, description="low | medium | high | severe；默认中及以上")] = "",
     platform: Annotated[str, Query(max_length=32)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = warning.PER_PAGE,
 ) -> BoardPageOut:
-    rows, total = warning.risk_board(session, actor=actor, day=today_cn(), level=level, platform=platform, page=page,
-                                     per_page=per_page)
+    with platform_dep.db.write() as session:  # the person owners shown are logged in their query logs
+        rows, total = warning.risk_board(session, actor=actor, day=today_cn(), level=level, platform=platform,
+                                         page=page, per_page=per_page)
     return BoardPageOut(items=[BoardRowOut(
         platform_code=r.platform_code, platform_name=r.platform_name, shop_code=r.shop_code, shop_name=r.shop_name,
         shop_status=r.shop_status, owner_name=r.owner_name, owner_id=r.owner_id, level=r.level, level_zh=r.level_zh,
@@ -285,9 +286,12 @@ class ShopRiskOut(BaseModel):
 
 @router.get("/shops/{platform_code}/{shop_code}/risk", summary="店铺信用风险等级 A shop's risk level",
             response_model=ShopRiskOut, responses=_ERRORS)
-def shop_risk(platform_code: str, shop_code: str, actor: ActorDep, session: ReadSession) -> ShopRiskOut:
-    """For the shop's own platform (API key ``platform:<USCC>``), the regulators and the credit office."""
-    v = warning.shop_risk_for(session, actor=actor, platform_code=platform_code, shop_code=shop_code, day=today_cn())
+def shop_risk(platform_code: str, shop_code: str, actor: ActorDep, platform: PlatformDep) -> ShopRiskOut:
+    """For the shop's own platform (API key ``platform:<USCC>``), the regulators and the credit office.
+    The read of a person-owned shop is entered in the owner's query log."""
+    with platform.db.write() as session:
+        v = warning.shop_risk_for(session, actor=actor, platform_code=platform_code, shop_code=shop_code,
+                                  day=today_cn())
     return ShopRiskOut(platform_code=v.platform_code, shop_code=v.shop_code, shop_name=v.shop_name, level=v.level,
                        level_zh=v.level_zh, score=v.score, reasons=[ReasonOut(**x) for x in v.reasons],
                        parameter_version=v.parameter_version, computed_at=v.computed_at, level_since=v.level_since,

@@ -154,9 +154,9 @@ def board_page(request: Request, level: str = "", platform: str = "", page: str 
     number = _page_number(page)
     day = today_cn()
     try:
-        with _platform(request).db.read() as session:
+        with _platform(request).db.write() as session:  # the person owners shown are logged (query log)
             rows, total = warning.risk_board(session, actor=viewer.actor, day=day, level=level, platform=platform,
-                                             page=number)
+                                             page=number, channel="portal")
             notices = warning.staff_notices(session, actor=viewer.actor, day=day, department_names=_names(request))
     except DomainError as exc:
         return render_error(request, exc.status, exc.message, exc.code)

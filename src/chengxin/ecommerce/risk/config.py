@@ -14,15 +14,15 @@ with no version, and names the file, version and field (DESIGN.md: rules are dat
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from pathlib import Path
-from typing import Generic, Literal, TypeVar
+from typing import Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from chengxin.catalog.model import Duration
 from chengxin.catalog.rules import InvalidDuration, parse_duration
+from chengxin.core.dated import Dated, DatedError, DatedFormat, DatedVersion
+from chengxin.core.dated import Strict as _Strict
 
 __all__ = [
     "DATA", "KINDS", "LEVEL_ORDER", "AssessmentParams", "ConfigError", "FindingParams", "KindParams", "Level",
@@ -35,28 +35,8 @@ KINDS = ("order_brushing", "fake_traffic", "malicious_review", "empty_parcel")
 LEVEL_ORDER = ("low", "medium", "high", "severe")
 
 
-class ConfigError(ValueError):
+class ConfigError(DatedError):
     """A parameter file is invalid (the message names the file, the version and the field)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Version(_Strict):
-    version: str = Field(min_length=1)
-    effective_from: dt.date
-    effective_to: dt.date | None = None
-    basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _window(self) -> _Version:
-        if self.effective_to is not None and self.effective_to < self.effective_from:
-            raise ValueError("effective_to is before effective_from")
-        return self
-
-    def in_force(self, day: dt.date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
 
 # -- findings ---------------------------------------------------------------------------------------------
@@ -76,9 +56,12 @@ class KindParams(_Strict):
         return self.against == "shops"
 
 
-class FindingParams(_Version):
+class FindingParams(DatedVersion):
     regulators: tuple[str, ...] = Field(min_length=1)
     lookback_days: int = Field(gt=0, le=3 * 366)
+    # A run still "running" this many hours after it started is taken to be a crashed process's (marked
+    # failed, so the next run may start): well above the longest run measured (bench/RESULTS.md).
+    stale_run_hours: float = Field(gt=0, le=7 * 24)
     kinds: dict[str, KindParams]
 
     @field_validator("kinds")
@@ -144,7 +127,7 @@ class _TrendWeights(_Strict):
     cap: float = Field(ge=0)
 
 
-class WarningParams(_Version):
+class WarningParams(DatedVersion):
     levels: tuple[Level, ...] = Field(min_length=2)
     findings: _FindingWeights
     complaints: _ComplaintWeights
@@ -180,7 +163,7 @@ class Grade(_Strict):
     min_score: float = Field(ge=0, le=100)
 
 
-class AssessmentParams(_Version):
+class AssessmentParams(DatedVersion):
     weights: dict[Literal["findings", "action", "licence", "complaints"], float]
     findings_share_zero_at: float = Field(gt=0, le=1)
     action_days: int = Field(gt=0)
@@ -205,73 +188,30 @@ class AssessmentParams(_Version):
 
 # -- files ------------------------------------------------------------------------------------------------
 
-V = TypeVar("V", bound=_Version)
+V = TypeVar("V", bound=DatedVersion)
 
 
-class _File(_Strict, Generic[V]):
-    versions: tuple[V, ...] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> _File[V]:
-        vs = self.versions
-        if [v.effective_from for v in vs] != sorted(v.effective_from for v in vs):
-            raise ValueError("versions must be listed oldest first")
-        if len({v.version for v in vs}) != len(vs):
-            raise ValueError("duplicate version")
-        for a, b in zip(vs, vs[1:], strict=False):
-            if a.effective_to is None or a.effective_to >= b.effective_from:
-                raise ValueError(f"version {a.version} must end (effective_to) before {b.version} starts")
-        return self
-
-    def on(self, day: dt.date) -> V:
-        for v in reversed(self.versions):
-            if v.in_force(day):
-                return v
-        raise ConfigError(f"no version in force on {day}")
+def _format(model: type[V]) -> DatedFormat[V]:
+    # Every version but the last is closed with effective_to, and a day no version covers (before the first
+    # too) has none: a risk level or an assessment is never computed under a rule that was not in force.
+    return DatedFormat(model, ConfigError, chained=False, oldest_before=False)
 
 
-def load(model: type[V], text: str, source: str = "<string>") -> _File[V]:
+def load(model: type[V], text: str, source: str = "<string>") -> Dated[V]:
     """Parse one parameter file's text into its checked versions (raises :class:`ConfigError`)."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
-    try:
-        return _File[model].model_validate(raw)  # type: ignore[valid-type]
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {exc}") from exc
-
-
-def _read(name: str, model: type[V]) -> _File[V]:
-    path = DATA / name
-    return load(model, path.read_text(encoding="utf-8"), str(path))
-
-
-@functools.lru_cache(maxsize=1)
-def _findings() -> _File[FindingParams]:
-    return _read("findings.yaml", FindingParams)
-
-
-@functools.lru_cache(maxsize=1)
-def _warning() -> _File[WarningParams]:
-    return _read("warning.yaml", WarningParams)
-
-
-@functools.lru_cache(maxsize=1)
-def _assessment() -> _File[AssessmentParams]:
-    return _read("assessment.yaml", AssessmentParams)
+    return _format(model).parse(text, source)
 
 
 def finding_params(day: dt.date) -> FindingParams:
     """The findings parameters in force on the Beijing date ``day``."""
-    return _findings().on(day)
+    return _format(FindingParams).load(DATA / "findings.yaml").on(day)
 
 
 def warning_params(day: dt.date) -> WarningParams:
     """The shop risk warning rule in force on ``day``."""
-    return _warning().on(day)
+    return _format(WarningParams).load(DATA / "warning.yaml").on(day)
 
 
 def assessment_params(day: dt.date) -> AssessmentParams:
     """The platform assessment rule in force on ``day``."""
-    return _assessment().on(day)
+    return _format(AssessmentParams).load(DATA / "assessment.yaml").on(day)

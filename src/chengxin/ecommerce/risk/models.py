@@ -2,7 +2,8 @@
 
 - ``ec_detection_run``: one run of the detection job (``chengxin ecommerce detect``): when, over what
   window, how many orders / ratings / shipments, the parameter version, per-step timings, and how many
-  findings it created, updated, left unchanged or saw resolved.
+  findings it created, updated, left unchanged or saw resolved. At most one row is ``running`` (a unique
+  partial index): two runs started together cannot both write findings.
 - ``ec_finding``: one detection (a brushing ring, a burst of inflated ratings, a malicious reviewer, a
   shop's empty parcels) with its evidence and confidence, identified by the detector's ``fingerprint``
   (unique): running the detection again on the same data updates the row instead of adding one. An
@@ -26,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chengxin.core.db import Base, BigId, JsonDoc, UtcDateTime
@@ -48,6 +49,12 @@ TARGET_ROLE = "target"  # the shop suffered it
 
 class EcDetectionRun(Base):
     __tablename__ = "ec_detection_run"
+    __table_args__ = (
+        # One detection run at a time, across processes and hosts: a second "running" row cannot be written
+        # (migration 0025). A crashed run's row is marked failed once stale (findings.yaml stale_run_hours).
+        Index("uq_ec_detection_run_running", "status", unique=True,
+              sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -4,7 +4,10 @@
   the window as columnar frames (``extract.read_frames``), runs ``ecommerce.detection.pipeline.run_detectors``
   and stores each detection as a finding keyed by its fingerprint — a second run over the same data
   changes nothing (``unchanged``), a changed detection updates its row, a finding no longer detected is
-  marked ``resolved_at``. Then the shop risk levels are recomputed (``warning.recompute``).
+  marked ``resolved_at``. Then the shop risk levels are recomputed (``warning.recompute``). One run at a
+  time: starting one while another is running is refused (``ecommerce.detect_running``), across processes
+  and hosts (a unique partial index); a run left running longer than ``stale_run_hours`` by a process that
+  ended without finishing is marked failed and the new run proceeds.
 - :func:`list_findings` / :func:`finding_detail`: the regulators' queue and one finding's evidence made
   readable (pseudonymous accounts, shared attributes as counts, the orders' time pattern, the density of
   the buyer–shop graph, confidence). Reading a finding about a person-owned shop is entered in that
@@ -28,7 +31,8 @@ from typing import Any
 
 import orjson
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import Catalog
@@ -241,6 +245,77 @@ def run_pipeline(frames: Frames, now: dt.datetime) -> tuple[Sequence[Any], dict[
     return result.detections, dict(result.timings)
 
 
+RUNNING = "running"
+STALE_ERROR = "超时未结束，视为进程已中断（stale: process ended without finishing）"
+
+
+def _running(session: Session) -> EcDetectionRun | None:
+    """The run now marked running (the unique partial index allows at most one)."""
+    return session.scalars(select(EcDetectionRun).where(EcDetectionRun.status == RUNNING)).first()
+
+
+def _refusal(run: EcDetectionRun | None) -> DomainError:
+    """``ecommerce.detect_running``: a second run was asked for while ``run`` is running."""
+    if run is None:  # it finished between our insert and this read: the caller may try again
+        return DomainError("ecommerce.detect_running", "另一监测批次正在启动，请稍后再试",
+                           "Another detection run is starting; try again later", status=409)
+    started = run.started_at.astimezone(CHINA)
+    return DomainError(
+        "ecommerce.detect_running",
+        f"监测批次 {run.id} 正在运行（{started:%Y-%m-%d %H:%M:%S} 开始，操作人 {run.actor}），同一时间只能运行一个监测批次；"
+        "请待其结束后再运行",
+        f"Detection run {run.id} is running (started {run.started_at.isoformat()} by {run.actor}); "
+        "only one run at a time", status=409)
+
+
+def _take_over_stale(session: Session, run: EcDetectionRun, started: dt.datetime, fp: FindingParams,
+                     actor: audit.Actor) -> bool:
+    """Mark ``run`` failed if it is older than ``stale_run_hours`` (its process ended without finishing).
+    The update is conditional on the row still running, so two processes cannot both take it over."""
+    if started - run.started_at < dt.timedelta(hours=fp.stale_run_hours):
+        return False
+    done = session.execute(update(EcDetectionRun).where(
+        EcDetectionRun.id == run.id, EcDetectionRun.status == RUNNING).values(
+        status="failed", finished_at=started, error=STALE_ERROR).execution_options(synchronize_session=False))
+    if not done.rowcount:  # type: ignore[attr-defined]
+        return False
+    audit.write(session, actor=actor, action="ec_detection.stale", object_type="ec_detection_run",
+                object_id=run.id, detail={"started_at": run.started_at.isoformat(),
+                                          "stale_run_hours": fp.stale_run_hours})
+    return True
+
+
+def _start_run(db: Database, *, now: dt.datetime, since: dt.datetime, fp: FindingParams,
+               actor: audit.Actor) -> int:
+    """Write the run's ``running`` row, atomically across processes: refused (``ecommerce.detect_running``)
+    while another run is running, unless that one is stale (then marked failed and this one proceeds).
+    The unique partial index ``uq_ec_detection_run_running`` decides races the check before it cannot see
+    (PostgreSQL: two transactions both find no running row; the second insert waits, then fails)."""
+    for _attempt in range(2):  # a second try only when the blocking run finished before we could name it
+        started = utcnow()
+        try:
+            with db.write() as session:
+                current = _running(session)
+                if current is not None and not _take_over_stale(session, current, started, fp, actor):
+                    raise _refusal(current)
+                run = EcDetectionRun(started_at=started, status=RUNNING, as_of=now, window_from=since,
+                                     parameter_version=fp.version, orders=0, ratings=0, shipments=0,
+                                     detections=0, findings_new=0, findings_updated=0, findings_unchanged=0,
+                                     findings_resolved=0, timings={}, actor=actor.label[:128])
+                session.add(run)
+                session.flush()
+                run_id = run.id
+                audit.write(session, actor=actor, action="ec_detection.start", object_type="ec_detection_run",
+                            object_id=run_id, detail={"as_of": now.isoformat(), "window_from": since.isoformat()})
+            return run_id
+        except IntegrityError:
+            with db.read() as session:
+                current = _running(session)
+            if current is not None:
+                raise _refusal(current) from None
+    raise _refusal(None)
+
+
 def detect(db: Database, *, now: dt.datetime, actor: audit.Actor,
            progress: Callable[[str, int], None] | None = None, recompute_risk: bool = True,
            detector: Detector = run_pipeline) -> RunSummary:
@@ -252,16 +327,7 @@ def detect(db: Database, *, now: dt.datetime, actor: audit.Actor,
     day = _day(now)
     fp = finding_params(day)
     since = now - dt.timedelta(days=fp.lookback_days)
-    with db.write() as session:
-        run = EcDetectionRun(started_at=utcnow(), status="running", as_of=now, window_from=since,
-                             parameter_version=fp.version, orders=0, ratings=0, shipments=0, detections=0,
-                             findings_new=0, findings_updated=0, findings_unchanged=0, findings_resolved=0,
-                             timings={}, actor=actor.label[:128])
-        session.add(run)
-        session.flush()
-        run_id = run.id
-        audit.write(session, actor=actor, action="ec_detection.start", object_type="ec_detection_run",
-                    object_id=run_id, detail={"as_of": now.isoformat(), "window_from": since.isoformat()})
+    run_id = _start_run(db, now=now, since=since, fp=fp, actor=actor)
     timings: dict[str, float] = {}
     try:
         t0 = time.perf_counter()
@@ -289,7 +355,7 @@ def detect(db: Database, *, now: dt.datetime, actor: audit.Actor,
             audit.write(session, actor=actor, action="ec_detection.finish", object_type="ec_detection_run",
                         object_id=run_id, detail={"detections": len(detections), "new": new, "updated": updated,
                                                   "unchanged": unchanged, "resolved": resolved})
-    except Exception as exc:
+    except BaseException as exc:  # Ctrl-C too: a run left "running" would block the next for stale_run_hours
         with db.write() as session:
             failed = session.get_one(EcDetectionRun, run_id)
             failed.status, failed.finished_at, failed.timings = "failed", utcnow(), timings

@@ -8,12 +8,14 @@
   of level is appended to the list-change feed (``list_change``, kind ``shop_risk``, change
   ``risk_changed``, audience the shop's platform) in the same transaction, so the subscriptions outbox
   delivers it like a list change — no second outbox.
-- :func:`risk_board`: the regulators' page, highest risk first, with reasons.
+- :func:`risk_board`: the regulators' page, highest risk first, with reasons; each person shown as a shop
+  owner gets a query-log row (the read of personal data, with its purpose).
 - :func:`publish_notice` / :func:`withdraw_notice`: a risk notice for a shop at or above the level the rule
   names (实施意见 四(四)); the public reads :func:`public_notices` / :func:`public_notice` (masked forms only).
 - :func:`refresh_owner_risk`: the owner's shops at risk, precomputed for the credit check (``ec_owner_risk``),
   rebuilt with every level change and every notice published or withdrawn.
-- :func:`shop_risk_for` : a shop's level for its own platform (API key), the regulators and the office.
+- :func:`shop_risk_for` : a shop's level for its own platform (API key), the regulators and the office;
+  logged in the owner's query log when the owner is a person.
 """
 
 from __future__ import annotations
@@ -336,9 +338,39 @@ class BoardRow:
     can_publish: bool
 
 
+BOARD_PURPOSE = "商家信用风险预警监管"
+BOARD_BASIS = ("常州市电子商务领域诚信建设实施意见 四(二)（以网管网、协同监管）、四(四)（商家信用风险预警）；"
+               "《电子商务法》第八十六条")
+PLATFORM_PURPOSE = "平台查询本平台店铺风险"
+PLATFORM_BASIS = ("《电子商务法》第二十七条、第三十九条（平台核验、管理平台内经营者）；"
+                  "常州市电子商务领域诚信建设实施意见 四(四)（商家信用风险预警）")
+
+
+def _log_owner_reads(session: Session, reads: dict[int, list[dict[str, Any]]], *, actor: audit.Actor,
+                     purpose: str, basis: str, channel: str, platform: EcPlatform | None = None) -> None:
+    """One query-log row per person whose shops were shown (DESIGN.md: every read of personal data leaves
+    a trace); ``reads``: person subject id → the shops of theirs shown. Organisations are not personal data
+    and are not passed in. A platform reads in its operator's name (as the credit check logs it)."""
+    from chengxin.disclosure.models import READER_KINDS
+    from chengxin.disclosure.service import log_query
+
+    reader_kind = actor.kind if actor.kind in READER_KINDS else "staff"
+    uscc = None
+    if platform is not None:
+        uscc = (actor.department_code or "")[len(PLATFORM_PREFIX):] or None
+    for subject_id in sorted(reads):
+        log_query(session, subject_id=subject_id, reader_kind=reader_kind,
+                  reader_name=f"电商平台 {platform.name}" if platform is not None else actor.name,
+                  reader_department=None if platform is not None else actor.department_code,
+                  requester_uscc=uscc, purpose=purpose, basis=basis, channel=channel,
+                  detail={"shops": reads[subject_id]})
+
+
 def risk_board(session: Session, *, actor: audit.Actor, day: dt.date, level: str = "", platform: str = "",
-               page: int = 1, per_page: int = PER_PAGE) -> tuple[list[BoardRow], int]:
-    """Shops by risk, highest first (level, then score), with reasons and any notice in force."""
+               page: int = 1, per_page: int = PER_PAGE, channel: str = "api") -> tuple[list[BoardRow], int]:
+    """Shops by risk, highest first (level, then score), with reasons and any notice in force.
+    The page shows the shops' owners: each person shown gets one query-log row (``BOARD_PURPOSE``), so call
+    inside a write transaction."""
     regulator_role(actor, day)
     params = warning_params(day)
     min_rank = LEVEL_ORDER.index(params.notice_min_level)
@@ -359,6 +391,11 @@ def risk_board(session: Session, *, actor: audit.Actor, day: dt.date, level: str
                            .offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
     notices = dict(session.execute(select(EcRiskNotice.shop_id, EcRiskNotice.no).where(
         EcRiskNotice.state == PUBLISHED, EcRiskNotice.shop_id.in_([r[1].id for r in rows] or [-1]))).all())
+    reads: dict[int, list[dict[str, Any]]] = {}
+    for r, s, p, o in rows:
+        if o.kind == "person":
+            reads.setdefault(o.id, []).append({"platform": p.code, "shop": s.shop_code, "level": r.level})
+    _log_owner_reads(session, reads, actor=actor, purpose=BOARD_PURPOSE, basis=BOARD_BASIS, channel=channel)
     return [BoardRow(shop_id=s.id, shop_code=s.shop_code, shop_name=s.name, shop_status=s.status,
                      platform_code=p.code, platform_name=p.name, owner_name=o.display_name, owner_id=o.display_id,
                      level=r.level, level_zh=rules.LEVEL_ZH.get(r.level, r.level), score=r.score,
@@ -394,11 +431,14 @@ def shop_by_code(session: Session, platform_code: str, shop_code: str) -> tuple[
 
 
 def shop_risk_for(session: Session, *, actor: audit.Actor, platform_code: str, shop_code: str,
-                  day: dt.date) -> ShopRiskView:
+                  day: dt.date, channel: str = "api") -> ShopRiskView:
     """A shop's risk level and reasons, for the shop's own platform (its API key), the regulators and the
-    credit office. Another platform gets 403 (a competitor's risk is not its business)."""
+    credit office. Another platform gets 403 (a competitor's risk is not its business). The level is about
+    the shop's owner: when that is a person, the read is entered in their query log (call inside a write
+    transaction)."""
     shop, platform = shop_by_code(session, platform_code, shop_code)
-    if is_platform(actor.department_code):
+    by_platform = is_platform(actor.department_code)
+    if by_platform:
         operator = session.get_one(Subject, platform.subject_id)
         if actor.department_code != f"{PLATFORM_PREFIX}{operator.display_id}":
             raise PermissionDenied("ecommerce.other_platform", "只能查询本平台店铺的风险等级",
@@ -408,6 +448,13 @@ def shop_risk_for(session: Session, *, actor: audit.Actor, platform_code: str, s
     risk = session.get(EcShopRisk, shop.id)
     notice = session.scalar(select(EcRiskNotice.no).where(EcRiskNotice.shop_id == shop.id,
                                                           EcRiskNotice.state == PUBLISHED))
+    if session.scalar(select(Subject.kind).where(Subject.id == shop.owner_subject_id)) == "person":
+        read = {shop.owner_subject_id: [{"platform": platform.code, "shop": shop.shop_code,
+                                         "level": risk.level if risk is not None else None}]}
+        _log_owner_reads(session, read, actor=actor, channel=channel,
+                         purpose=PLATFORM_PURPOSE if by_platform else BOARD_PURPOSE,
+                         basis=PLATFORM_BASIS if by_platform else BOARD_BASIS,
+                         platform=platform if by_platform else None)
     if risk is None:
         return ShopRiskView(platform.code, shop.shop_code, shop.name, None, "尚未评估", None, [], None, None, None,
                             notice)

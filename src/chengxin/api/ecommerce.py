@@ -3,7 +3,8 @@
 - ``POST /api/v1/ecommerce/platforms``: the credit office registers a platform (its operator by USCC);
   ``GET /api/v1/ecommerce/platforms``: the registered platforms with their counts (public).
 - ``POST /api/v1/ecommerce/{shops,orders,ratings}/batches`` (JSON, up to ``batch.max_rows`` rows) and
-  ``POST /api/v1/ecommerce/files`` (JSON Lines or CSV of any size): a platform's API key pushes its own
+  ``POST /api/v1/ecommerce/files`` (JSON Lines, CSV or Excel of any size; the Excel templates at
+  ``GET /api/v1/ecommerce/templates/{shops,orders,ratings}.xlsx``): a platform's API key pushes its own
   shops, orders with items and shipments, and ratings with follow-ups. The answer is the receipt (accepted /
   unchanged / corrected / rejected with each row's problems); ``GET /api/v1/ecommerce/batches/{id}`` reads it again.
 - ``GET /api/v1/ecommerce/shops`` (search) and ``GET /api/v1/ecommerce/shops/{platform}/{shop}``: the public
@@ -16,24 +17,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+import io
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from chengxin.api.deps import ActorDep, OfficeDep, PlatformDep, ReadSession
 from chengxin.api.schemas import ErrorOut, ReceiptOut
+from chengxin.api.uploads import spool_upload
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.core.errors import PermissionDenied
 from chengxin.ecommerce.trade import service
-from chengxin.records.fileio import FileRejected
 from chengxin.records.service import ApiRow, get_receipt
 
 router = APIRouter(prefix="/api/v1/ecommerce", tags=["ecommerce"])
@@ -153,36 +150,17 @@ def submit_ratings(body: RatingsIn, actor: ActorDep, platform: PlatformDep) -> R
                                                 platform=body.platform, channel="api", now=utcnow()))
 
 
-@contextmanager
-def spooled(upload: UploadFile, limit: int) -> Iterator[Path]:
-    """The upload copied to a temporary file (size-checked while copying), removed afterwards."""
-    fd, name = tempfile.mkstemp(prefix="chengxin-ec-")
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            copied = 0
-            while chunk := upload.file.read(1 << 20):
-                copied += len(chunk)
-                if copied > limit:
-                    raise FileRejected("file.too_large", f"文件超过上限 {limit // (1 << 20)} MB",
-                                       f"File exceeds the {limit // (1 << 20)} MB limit", status=413)
-                out.write(chunk)
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
-
-
-@router.post("/files", summary="上传文件报送 Submit a file (.jsonl / .csv)", response_model=ReceiptOut,
+@router.post("/files", summary="上传文件报送 Submit a file (.jsonl / .csv / .xlsx)", response_model=ReceiptOut,
              responses=_ERRORS)
 def submit_file(
     actor: ActorDep,
     platform: PlatformDep,
-    file: Annotated[UploadFile, File(description=".jsonl 或 .csv（UTF-8 或 GBK）；CSV 订单每行一件商品（item_* 列）")],
+    file: Annotated[UploadFile, File(description=".jsonl、.csv（UTF-8 或 GBK）或 .xlsx（模板见 /api/v1/ecommerce/templates/{kind}.xlsx）；CSV/Excel 订单每行一件商品（item_* 列）")],
     kind: Annotated[Literal["shops", "orders", "ratings"], Form(description="shops | orders | ratings")],
     platform_code: Annotated[str | None, Form(alias="platform", max_length=32)] = None,
 ) -> ReceiptOut:
     limit = platform.settings.max_upload_bytes
-    with spooled(file, limit) as path:
+    with spool_upload(file, limit, "chengxin-ec-") as path:
         receipt = service.ingest_file(platform.db, platform.keyring, path, kind, actor=actor, platform=platform_code,
                                       channel="file", now=utcnow(), filename=file.filename, max_bytes=limit)
     return ReceiptOut.of(receipt)
@@ -200,6 +178,19 @@ def get_batch(
     if actor.department_code != receipt.department and actor.role not in ("admin", "credit_office"):
         raise PermissionDenied("batch.other_department", "无权查看其他单位的批次", "Not your batch")
     return ReceiptOut.of(receipt, total=total, offset=offset)
+
+
+@router.get("/templates/{kind}.xlsx", summary="平台报送 Excel 模板 Excel template of a file kind",
+            response_class=Response, responses=_ERRORS)
+def file_template(kind: Literal["shops", "orders", "ratings"]) -> Response:
+    """中文表头（批注和“说明”表给出英文代码）；填好后经 ``POST /api/v1/ecommerce/files`` 报送。Public, like the
+    catalog items' templates."""
+    from chengxin.ecommerce.trade.files import write_kind_template
+
+    buf = io.BytesIO()
+    write_kind_template(kind, buf)
+    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=ecommerce_{kind}.xlsx"})
 
 
 # -- public figures ------------------------------------------------------------------------------------

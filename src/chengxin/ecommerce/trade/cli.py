@@ -1,5 +1,6 @@
 """``chengxin ecommerce`` — register platforms, ingest platforms' files of shops, orders and ratings (with a
-progress bar and the receipt), and load the e-commerce demo into an existing installation.
+progress bar and the receipt), write their Excel templates, and load the e-commerce demo into an existing
+installation.
 
 ``ecommerce_app`` is the one ``chengxin ecommerce`` group of issue #7: the other e-commerce features add their
 commands to it (``ecommerce_app.command(...)`` / ``ecommerce_app.add_typer(...)``) instead of a second group."""
@@ -77,7 +78,8 @@ def platform_list() -> None:
 
 @ecommerce_app.command("ingest")
 def ingest(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=".jsonl 或 .csv 文件")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help=".jsonl、.csv 或 .xlsx 文件（Excel 模板：chengxin ecommerce template）")],
     platform_id: Annotated[str, typer.Option("--platform", "-p", help="平台代码或经营者统一社会信用代码")],
     kind: Annotated[str, typer.Option("--kind", "-k", help="shops | orders | ratings")],
 ) -> None:
@@ -112,6 +114,21 @@ def ingest(
         console.print(f"  …… 其余 {receipt.rejected - 50} 行见 GET /api/v1/ecommerce/batches/{receipt.batch_id}")
     if receipt.rejected:
         raise typer.Exit(1)
+
+
+@ecommerce_app.command("template")
+def template(
+    kind: Annotated[str, typer.Argument(help="shops | orders | ratings")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="输出文件，默认 ecommerce_<kind>.xlsx")] = None,
+) -> None:
+    """下载平台报送 Excel 模板（中文表头，批注和“说明”表给出英文代码）；填好后用 ingest 报送。"""
+    from chengxin.ecommerce.trade import files
+
+    if kind not in files.KINDS:
+        raise typer.BadParameter("应为 shops、orders 或 ratings", param_hint="KIND")
+    output = output or Path(f"ecommerce_{kind}.xlsx")
+    files.write_kind_template(kind, output)
+    console.print(f"模板已写入 {output}（{files.TEMPLATE_TITLES[kind]}）")
 
 
 @ecommerce_app.command("demo")

@@ -33,7 +33,8 @@ from chengxin.core.identifiers import normalize_gtin, normalize_ric, normalize_u
 from chengxin.ecommerce.trade.params import DIRECTIONS, RATING_VALUES, PointsRules, TradeRules, trade_rules_on
 
 __all__ = [
-    "BADGE_STATUS_ZH", "DIRECTIONS", "FieldProblem", "ORDER_STATUSES", "RATING_VALUES", "SHOP_STATUSES", "ItemRow", "OrderRow",
+    "BADGE_STATUS_ZH", "DIRECTIONS", "DIRECTION_ZH", "FieldProblem", "ORDER_STATUSES", "ORDER_STATUS_ZH", "RATING_VALUES",
+    "RATING_VALUE_ZH", "SHOP_STATUSES", "SHOP_STATUS_ZH", "ItemRow", "OrderRow",
     "RatingFact", "RatingRow", "ShipmentRow", "ShopRow", "badge_message", "badge_status", "decode_signature",
     "encode_signature", "follow_up_change_problem", "good_rate", "normalise_text", "pair_points", "parse_hash",
     "parse_order", "parse_rating", "parse_shop", "period_of", "points", "text_hash",
@@ -41,6 +42,13 @@ __all__ = [
 
 SHOP_STATUSES = ("open", "suspended", "closed")
 ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "refunded")
+# The Chinese labels of the codes: the Excel template's drop-down lists offer them, and the parsers take
+# either form (a spreadsheet filled in Chinese reads the same as a JSON push in codes).
+SHOP_STATUS_ZH = {"open": "营业中", "suspended": "暂停经营", "closed": "已关闭"}
+ORDER_STATUS_ZH = {"placed": "已下单", "paid": "已付款", "shipped": "已发货", "delivered": "已签收",
+                   "cancelled": "已取消", "refunded": "已退款"}
+DIRECTION_ZH = {"buyer_to_shop": "买家评价店铺", "shop_to_buyer": "店铺评价买家"}
+RATING_VALUE_ZH = {"good": "好评", "neutral": "中评", "bad": "差评"}
 
 MAX_ID = 64  # source ids, shop codes, licence numbers
 MAX_NAME = 200
@@ -66,7 +74,17 @@ SHIPMENT_FIELDS = frozenset({"logistics_uscc", "tracking_hash", "declared_weight
 RATING_FIELDS = frozenset({"source_rating_id", "source_order_id", "direction", "value", "stars", "text", "rated_at",
                            "follow_up_text", "follow_up_at"})
 
-_VALUE_ALIASES = {"good": "good", "neutral": "neutral", "bad": "bad", "好评": "good", "中评": "neutral", "差评": "bad"}
+
+
+def _aliases(labels: Mapping[str, str]) -> dict[str, str]:
+    """Code or Chinese label → code."""
+    return {**{code: code for code in labels}, **{zh: code for code, zh in labels.items()}}
+
+
+_VALUE_ALIASES = _aliases(RATING_VALUE_ZH)
+_SHOP_STATUS_ALIASES = _aliases(SHOP_STATUS_ZH)
+_ORDER_STATUS_ALIASES = _aliases(ORDER_STATUS_ZH)
+_DIRECTION_ALIASES = _aliases(DIRECTION_ZH)
 _HASH = re.compile(r"[0-9a-f]{64}")
 # Not inside a longer run of letters and digits: a malformed hex hash is "invalid", not "personal data".
 _PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?![0-9A-Za-z])")
@@ -358,7 +376,7 @@ def parse_shop(values: Mapping[str, object], *, row_no: int, today: dt.date,
     licence_no = c.take(_text, values.get("licence_no"), "licence_no", max_len=MAX_ID, required=False)
     category = c.take(_text, values.get("category"), "category", max_len=MAX_CATEGORY, required=True)
     opened_on = c.take(_date, values.get("opened_on"), "opened_on", today=today, required=True)
-    status = c.take(_enum, values.get("status"), "status", {s: s for s in SHOP_STATUSES}, default="open")
+    status = c.take(_enum, values.get("status"), "status", _SHOP_STATUS_ALIASES, default="open")
     ric, uscc = values.get("owner_ric"), values.get("owner_uscc")
     owner: tuple[str, str] | None = None
     if _present(ric) == _present(uscc):
@@ -533,7 +551,7 @@ def parse_order(values: Mapping[str, object], *, row_no: int, now: dt.datetime,
     buyer = c.take(parse_hash, values.get("buyer_account_hash"), "buyer_account_hash", required=True)
     amount = c.take(_cents, values.get("amount"), "amount")
     placed_at = c.take(_datetime, values.get("placed_at"), "placed_at", now=now, required=True)
-    status = c.take(_enum, values.get("status"), "status", {s: s for s in ORDER_STATUSES})
+    status = c.take(_enum, values.get("status"), "status", _ORDER_STATUS_ALIASES)
     hashes = {name: c.take(parse_hash, values.get(name), name, required=False)
               for name in ("address_hash", "device_hash", "payment_hash")}
     items: tuple[ItemRow, ...] = ()
@@ -626,7 +644,7 @@ def parse_rating(values: Mapping[str, object], *, row_no: int, now: dt.datetime,
     source_id = c.take(_text, values.get("source_rating_id"), "source_rating_id", max_len=MAX_ID,
                                      required=True)
     order_id = c.take(_text, values.get("source_order_id"), "source_order_id", max_len=MAX_ID, required=True)
-    direction = c.take(_enum, values.get("direction"), "direction", {d: d for d in DIRECTIONS})
+    direction = c.take(_enum, values.get("direction"), "direction", _DIRECTION_ALIASES)
     value = c.take(_enum, values.get("value"), "value", _VALUE_ALIASES)
     stars = c.take(_int, values.get("stars"), "stars", lo=1, hi=5, required=False)
     text = c.take(_text, values.get("text"), "text", max_len=MAX_TEXT, required=False, one_line=False)

@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any, Protocol
 
 import orjson
@@ -43,6 +44,7 @@ from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subjects, l
 REJECTION_SAMPLE = 1000
 SUBJECT_CACHE = 100_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
 ACTIVE, REVOKED = "active", "revoked"
+_KINDS = {kind.value: kind for kind in SubjectKind}
 
 
 class IncomingRow(Protocol):
@@ -136,7 +138,7 @@ class PreparedChunk:
     name_index: list[bytes | None] = field(default_factory=list)  # persons: checked against the registered name
     item_version: list[str] = field(default_factory=list)
     category: list[str] = field(default_factory=list)
-    decision_date: list[dt.date] = field(default_factory=list)
+    decision_day: list[str] = field(default_factory=list)  # ISO: what the chain hashes and SQLite stores
     severity: list[str | None] = field(default_factory=list)
     fields_json: list[bytes] = field(default_factory=list)  # canonical JSON, citizen IDs inside protected
     content_hash: list[bytes] = field(default_factory=list)  # keyed: equal for equal submissions
@@ -170,7 +172,7 @@ def prepare_chunk(
             chunk.name_index.append(keyring.blind_index(subject.name) if subject.kind is SubjectKind.PERSON else None)
             chunk.item_version.append(version.version)
             chunk.category.append(version.category.value)
-            chunk.decision_date.append(result.decision_date)
+            chunk.decision_day.append(result.decision_date.isoformat())
             chunk.severity.append(result.severity.value if result.severity else None)
             fields = protect_identifiers(keyring, version, result.fields, department, result.source_id)
             chunk.fields_json.append(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
@@ -229,11 +231,10 @@ class _BatchWriter:
         if len(self.subjects) > SUBJECT_CACHE:
             self.subjects.clear()
         subjects = self.subjects
+        last_row = {index: n for n, index in enumerate(chunk.lookup_index) if index not in subjects}  # last one names it
+        kinds, identifiers, names = chunk.kind, chunk.identifier, chunk.name
         ensure_subjects(
-            keyring, lock,
-            {index: SubjectKey(SubjectKind(kind), identifier, name)
-             for index, kind, identifier, name in zip(chunk.lookup_index, chunk.kind, chunk.identifier, chunk.name)
-             if index not in subjects},
+            keyring, lock, {index: SubjectKey(_KINDS[kinds[n]], identifiers[n], names[n]) for index, n in last_row.items()},
             subjects, bulk,
         )
         rejected: list[RejectedRow] = []
@@ -248,9 +249,12 @@ class _BatchWriter:
         heads: dict[int, tuple[Any, ...]] = {}  # record id → head row (last one wins within a chunk)
         created: set[int] = set()
         receipt = self.receipt
+        # The ledger's counters and chain in locals for the loop, written back after it (the lock is
+        # this transaction's: nothing else reads it meanwhile).
+        seq, last_record_id, chain = lock.seq, lock.record_id, lock.hash
         for row_no, source_id, index, name_index, item_version, category, day, severity, fields_json, content_hash \
                 in zip(chunk.row_no, chunk.source_id, chunk.lookup_index, chunk.name_index, chunk.item_version,
-                       chunk.category, chunk.decision_date, chunk.severity, chunk.fields_json, chunk.content_hash):
+                       chunk.category, chunk.decision_day, chunk.severity, chunk.fields_json, chunk.content_hash):
             ref = subjects[index]
             if name_index is not None and ref.name_index is not None and name_index != ref.name_index:
                 rejected.append(RejectedRow(row_no, source_id, (_NAME_MISMATCH,)))
@@ -266,18 +270,21 @@ class _BatchWriter:
                 record_id, number, change = prior.record_id, prior.version + 1, "correct"
                 receipt.corrected += 1
             else:
-                record_id, number, change = lock.take_record_id(), 1, "create"
+                last_record_id += 1
+                record_id, number, change = last_record_id, 1, "create"
                 created.add(record_id)
                 receipt.accepted += 1
-            seq = lock.take_seq()
-            head = [seq, record_id, ref.id, number, change, item_code, item_version, department, source_id, ACTIVE,
-                    severity, day.isoformat()]
-            lock.hash = next_hash(lock.hash, canonical_spliced(head, fields_json, tail_json))
-            stored_day = bulk.date(day)
-            versions.append((*head[:11], stored_day, fields_json.decode(), None, batch_id, now_db, lock.hash))
-            heads[record_id] = (record_id, ref.id, item_code, department, source_id, number, seq, ACTIVE,
-                                category, severity, stored_day, content_hash, now_db)
+            seq += 1
+            subject_id = ref.id
+            head = [seq, record_id, subject_id, number, change, item_code, item_version, department, source_id, ACTIVE,
+                    severity, day]
+            chain = sha256(chain + canonical_spliced(head, fields_json, tail_json)).digest()  # ledger.next_hash
+            versions.append((seq, record_id, subject_id, number, change, item_code, item_version, department,
+                             source_id, ACTIVE, severity, day, fields_json.decode(), None, batch_id, now_db, chain))
+            heads[record_id] = (record_id, subject_id, item_code, department, source_id, number, seq, ACTIVE,
+                                category, severity, day, content_hash, now_db)
             seen[source_id] = _Prior(record_id, number, content_hash, ACTIVE)
+        lock.seq, lock.record_id, lock.hash = seq, last_record_id, chain
         self.touched.update(h[1] for h in heads.values())
         bulk.insert("record", HEAD_COLUMNS, [h for rid, h in heads.items() if rid in created])
         _update_heads(self.session, [h for rid, h in heads.items() if rid not in created])

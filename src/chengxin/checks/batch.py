@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import select
 
 from chengxin.catalog.model import Column, FieldType
 from chengxin.checks import rules
+from chengxin.checks.log import insert_rows
 from chengxin.checks.models import CheckBatch
 from chengxin.checks.service import Checker, Found, _caller_department
 from chengxin.core import audit
@@ -198,17 +198,11 @@ def run_batch(checker: Checker, actor: audit.Actor, path: Path, filename: str, s
         # Straight to the driver (executemany / COPY) with values already in the column's stored form:
         # the ORM's per-row processing would be half the batch's time.
         bulk = BulkWriter(session)
-        as_json = _json_adapter(bulk.dialect)
         for start in range(0, len(checks), 20_000):
-            bulk.insert("credit_check", CHECK_COLUMNS, [
-                (c["id"], bulk.datetime(c["at"]), bulk.date(c["day"]), c["department_code"], c["caller"], c["scenario"],
-                 c["subject_id"], c["subject_kind"], c["display_id"], c["found"], c["hit"], as_json(c["lists"]),
-                 as_json(c["measures"]), batch.id, c["row_no"]) for c in checks[start:start + 20_000]])
+            insert_rows(bulk, checks[start:start + 20_000], [], batch_id=batch.id)
             if progress:
                 progress("write", min(start + 20_000, len(checks)), len(checks))
-        bulk.insert("query_log", READ_COLUMNS, [
-            (bulk.datetime(r["at"]), r["subject_id"], r["reader_kind"], r["reader_name"], r["reader_department"],
-             r["requester_uscc"], r["purpose"], r["basis"], r["channel"], as_json(r["detail"])) for r in reads])
+        insert_rows(bulk, [], reads)
         batch.result_cipher = keyring.encrypt_bytes(data, _aad(batch.id))
         batch.key_version = keyring.data_version
         batch.seconds = round(time.perf_counter() - started)
@@ -218,20 +212,6 @@ def run_batch(checker: Checker, actor: audit.Actor, path: Path, filename: str, s
         batch_id = batch.id
     return BatchSummary(batch_id, scenario.code, filename or path.name, len(rows), n_found, n_hits, n_errors,
                         time.perf_counter() - started)
-
-
-CHECK_COLUMNS = ("id", "at", "day", "department_code", "caller", "scenario", "subject_id", "subject_kind",
-                 "display_id", "found", "hit", "lists", "measures", "batch_id", "row_no")
-READ_COLUMNS = ("at", "subject_id", "reader_kind", "reader_name", "reader_department", "requester_uscc", "purpose",
-                "basis", "channel", "detail")
-
-
-def _json_adapter(dialect: str) -> Callable[[Any], Any]:
-    if dialect == "postgresql":
-        from psycopg.types.json import Jsonb
-
-        return Jsonb
-    return lambda value: orjson.dumps(value).decode()
 
 
 def _aad(batch_id: int) -> bytes:

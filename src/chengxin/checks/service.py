@@ -120,12 +120,15 @@ class Checker:
                     held.driver_connection.autocommit = True  # type: ignore[union-attr]
                 self._held.conn = held
             try:
-                cursor = held.cursor()
-                try:
-                    cursor.execute(self._sql, (index,))
-                    row = cursor.fetchone()
-                finally:
-                    cursor.close()
+                if self.db.dialect == "postgresql":
+                    row = self._fetch_pg(held, index)
+                else:
+                    cursor = held.cursor()
+                    try:
+                        cursor.execute(self._sql, (index,))
+                        row = cursor.fetchone()
+                    finally:
+                        cursor.close()
                 break
             except Exception:
                 self._held.conn = None
@@ -134,12 +137,36 @@ class Checker:
                     raise
         if row is None:
             return None
-        memberships, shops = row[2], row[3]
-        if isinstance(memberships, (str, bytes)):  # SQLite keeps JSON as text; psycopg decodes jsonb
+        memberships, shops, name = row[2], row[3], row[1]
+        if isinstance(memberships, (str, bytes)):  # JSON as text (SQLite; libpq's text format for jsonb)
             memberships = orjson.loads(memberships)
         if isinstance(shops, (str, bytes)):
             shops = orjson.loads(shops)
-        return Found(int(row[0]), str(row[1]), list(memberships or []), list(shops or []))
+        if isinstance(name, bytes):
+            name = name.decode()
+        return Found(int(row[0]), str(name), list(memberships or []), list(shops or []))
+
+    _PG_STATEMENT = b"chengxin_credit_check"
+
+    def _fetch_pg(self, held: Any, index: bytes) -> tuple[Any, ...] | None:
+        """PostgreSQL: the read prepared once per connection and run through libpq directly. psycopg's cursor
+        (query conversion, the generator-driven wait, row making) cost ~0.2 ms of CPU a check on top of the
+        statement — more than the rest of the check (bench/RESULTS.md, credit check on PostgreSQL). Values come
+        in libpq's text format: bytes, or None for NULL."""
+        from psycopg import OperationalError, pq
+
+        pgconn = held.driver_connection.pgconn
+        if getattr(self._held, "prepared_on", None) is not held:
+            made = pgconn.prepare(self._PG_STATEMENT, self._SQL.format(p="$1").encode())
+            if made.status != pq.ExecStatus.COMMAND_OK:
+                raise OperationalError((made.error_message or b"prepare failed").decode(errors="replace"))
+            self._held.prepared_on = held
+        result = pgconn.exec_prepared(self._PG_STATEMENT, [index], [1])
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            raise OperationalError((result.error_message or b"query failed").decode(errors="replace"))
+        if result.ntuples == 0:
+            return None
+        return tuple(result.get_value(0, column) for column in range(4))
 
     # -- measures from memory ------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ same server.
 
     .venv/bin/python bench/file_api.py --engine sqlite|postgresql [--subjects 1000000] [--records 10000000]
                                        [--rate 200] [--duration 60] [--heavy-share 0.01] [--build-only]
-                                       [--rebuild] [--cold] [--arrivals poisson|uniform]
+                                       [--rebuild] [--cold] [--arrivals poisson|uniform] [--workers N]
 
 Target (issue #3): with 1,000,000 subjects and 10,000,000 records, a subject's file via the API at p99 under
 20 ms at 200 requests/s from a load generator on loopback; the baseline in the same run is a trivial JSON
@@ -789,9 +789,12 @@ def api_key(url: str) -> str:
     return issued.key
 
 
-def start_server(url: str, port: int, log: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, log: Path, workers: int | None = 1) -> subprocess.Popen[bytes]:
+    """``chengxin serve`` on ``port``; ``workers`` None: serve's own default (one per core, at most 4)."""
     env = {**os.environ, "CHENGXIN_DATABASE_URL": url, "CHENGXIN_KEY_DIR": str(KEYS)}
-    cmd = [str(Path(sys.executable).parent / "chengxin"), "serve", "--port", str(port), "--workers", str(workers)]
+    cmd = [str(Path(sys.executable).parent / "chengxin"), "serve", "--port", str(port)]
+    if workers is not None:
+        cmd += ["--workers", str(workers)]
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
     import httpx
@@ -993,6 +996,8 @@ def main() -> None:
     parser.add_argument("--heavy-share", type=float, default=HEAVY_SHARE,
                         help="share of the file requests for the 1,000 subjects with the most records")
     parser.add_argument("--cold", action="store_true", help="do not read the database into the page cache first")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="chengxin serve worker processes (default: serve's own, one per core up to 4)")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--persons-only", action="store_true",
@@ -1021,7 +1026,7 @@ def main() -> None:
     key = api_key(url)
     port = free_port()
     log = OUT / f"file_api_server_{args.engine}.log"
-    server = start_server(url, port, log)
+    server = start_server(url, port, log, args.workers)
     import chengxin
 
     head = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,

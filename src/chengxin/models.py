@@ -9,6 +9,7 @@ from chengxin.core import audit, workflow  # noqa: F401  (workflow registers cas
 from chengxin.core.db import Base
 from chengxin.disclosure import expiry as disclosure_expiry  # noqa: F401  (registers record_display_end)
 from chengxin.disclosure import models as disclosure_models  # noqa: F401  (registers the tables)
+from chengxin.ecommerce.complaints import models as ecommerce_complaints_models  # noqa: F401  (registers the tables)
 from chengxin.ecommerce.risk import models as ecommerce_risk_models  # noqa: F401  (registers the tables)
 from chengxin.ecommerce.trade import models as ecommerce_trade_models  # noqa: F401  (registers the tables)
 from chengxin.ledger import models as ledger_models

@@ -45,7 +45,7 @@ def test_assess_two_platforms_and_compare(client: TestClient, platform: Platform
     period = _quarter(dt.datetime.now(dt.UTC))
     result = CliRunner().invoke(app, ["ecommerce", "assess", "--period", period])
     assert result.exit_code == 0, result.output
-    assert "电商平台信用状况评估" in result.output and "50.0" in result.output
+    assert "电商平台信用状况评估" in result.output and "55.0" in result.output
     again = CliRunner().invoke(app, ["ecommerce", "assess", "--period", period])  # re-assessing replaces
     assert again.exit_code == 0
     rows = client.get("/api/v1/ecommerce/platform-assessments").json()
@@ -54,9 +54,11 @@ def test_assess_two_platforms_and_compare(client: TestClient, platform: Platform
     assert (mine["shops_total"], mine["shops_with_findings"], mine["findings_confirmed"], mine["acted_timely"]) == (
         3, 2, 1, 1)
     assert mine["median_action_days"] == 3.0 and (mine["licensed_shops"], mine["open_shops"]) == (1, 2)
-    assert mine["complaints"] is None and mine["components"]["complaints"]["value"] is None
+    # Complaints are connected: none received, so the component applies with full marks (weight 0.1).
+    assert mine["complaints"] == 0 and mine["components"]["complaints"]["value"] == 1.0
     assert mine["components"]["findings"]["value"] == 0.0 and mine["components"]["action"]["value"] == 1.0
-    assert mine["score"] == 50.0 and mine["grade"] == "D" and mine["period"] == period
+    # findings 0 × 0.3 + action 1 × 0.3 + licence 0.5 × 0.3 + complaints 1 × 0.1 = 0.55
+    assert mine["score"] == 55.0 and mine["grade"] == "D" and mine["period"] == period
     other = rows[0]
     assert other["components"]["action"]["value"] is None and other["score"] > mine["score"]
     page = client.get("/platforms/assessment")

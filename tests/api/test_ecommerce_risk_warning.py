@@ -55,7 +55,9 @@ def test_levels_reasons_and_the_board(client: TestClient, platform: Platform, wo
     assert s2.level == "low" and s2.score == pytest.approx(0.71 * 25, abs=0.1)
     assert any(r["code"] == "findings_open" for r in s1.reasons)
     assert s3.level == "low" and not any(r["code"].startswith("findings") for r in s3.reasons)  # a victim
-    assert any(r["code"] == "complaints_unavailable" for r in s2.reasons)  # the seam says so
+    # Complaints are connected (ec_complaint): a shop without any has no complaints reason at all — neither points
+    # nor "not connected" (tests/api/test_ecommerce_complaints.py: a shop with complaints gets reason and points).
+    assert not any(r["code"].startswith("complaints") for r in (*s1.reasons, *s2.reasons, *s3.reasons))
     _confirm(client, make_user, found["order_brushing"])
     listed_entry(platform, list_kind="black", ric=world.owner_ric, name="李四")
     recompute(platform.db, now=NOW, actor=SYSTEM)

@@ -186,6 +186,12 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(ecommerce_risk_api.router)
     app.include_router(risk_pages.router)
+    # --- issue #7: complaints about shops (complaints helper) ---
+    from chengxin.api import ecommerce_complaints as ecommerce_complaints_api
+    from chengxin.web import ec_complaint_pages
+
+    app.include_router(ecommerce_complaints_api.router)
+    app.include_router(ec_complaint_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", tags=["ops"], summary="健康检查 Health check")

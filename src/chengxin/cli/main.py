@@ -76,7 +76,8 @@ app.add_typer(scores_app, name="scores")
 from chengxin.ecommerce.trade.cli import ecommerce_app  # noqa: E402  (one `chengxin ecommerce` group for issue #7)
 
 app.add_typer(ecommerce_app, name="ecommerce")
-# --- issue #7: risk (risk helper) ---
+# --- issue #7: risk (risk helper); complaints about shops (complaints helper) ---
+from chengxin.ecommerce.complaints import cli as ecommerce_complaints_cli  # noqa: E402, F401  (adds `ecommerce complaints`)
 from chengxin.ecommerce.risk import cli as ecommerce_risk_cli  # noqa: E402, F401  (adds detect, risk, assess to `ecommerce`)
 
 console = Console()

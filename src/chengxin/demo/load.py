@@ -1980,11 +1980,11 @@ def load_demo(
     mark = time.perf_counter()
     loader.summary.batches += load_trade_demo(platform, today=day, seed=seed).batches
     phases["ecommerce_trade"] = time.perf_counter() - mark
-    # Issue #7: e-commerce risk — a detection run, shop risk levels, a confirmed finding, a notice, an assessment.
+    # Issue #7: e-commerce risk — 12315 complaints, a detection run, shop risk levels, a notice, an assessment.
     from chengxin.ecommerce.risk.demo import load_risk_demo
 
     mark = time.perf_counter()
-    load_risk_demo(platform, today=day)
+    loader.summary.batches += load_risk_demo(platform, today=day).batches
     phases["ecommerce_risk"] = time.perf_counter() - mark
 
     summary = loader.summary

@@ -34,6 +34,7 @@ from chengxin.core.clock import CHINA
 from chengxin.core.db import Database
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied
 from chengxin.core.workflow import DEPARTMENT, OFFICE, Transition, Workflow, case_history, record_transition
+from chengxin.ecommerce.complaints.source import DbComplaintSource
 from chengxin.ecommerce.risk import rules
 from chengxin.ecommerce.risk.config import LEVEL_ORDER, WarningParams, warning_params
 from chengxin.ecommerce.risk.models import (
@@ -88,10 +89,10 @@ def _day(now: dt.datetime) -> dt.date:
 
 
 class ComplaintSource(Protocol):
-    """Consumer complaints about shops (12315 / 12312 / 12345 …, 实施意见 四(一)). No table of them exists
-    yet (``notices.complaint`` holds complaints about how objections and repairs were handled, not about
-    shops): plug a source in here when the hotlines' data is collected. ``None`` means "not connected" —
-    the rules then leave the component out and say so, rather than reading it as "no complaints"."""
+    """Consumer complaints about shops (12315 / 12312 / 12345 …, 实施意见 四(一)). The default reads
+    ``ec_complaint`` (the departments' intake, ``ecommerce.complaints``; ``notices.complaint`` is about how
+    objections and repairs were handled, not about shops). ``None`` means "not connected" (``NoComplaintSource``)
+    — the rules then leave the component out and say so, rather than reading it as "no complaints"."""
 
     def shop_complaints(self, session: Session, shop_ids: Sequence[int] | None, since: dt.date,
                         until: dt.date) -> dict[int, int] | None: ...
@@ -101,7 +102,7 @@ class ComplaintSource(Protocol):
 
 
 class NoComplaintSource:
-    """The default: no complaint data connected."""
+    """No complaint data connected (pass it as ``complaints=`` to leave the component out)."""
 
     def shop_complaints(self, session: Session, shop_ids: Sequence[int] | None, since: dt.date,
                         until: dt.date) -> dict[int, int] | None:
@@ -111,7 +112,8 @@ class NoComplaintSource:
         return None
 
 
-COMPLAINTS: ComplaintSource = NoComplaintSource()
+# The table is there, so the source is connected: a shop without complaints in the window has 0, not "unknown".
+COMPLAINTS: ComplaintSource = DbComplaintSource()
 
 
 # -- the facts, in bulk ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,13 +14,15 @@ from chengxin.platform import Platform
 
 def test_the_served_app_freezes_what_it_built_and_serves(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_module, "open_platform", lambda: platform)
-    before = gc.get_freeze_count()
+    before, interval = gc.get_freeze_count(), sys.getswitchinterval()
     try:
         served = app_module.create_served_app()
         assert gc.get_freeze_count() > before + 10_000  # the catalog, SQLAlchemy, FastAPI …
+        assert sys.getswitchinterval() == pytest.approx(app_module.SWITCH_INTERVAL) and app_module.SWITCH_INTERVAL < interval
         assert TestClient(served).get("/healthz").json()["status"] == "ok"
     finally:
         gc.unfreeze()  # the other tests build many apps: let the collector see them again
+        sys.setswitchinterval(interval)
 
 
 def test_routes_are_flat_and_machine_endpoints_come_first() -> None:

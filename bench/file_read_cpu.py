@@ -1,0 +1,65 @@
+"""CPU per government read of the heaviest subjects, in process (no HTTP): the service calls the endpoint makes.
+
+    .venv/bin/python bench/file_read_cpu.py [--subjects 200] [--profile]
+
+Needs the database of ``bench/file_api.py --persons-only`` (``var/bench/file_1000000_10000000_persons.db`` and its
+metadata JSON with the 1,000 subjects with the most records). Prints CPU milliseconds per read and visible items
+per read; ``--profile`` adds a cProfile by internal time. Run old and new code alternately (``git stash``) to
+compare: the page cache makes the first run slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB = ROOT / "var" / "bench" / "file_1000000_10000000_persons.db"
+META = ROOT / "var" / "bench" / "file_1000000_10000000_persons.sqlite.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subjects", type=int, default=200)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("CHENGXIN_DATABASE_URL", f"sqlite:///{DB}")
+    os.environ.setdefault("CHENGXIN_KEY_DIR", str(ROOT / "var" / "bench" / "keys"))
+    from chengxin.api.disclosure import credit_file_response
+    from chengxin.core.audit import Actor
+    from chengxin.core.clock import today_cn
+    from chengxin.disclosure import service
+    from chengxin.platform import open_platform
+
+    platform = open_platform()
+    actor = Actor(kind="api_key", name="bench", department_code="samr")
+    heavy = [s for s, _ in json.loads(META.read_text())["heavy"]][: args.subjects]
+
+    def read(subject_id: int) -> int:
+        with platform.db.read() as session:
+            file = service.government_read(session, platform.catalog, subject_id, actor, "基准测试", today_cn())
+        credit_file_response(file)
+        return len(file.items)
+
+    for subject_id in heavy[:20]:
+        read(subject_id)
+    profiler = cProfile.Profile()
+    started, items = time.process_time(), 0
+    if args.profile:
+        profiler.enable()
+    for subject_id in heavy:
+        items += read(subject_id)
+    profiler.disable()
+    print(f"CPU {(time.process_time() - started) / len(heavy) * 1000:.2f} ms per read, "
+          f"{items / len(heavy):.0f} visible items per read ({len(heavy)} heaviest subjects)")
+    if args.profile:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from chengxin.core.errors import DomainError
-from chengxin.ecommerce.trade.cli import _actor, _fail, console, ecommerce_app, err
+from chengxin.ecommerce.trade.cli import _actor, ecommerce_app, ingest_with_receipt
 
 __all__ = ["complaints_app"]
 
@@ -34,26 +32,6 @@ def ingest(
     from chengxin.platform import open_platform
 
     platform = open_platform()
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                        TimeRemainingColumn(), console=err, transient=False)
-    try:
-        with progress:
-            task = progress.add_task("报送投诉举报", total=file.stat().st_size)
-            receipt = service.ingest_file(
-                platform.db, file, actor=_actor(), department=department, channel="cli", now=utcnow(),
-                filename=file.name, max_bytes=platform.settings.max_upload_bytes,
-                progress=lambda done, total: progress.update(task, completed=done, total=total))
-    except DomainError as exc:
-        _fail(exc)
-        return
-    console.print(f"回执 batch {receipt.batch_id}（{receipt.department}）：收到 {receipt.received}，新增 {receipt.accepted}，"
-                  f"未变 {receipt.unchanged}，更正 {receipt.corrected}，拒绝 {receipt.rejected}")
-    for w in receipt.warnings:
-        console.print(f"[yellow]提示[/yellow] {w.message}")
-    for r in receipt.rejections[:50]:
-        for p in r.problems:
-            console.print(f"  第 {r.row_no} 行 {r.source_id or ''} [{p.field or ''}] {p.message} [dim]({p.code})[/dim]")
-    if receipt.rejected > 50:
-        console.print(f"  …… 其余 {receipt.rejected - 50} 行见 GET /api/v1/ecommerce/batches/{receipt.batch_id}")
-    if receipt.rejected:
-        raise typer.Exit(1)
+    ingest_with_receipt(file, "报送投诉举报", lambda step: service.ingest_file(
+        platform.db, file, actor=_actor(), department=department, channel="cli", now=utcnow(),
+        filename=file.name, max_bytes=platform.settings.max_upload_bytes, progress=step), show_department=True)

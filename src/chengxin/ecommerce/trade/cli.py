@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +20,11 @@ from rich.table import Table
 
 from chengxin.core import audit
 from chengxin.core.errors import DomainError
+
+if TYPE_CHECKING:
+    from chengxin.records.service import Receipt
+
+Step = Callable[[int, int], None]  # (bytes read, file size)
 
 ecommerce_app = typer.Typer(help="电子商务信用：平台、店铺、订单、评价 e-commerce", no_args_is_help=True)
 platform_app = typer.Typer(help="电商平台登记 platforms", no_args_is_help=True)
@@ -34,6 +40,34 @@ def _actor() -> audit.Actor:
 def _fail(exc: DomainError) -> None:
     err.print(f"[red]错误[/red] {exc.message}  [dim]({exc.code}: {exc.message_en})[/dim]")
     raise typer.Exit(2)
+
+
+def ingest_with_receipt(file: Path, description: str, ingest: Callable[[Step], Receipt], *,
+                        show_department: bool = False) -> None:
+    """What the e-commerce file commands share: a progress bar over the file's bytes while ``ingest(step)`` runs,
+    then the receipt (the first 50 rejected rows with field and code), exit code 1 when a row was rejected and
+    2 when the file itself was refused."""
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                        TimeRemainingColumn(), console=err, transient=False)
+    try:
+        with progress:
+            task = progress.add_task(description, total=file.stat().st_size)
+            receipt = ingest(lambda done, total: progress.update(task, completed=done, total=total))
+    except DomainError as exc:
+        _fail(exc)
+        return
+    who = f"（{receipt.department}）" if show_department else ""
+    console.print(f"回执 batch {receipt.batch_id}{who}：收到 {receipt.received}，新增 {receipt.accepted}，"
+                  f"未变 {receipt.unchanged}，更正 {receipt.corrected}，拒绝 {receipt.rejected}")
+    for w in receipt.warnings:
+        console.print(f"[yellow]提示[/yellow] {w.message}")
+    for r in receipt.rejections[:50]:
+        for p in r.problems:
+            console.print(f"  第 {r.row_no} 行 {r.source_id or ''} [{p.field or ''}] {p.message} [dim]({p.code})[/dim]")
+    if receipt.rejected > 50:
+        console.print(f"  …… 其余 {receipt.rejected - 50} 行见 GET /api/v1/ecommerce/batches/{receipt.batch_id}")
+    if receipt.rejected:
+        raise typer.Exit(1)
 
 
 @platform_app.command("add")
@@ -91,29 +125,9 @@ def ingest(
     if kind not in service.FILE_KINDS:
         raise typer.BadParameter("应为 shops、orders 或 ratings", param_hint="--kind")
     platform = open_platform()
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                        TimeRemainingColumn(), console=err, transient=False)
-    try:
-        with progress:
-            task = progress.add_task(f"报送 {kind}", total=file.stat().st_size)
-            receipt = service.ingest_file(
-                platform.db, platform.keyring, file, kind, actor=_actor(), platform=platform_id, channel="cli",
-                now=utcnow(), filename=file.name, max_bytes=platform.settings.max_upload_bytes,
-                progress=lambda done, total: progress.update(task, completed=done, total=total))
-    except DomainError as exc:
-        _fail(exc)
-        return
-    console.print(f"回执 batch {receipt.batch_id}：收到 {receipt.received}，新增 {receipt.accepted}，未变 {receipt.unchanged}，"
-                  f"更正 {receipt.corrected}，拒绝 {receipt.rejected}")
-    for w in receipt.warnings:
-        console.print(f"[yellow]提示[/yellow] {w.message}")
-    for r in receipt.rejections[:50]:
-        for p in r.problems:
-            console.print(f"  第 {r.row_no} 行 {r.source_id or ''} [{p.field or ''}] {p.message} [dim]({p.code})[/dim]")
-    if receipt.rejected > 50:
-        console.print(f"  …… 其余 {receipt.rejected - 50} 行见 GET /api/v1/ecommerce/batches/{receipt.batch_id}")
-    if receipt.rejected:
-        raise typer.Exit(1)
+    ingest_with_receipt(file, f"报送 {kind}", lambda step: service.ingest_file(
+        platform.db, platform.keyring, file, kind, actor=_actor(), platform=platform_id, channel="cli",
+        now=utcnow(), filename=file.name, max_bytes=platform.settings.max_upload_bytes, progress=step))
 
 
 @ecommerce_app.command("template")

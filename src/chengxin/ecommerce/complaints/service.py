@@ -36,8 +36,8 @@ from chengxin.ecommerce.complaints import rules
 from chengxin.ecommerce.complaints.models import EcComplaint
 from chengxin.ecommerce.complaints.params import STATUSES, ComplaintRules, complaint_rules_on
 from chengxin.ecommerce.trade.models import EcPlatform, EcShop
-from chengxin.records.models import IngestBatch, IngestRejection
-from chengxin.records.service import REJECTION_SAMPLE, IncomingRow, Receipt, RejectedRow
+from chengxin.ecommerce.trade.service import BatchReceipt
+from chengxin.records.service import IncomingRow, Receipt
 
 __all__ = ["ITEM", "PER_PAGE", "ComplaintView", "check_batch_size", "file_columns", "ingest_complaints",
            "ingest_file", "list_complaints", "may_read", "submitting_department"]
@@ -99,43 +99,6 @@ def check_batch_size(rows: int, today: dt.date) -> None:
 # -- intake ------------------------------------------------------------------------------------------------
 
 
-class _Batch:
-    """One submission's receipt and its stored batch row, kept in step (as the trade ingest's)."""
-
-    def __init__(self, session: Session, department: str, *, actor: audit.Actor, channel: str,
-                 filename: str | None) -> None:
-        self.session = session
-        started = utcnow()
-        self.row = IngestBatch(department_code=department, item_code=ITEM, channel=channel, filename=filename,
-                               actor=actor.label, started_at=started)
-        session.add(self.row)
-        session.flush()
-        self.receipt = Receipt(self.row.id, department, ITEM, channel, filename, started_at=started)
-
-    def reject(self, row_no: int, source_id: str | None, problems: Sequence[Problem]) -> None:
-        rejected = RejectedRow(row_no, (source_id or "")[:64] or None, tuple(problems))
-        self.receipt.rejected += 1
-        if len(self.receipt.rejections) < REJECTION_SAMPLE:
-            self.receipt.rejections.append(rejected)
-        for p in problems:
-            self.session.add(IngestRejection(batch_id=self.row.id, row_no=row_no, source_id=rejected.source_id,
-                                             field=p.field, code=p.code, message=p.message, message_en=p.message_en))
-
-    def finish(self, actor: audit.Actor, warnings: Sequence[Problem] = ()) -> Receipt:
-        r = self.receipt
-        if r.received == 0:
-            raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
-        r.warnings = list(warnings)
-        r.finished_at = utcnow()
-        for name in ("received", "accepted", "unchanged", "corrected", "rejected"):
-            setattr(self.row, name, getattr(r, name))
-        self.row.warnings = [w.as_dict() for w in r.warnings]
-        self.row.finished_at = r.finished_at
-        audit.write(self.session, actor=actor, action="ecommerce.complaints_ingest", object_type="ingest_batch",
-                    object_id=self.row.id, detail={"received": r.received, "accepted": r.accepted,
-                                                   "corrected": r.corrected, "rejected": r.rejected,
-                                                   "department": r.department})
-        return r
 
 
 def _source_id(values: dict[str, object]) -> str | None:
@@ -165,7 +128,7 @@ def ingest_complaints(db: Database, rows: Iterable[IncomingRow], *, actor: audit
     r = rules_on(_day(now))
     dept = submitting_department(actor, department, r)
     with db.write() as session:
-        batch = _Batch(session, dept, actor=actor, channel=channel, filename=filename)
+        batch = BatchReceipt(session, dept, ITEM, actor=actor, channel=channel, filename=filename)
         for chunk in _chunks(rows, CHUNK_ROWS):
             batch.receipt.received += len(chunk)
             parsed: list[rules.ComplaintRow] = []
@@ -227,7 +190,7 @@ def ingest_complaints(db: Database, rows: Iterable[IncomingRow], *, actor: audit
             session.flush()
             if progress:
                 progress(len(chunk))
-        return batch.finish(actor, warnings())
+        return batch.finish(actor, "ecommerce.complaints_ingest", warnings(), detail={"department": dept})
 
 
 # -- files ---------------------------------------------------------------------------------------------------

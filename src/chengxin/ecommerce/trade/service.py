@@ -53,7 +53,8 @@ from chengxin.subjects.models import Subject
 from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subject, ensure_subjects, lookup_index
 
 __all__ = [
-    "ITEM_ORDERS", "ITEM_RATINGS", "ITEM_SHOPS", "Aggregates", "BadgeCheck", "PlatformRef", "PlatformSummary",
+    "ITEM_ORDERS", "ITEM_RATINGS", "ITEM_SHOPS", "Aggregates", "BadgeCheck", "BatchReceipt", "PlatformRef",
+    "PlatformSummary",
     "ShopPublic", "ShopSummary", "buyer_points", "check_batch_size", "ingest_orders", "ingest_ratings",
     "ingest_shops", "platform_summaries", "register_platform", "resolve_platform", "search_shops", "shop_aggregates",
     "shop_points", "shop_public", "sign_badge_link", "verify_badge",
@@ -255,18 +256,19 @@ def _chunks(rows: Iterable[IncomingRow], size: int) -> Iterator[list[IncomingRow
         yield chunk
 
 
-class _Batch:
-    """One submission's receipt and its stored batch row, kept in step."""
+class BatchReceipt:
+    """One submission's receipt and its stored batch row (``ingest_batch``, rejections), kept in step — for the
+    e-commerce intakes that are not catalog records (platforms' trade data, departments' complaints)."""
 
-    def __init__(self, session: Session, platform: PlatformRef, item: str, *, actor: audit.Actor, channel: str,
+    def __init__(self, session: Session, department: str, item: str, *, actor: audit.Actor, channel: str,
                  filename: str | None) -> None:
         self.session = session
         started = utcnow()
-        self.row = IngestBatch(department_code=platform.department_code, item_code=item, channel=channel,
+        self.row = IngestBatch(department_code=department, item_code=item, channel=channel,
                                filename=filename, actor=actor.label, started_at=started)
         session.add(self.row)
         session.flush()
-        self.receipt = Receipt(self.row.id, platform.department_code, item, channel, filename, started_at=started)
+        self.receipt = Receipt(self.row.id, department, item, channel, filename, started_at=started)
 
     def reject(self, row_no: int, source_id: str | None, problems: Sequence[Problem]) -> None:
         rejected = RejectedRow(row_no, (source_id or "")[:64] or None, tuple(problems))
@@ -277,7 +279,8 @@ class _Batch:
             self.session.add(IngestRejection(batch_id=self.row.id, row_no=row_no, source_id=rejected.source_id,
                                              field=p.field, code=p.code, message=p.message, message_en=p.message_en))
 
-    def finish(self, actor: audit.Actor, action: str, warnings: Sequence[Problem] = ()) -> Receipt:
+    def finish(self, actor: audit.Actor, action: str, warnings: Sequence[Problem] = (),
+               detail: dict[str, Any] | None = None) -> Receipt:
         r = self.receipt
         if r.received == 0:
             raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
@@ -289,11 +292,11 @@ class _Batch:
         self.row.finished_at = r.finished_at
         audit.write(self.session, actor=actor, action=action, object_type="ingest_batch", object_id=self.row.id,
                     detail={"received": r.received, "accepted": r.accepted, "corrected": r.corrected,
-                            "rejected": r.rejected})
+                            "rejected": r.rejected, **(detail or {})})
         return r
 
 
-def _parse_chunk(batch: _Batch, chunk: Sequence[IncomingRow], parse: Callable[[IncomingRow], T | list[Problem]],
+def _parse_chunk(batch: BatchReceipt, chunk: Sequence[IncomingRow], parse: Callable[[IncomingRow], T | list[Problem]],
                  key: str) -> list[T]:
     """The chunk's rows parsed; each row with problems goes to the receipt (under its source id ``key``)."""
     parsed: list[T] = []
@@ -329,7 +332,7 @@ def ingest_shops(db: Database, keyring: KeyRing, rows: Iterable[IncomingRow], *,
     found by blind index or registered now (encrypted, masked), in one transaction with the receipt."""
     with db.write() as session:
         ref = resolve_platform(session, actor, platform)
-        batch = _Batch(session, ref, ITEM_SHOPS, actor=actor, channel=channel, filename=filename)
+        batch = BatchReceipt(session, ref.department_code, ITEM_SHOPS, actor=actor, channel=channel, filename=filename)
         lock: LedgerLock | None = None
         subjects: dict[bytes, SubjectRef] = {}
         for chunk in _chunks(rows, CHUNK_ROWS):
@@ -444,7 +447,7 @@ def ingest_orders(db: Database, rows: Iterable[IncomingRow], *, actor: audit.Act
     order to another shop or buyer (``order.identity_changed``). New rows go in as bulk inserts."""
     with db.write() as session:
         ref = resolve_platform(session, actor, platform)
-        batch = _Batch(session, ref, ITEM_ORDERS, actor=actor, channel=channel, filename=filename)
+        batch = BatchReceipt(session, ref.department_code, ITEM_ORDERS, actor=actor, channel=channel, filename=filename)
         for chunk in _chunks(rows, CHUNK_ROWS):
             batch.receipt.received += len(chunk)
             parsed = _parse_chunk(batch, chunk, lambda row: rules.parse_order(
@@ -522,7 +525,7 @@ def ingest_ratings(db: Database, rows: Iterable[IncomingRow], *, actor: audit.Ac
     withdrawn afterwards (电子商务法 Art. 39)."""
     with db.write() as session:
         ref = resolve_platform(session, actor, platform)
-        batch = _Batch(session, ref, ITEM_RATINGS, actor=actor, channel=channel, filename=filename)
+        batch = BatchReceipt(session, ref.department_code, ITEM_RATINGS, actor=actor, channel=channel, filename=filename)
         for chunk in _chunks(rows, CHUNK_ROWS):
             batch.receipt.received += len(chunk)
             parsed = _parse_chunk(batch, chunk, lambda row: rules.parse_rating(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
+from psycopg import OperationalError, pq
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -153,8 +154,6 @@ class Checker:
         (query conversion, the generator-driven wait, row making) cost ~0.2 ms of CPU a check on top of the
         statement — more than the rest of the check (bench/RESULTS.md, credit check on PostgreSQL). Values come
         in libpq's text format: bytes, or None for NULL."""
-        from psycopg import OperationalError, pq
-
         pgconn = held.driver_connection.pgconn
         if getattr(self._held, "prepared_on", None) is not held:
             made = pgconn.prepare(self._PG_STATEMENT, self._SQL.format(p="$1").encode())

@@ -896,14 +896,16 @@ def _backend_cpu(url: str | None) -> dict[int, float]:
 
 
 def run_locust(target: str, port: int, rate: float, duration: int, users: int, ids_path: Path, key: str,
-               server: subprocess.Popen[bytes], engine_name: str, arrivals: str, db_url: str) -> Run:
+               server: subprocess.Popen[bytes], engine_name: str, arrivals: str, db_url: str,
+               page_limit: int | None = None) -> Run:
     prefix = OUT / f"file_api_{engine_name}_{target}"
     samples_path = Path(f"{prefix}_samples.json")
     samples_path.unlink(missing_ok=True)
     spawn = max(1, users // 2)  # users per second: the ramp takes ~2 s, excluded by --reset-stats
     env = {**os.environ, "FILE_API_TARGET": target, "FILE_API_RATE": str(rate / users), "FILE_API_IDS": str(ids_path),
            "FILE_API_ARRIVALS": arrivals,
-           "FILE_API_KEY": key, "FILE_API_SAMPLES": str(samples_path), "FILE_API_PURPOSE": PURPOSE}
+           "FILE_API_KEY": key, "FILE_API_SAMPLES": str(samples_path), "FILE_API_PURPOSE": PURPOSE,
+           "FILE_API_LIMIT": str(page_limit or "")}
     cmd = [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "locust_file_api.py"),
            "--headless", "-u", str(users), "-r", str(spawn), "--run-time", f"{duration + math.ceil(users / spawn) + 1}s",
            "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--reset-stats", "--only-summary",
@@ -998,6 +1000,9 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="do not read the database into the page cache first")
     parser.add_argument("--workers", type=int, default=None,
                         help="chengxin serve worker processes (default: serve's own, one per core up to 4)")
+    parser.add_argument("--page-limit", type=int, default=None,
+                        help="items per page asked of the file endpoints (default: the API's default page, 100; "
+                             "1000, the largest page, to read the heavy files whole)")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--persons-only", action="store_true",
@@ -1031,15 +1036,16 @@ def main() -> None:
 
     head = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True,
                           text=True).stdout.strip()
-    print(f"server: chengxin serve (uvicorn, 1 worker) on 127.0.0.1:{port}, pid {server.pid}, log {log}; code "
-          f"{Path(chengxin.__file__).parent} (git {head or '?'})")
+    print(f"server: chengxin serve on 127.0.0.1:{port}, pid {server.pid}, workers {args.workers or 'default'}, "
+          f"log {log}; code {Path(chengxin.__file__).parent} (git {head or '?'}); page limit "
+          f"{args.page_limit or 'API default'}")
     runs: list[Run] = []
     try:
         warm_up(port, key, request_ids(meta, 5000, random.Random(8), args.heavy_share), args.warm_up)
         for target in args.targets.split(","):
             print(f"locust: {target} at {args.rate:.0f} req/s for {args.duration} s ({args.users} users) …", flush=True)
             runs.append(run_locust(target, port, args.rate, args.duration, args.users, ids_path, key, server,
-                                   args.engine, args.arrivals, url))
+                                   args.engine, args.arrivals, url, args.page_limit))
     finally:
         stop(server)
     print(f"\n{meta['subjects']:,} subjects, {meta['records']:,} records ({args.engine}), "

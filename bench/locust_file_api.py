@@ -7,6 +7,7 @@ FILE_API_IDS     JSON list of [subject id, tag] (tag: any | heavy) to draw from
 FILE_API_KEY     department API key for the government read
 FILE_API_PURPOSE purpose of the government read
 FILE_API_SAMPLES where to write every response after the ramp: [start, name, ms, ok, status, bytes]
+FILE_API_LIMIT   items per page (``limit``); empty: the API's default page
 
 A 404 from the public file is an answer, not a failure: a person with no public information is not
 disclosed (``subject.not_found``); anything else but 200 is a failure.
@@ -30,6 +31,7 @@ IDS: list[list[Any]] = json.loads(open(os.environ["FILE_API_IDS"]).read()) if os
 KEY = os.environ.get("FILE_API_KEY", "")
 PURPOSE = quote(os.environ.get("FILE_API_PURPOSE", "benchmark"))
 SAMPLES = os.environ.get("FILE_API_SAMPLES")
+LIMIT = os.environ.get("FILE_API_LIMIT", "")
 
 _samples: list[list[Any]] = []
 _measuring = {"since": float("inf")}
@@ -81,9 +83,10 @@ class FileReader(FastHttpUser):
             return
         subject_id, tag = random.choice(IDS)
         if TARGET == "public":
-            url, headers = f"/api/v1/public/subjects/{subject_id}", None
+            url, headers = f"/api/v1/public/subjects/{subject_id}" + (f"?limit={LIMIT}" if LIMIT else ""), None
         else:
-            url, headers = f"/api/v1/gov/subjects/{subject_id}/file?purpose={PURPOSE}", {"X-API-Key": KEY}
+            url, headers = (f"/api/v1/gov/subjects/{subject_id}/file?purpose={PURPOSE}"
+                            + (f"&limit={LIMIT}" if LIMIT else ""), {"X-API-Key": KEY})
         with self.client.get(url, name=f"{TARGET} [{tag}]", headers=headers, catch_response=True) as resp:
             if resp.status_code == 200 or (resp.status_code == 404 and TARGET == "public"
                                            and b"subject.not_found" in (resp.content or b"")):

@@ -265,7 +265,7 @@ def test_the_file_endpoints_answer_the_bytes_of_the_documented_model(
 
     for dataclass_, pydantic_model in ((model.CreditFile, api.CreditFileOut), (model.FileItem, api.FileItemOut),
                                        (model.FieldLine, api.FieldLineOut), (model.RecordChange, api.RecordChangeOut),
-                                       (model.QueryLogEntry, api.QueryLogEntryOut)):
+                                       (model.QueryLogEntry, api.QueryLogEntryOut), (model.FilePage, api.FilePageOut)):
         assert [f.name for f in fields(dataclass_)] == list(pydantic_model.model_fields), dataclass_.__name__
     _on(monkeypatch, LAST_DAY)
     key = {"x-api-key": make_api_key("hrss")}
@@ -274,15 +274,17 @@ def test_the_file_endpoints_answer_the_bytes_of_the_documented_model(
     assert gov.headers["content-type"] == public.headers["content-type"] == "application/json"
     with platform.db.read() as s:
         files = {
-            "public": service.public_file(s, platform.catalog, world["org"], LAST_DAY),
+            "public": service.public_file(s, platform.catalog, world["org"], LAST_DAY, window=(0, 100)),
             "gov": service.government_read(s, platform.catalog, world["p5"],
                                            Actor(kind="api_key", name="k", department_code="hrss"), "职称评审",
-                                           LAST_DAY),
+                                           LAST_DAY, window=(0, 100)),
+            "whole": service.public_file(s, platform.catalog, world["org"], LAST_DAY),
             # history (UTC times) and the query log: every field type the model has
             "own": service.own_file(s, platform.catalog, platform.keyring, world["p5"], LAST_DAY),
             "own org": service.own_file(s, platform.catalog, platform.keyring, world["org"], LAST_DAY),
         }
     assert files["own"].query_log and any(i.history for i in files["own org"].items)
+    assert public.json()["page"] == {"offset": 0, "limit": 100, "total": 2, "next_offset": None}
     assert public.content == api.CreditFileOut.model_validate(files["public"]).model_dump_json().encode()
     assert gov.content == api.CreditFileOut.model_validate(files["gov"]).model_dump_json().encode()
     for name, file in files.items():
@@ -321,4 +323,82 @@ def test_a_government_file_leaves_only_once_its_read_is_logged(
     with platform.db.read() as s:
         [logged] = s.execute(select(QueryLog)).scalars().all()
     assert (logged.subject_id, logged.purpose, logged.reader_department) == (world["org"], "核查", "samr")
-    assert logged.detail == {"audience": "government", "items": len(ok.json()["items"])}
+    assert logged.detail == {"audience": "government", "items": len(ok.json()["items"]), "offset": 0,
+                             "total": ok.json()["page"]["total"]}
+
+
+@pytest.fixture()
+def long_file(platform: Platform) -> int:
+    """Organisation 9 with 23 public penalties on 23 different days, and 2 revoked ones among them."""
+    rows = [_row(platform, "admin_penalty", 9, (dt.date(2026, 1, 1) + dt.timedelta(days=n)).isoformat(),
+                 source_id=f"LONG-{n}", severity="general") for n in range(25)]
+    _submit(platform, "admin_penalty", "samr", rows)
+    office = Actor(kind="staff", name="office", role="credit_office")
+    with platform.db.read() as s:
+        revoked = [find_record_id(s, "samr", f"LONG-{n}") for n in (3, 17)]
+        subject_id = s.execute(select(Record.subject_id).where(Record.source_id == "LONG-0")).scalar_one()
+    for record_id in revoked:
+        revoke_record(platform.db, keyring=platform.keyring, record_id=record_id, reason="复议撤销", actor=office)
+    return int(subject_id)
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(0, 1), (0, 10), (10, 10), (20, 10), (22, 5), (23, 5), (0, 1000),
+                                               (500, 3)])
+def test_a_file_page_is_its_slice_of_the_whole_file_newest_first(
+    platform: Platform, long_file: int, offset: int, limit: int
+) -> None:
+    """Paging skips only items the audience sees: revoked records are not counted, so pages never come
+    out short or overlapping, whatever the window."""
+    actor = Actor(kind="api_key", name="k", department_code="samr")
+    with platform.db.read() as s:
+        whole = service.public_file(s, platform.catalog, long_file, LAST_DAY)
+        page = service.public_file(s, platform.catalog, long_file, LAST_DAY, window=(offset, limit))
+        gov_whole = service.government_read(s, platform.catalog, long_file, actor, "核查", LAST_DAY)
+        gov_page = service.government_read(s, platform.catalog, long_file, actor, "核查", LAST_DAY,
+                                           window=(offset, limit))
+    assert len(whole.items) == 23 and whole.page is None
+    dates = [i.decision_date for i in whole.items]
+    assert dates == sorted(dates, reverse=True)
+    assert page.items == whole.items[offset:offset + limit]
+    assert gov_page.items == gov_whole.items[offset:offset + limit]
+    assert page.page is not None and (page.page.offset, page.page.limit, page.page.total) == (offset, limit, 23)
+    assert page.page.next_offset == (offset + limit if offset + limit < 23 else None)
+
+
+def test_the_api_pages_a_long_file_and_logs_each_government_page(
+    client: TestClient, platform: Platform, long_file: int, monkeypatch: pytest.MonkeyPatch,
+    make_api_key: Callable[[str], str],
+) -> None:
+    _on(monkeypatch, LAST_DAY)
+    url = f"/api/v1/public/subjects/{long_file}"
+    first = client.get(url).json()
+    assert len(first["items"]) == 23 and first["page"] == {"offset": 0, "limit": 100, "total": 23,
+                                                           "next_offset": None}
+    seen: list[int] = []
+    offset: int | None = 0
+    while offset is not None:  # a client follows next_offset to the end
+        body = client.get(url, params={"offset": offset, "limit": 10}).json()
+        seen += [i["record_id"] for i in body["items"]]
+        offset = body["page"]["next_offset"]
+    assert seen == [i["record_id"] for i in first["items"]]
+    assert client.get(url, params={"offset": 40}).json()["items"] == []  # past the end: empty, not an error
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"offset": 10**10}):
+        r = client.get(url, params=bad)
+        assert r.status_code == 422, bad
+        assert r.json()["error"]["field"] in ("limit", "offset")
+    key = {"x-api-key": make_api_key("samr")}
+    gov = client.get(f"/api/v1/gov/subjects/{long_file}/file", params={"purpose": "核查", "offset": 20, "limit": 10},
+                     headers=key)
+    assert gov.status_code == 200 and len(gov.json()["items"]) == 3
+    with platform.db.read() as s:
+        [logged] = s.execute(select(QueryLog)).scalars().all()
+    assert logged.detail == {"audience": "government", "items": 3, "offset": 20, "total": 23}
+
+
+def test_a_person_with_public_items_beyond_the_page_is_still_found(
+    client: TestClient, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a person's public file exists depends on all their public items, not on the page asked for."""
+    _on(monkeypatch, LAST_DAY)
+    r = client.get(f"/api/v1/public/subjects/{world['p5']}", params={"offset": 5})
+    assert r.status_code == 200 and r.json()["items"] == [] and r.json()["page"]["total"] == 1

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chengxin.api.deps import ActorDep, PlatformDep
-from chengxin.api.schemas import ErrorOut
+from chengxin.api.schemas import MAX_OFFSET, ErrorOut
 from chengxin.core.clock import today_cn
 from chengxin.core.errors import PermissionDenied
 from chengxin.disclosure import service
@@ -20,6 +20,10 @@ router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
 SubjectId = Annotated[int, Path(ge=1, le=2**63 - 1, description="信用主体编号")]
 _ERRORS: dict[int | str, dict[str, object]] = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+# A file's items come a page at a time, newest first: most subjects fit on the first page (median 6 records),
+# and a subject with over a thousand records does not cost every caller the whole file (bench/RESULTS.md).
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="跳过的条数 items to skip, newest first")]
+Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 items per page")]
 
 
 class FieldLineOut(BaseModel):
@@ -72,6 +76,17 @@ class QueryLogEntryOut(BaseModel):
     basis: str
 
 
+class FilePageOut(BaseModel):
+    """分页: which slice of the items this answer holds."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    offset: int = Field(description="跳过的条数（按决定日期由近及远）")
+    limit: int = Field(description="本页最多条数")
+    total: int = Field(description="可见信息总条数")
+    next_offset: int | None = Field(description="下一页的 offset；null：已是最后一页")
+
+
 class CreditFileOut(BaseModel):
     """信用档案 — a subject's file as one audience sees it."""
 
@@ -85,6 +100,7 @@ class CreditFileOut(BaseModel):
     as_of: dt.date
     items: list[FileItemOut]
     query_log: list[QueryLogEntryOut]
+    page: FilePageOut | None = Field(default=None, description="分页；null：完整档案")
 
 
 def credit_file_response(file: CreditFile) -> Response:
@@ -98,15 +114,16 @@ def credit_file_response(file: CreditFile) -> Response:
 
 @router.get("/public/subjects/{subject_id}", summary="公开信用信息 Public credit file", response_model=CreditFileOut,
             responses=_ERRORS)
-def public_subject(subject_id: SubjectId, platform: PlatformDep) -> Response:
+def public_subject(subject_id: SubjectId, platform: PlatformDep, offset: Offset = 0, limit: Limit = 100) -> Response:
     """What anyone may see: records in their display period whose sharing level is public. A person's
-    file only through items the catalog makes public for persons, always masked; a person with none: 404."""
+    file only through items the catalog makes public for persons, always masked; a person with none: 404.
+    A page of the items at a time (``page.next_offset``)."""
     # The session is opened here, not by a yield dependency: a dependency takes its connection in one
     # thread-pool call and the endpoint runs in another, so under a burst of more requests than threads
     # every thread could wait for a connection held by a request waiting for a thread (until the pool's
     # 30 s timeout). Opened and closed in one call, a connection is never held while waiting for a thread.
     with platform.db.read() as session:
-        file = service.public_file(session, platform.catalog, subject_id, today_cn())
+        file = service.public_file(session, platform.catalog, subject_id, today_cn(), window=(offset, limit))
     return credit_file_response(file)
 
 
@@ -116,10 +133,12 @@ def public_subject_by_identifier(
     platform: PlatformDep,
     uscc: Annotated[str | None, Query(max_length=20, description="统一社会信用代码")] = None,
     ric: Annotated[str | None, Query(max_length=20, description="公民身份号码（仅有公开信息的自然人）")] = None,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> Response:
     with platform.db.read() as session:  # in the endpoint's own call, as above
         subject_id = service.find_public_subject(session, platform.keyring, uscc=uscc, ric=ric)
-        file = service.public_file(session, platform.catalog, subject_id, today_cn())
+        file = service.public_file(session, platform.catalog, subject_id, today_cn(), window=(offset, limit))
     return credit_file_response(file)
 
 
@@ -130,15 +149,19 @@ def government_subject(
     platform: PlatformDep,
     actor: ActorDep,
     purpose: Annotated[str, Query(min_length=1, max_length=500, description="查询目的（必填，记入查询使用登记）")],
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> Response:
     """Staff or a department API key: what the sharing level allows the caller's department. Every read
-    is written to the query log with its purpose, and the person sees it in their own file."""
+    is written to the query log with its purpose, and the person sees it in their own file. A page of the
+    items at a time; each page is a read and is logged."""
     if actor.kind not in ("staff", "api_key"):
         raise PermissionDenied("query.government_only", "仅限政务部门查询", "Government departments only")
     # Read, then log: the file leaves only once its query-log row is committed. The row goes through the
     # group commit (core.group_commit): concurrent reads share one short write transaction, so SQLite's
     # single writer is taken once per group, not once per read, and never while reading.
     with platform.db.read() as session:
-        file = service.government_read(session, platform.catalog, subject_id, actor, purpose, today_cn())
+        file = service.government_read(session, platform.catalog, subject_id, actor, purpose, today_cn(),
+                                       window=(offset, limit))
     platform.db.write_grouped(lambda session: service.log_government_read(session, file, actor, purpose))
     return credit_file_response(file)

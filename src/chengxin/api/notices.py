@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chengxin.api.deps import ActorDep, OfficeDep, PlatformDep
 from chengxin.api.me import PersonDep
-from chengxin.api.schemas import ErrorOut
+from chengxin.api.schemas import MAX_OFFSET, ErrorOut
 from chengxin.attachments.service import AttachmentInfo, Upload
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
@@ -39,7 +39,6 @@ from chengxin.workdays.service import work_calendar
 router = APIRouter(prefix="/api/v1")
 
 CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-MAX_OFFSET = 10**9  # a page further than this is a mistake (and would overflow SQLite's integers)
 _ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": ErrorOut} for s in (400, 401, 403, 404, 409, 422)}
 
 

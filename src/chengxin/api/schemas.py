@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, StringConstraints
 from chengxin.core.errors import Problem
 from chengxin.records.service import Receipt
 
+MAX_OFFSET = 10**9  # a page further than this is a mistake (and would overflow SQLite's integers)
+
 
 class ProblemOut(BaseModel):
     code: str = Field(examples=["uscc.check_character"])

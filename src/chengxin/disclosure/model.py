@@ -75,6 +75,17 @@ class QueryLogEntry:
 
 
 @dataclass(frozen=True)
+class FilePage:
+    """分页 — which slice of the audience's items a file holds. The API answers files page by page (a
+    subject can have over a thousand records); the portal's pages and the reports hold the whole file."""
+
+    offset: int  # items skipped, newest first (decision date, then record)
+    limit: int  # at most this many items on the page
+    total: int  # items this audience may see in all
+    next_offset: int | None  # where the next page starts; None on the last page
+
+
+@dataclass(frozen=True)
 class CreditFile:
     subject_id: int
     kind: str  # person | organization
@@ -84,6 +95,7 @@ class CreditFile:
     as_of: dt.date
     items: tuple[FileItem, ...] = ()
     query_log: tuple[QueryLogEntry, ...] = field(default=())
+    page: FilePage | None = None  # None: the whole file
 
     def by_category(self) -> dict[str, list[FileItem]]:
         out: dict[str, list[FileItem]] = {"basic": [], "positive": [], "negative": []}

@@ -25,7 +25,15 @@ from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied
 from chengxin.core.masking import mask_ric
 from chengxin.disclosure import rules
-from chengxin.disclosure.model import Audience, CreditFile, FieldLine, FileItem, QueryLogEntry, RecordChange
+from chengxin.disclosure.model import (
+    Audience,
+    CreditFile,
+    FieldLine,
+    FileItem,
+    FilePage,
+    QueryLogEntry,
+    RecordChange,
+)
 from chengxin.disclosure.models import CHANNELS, READER_KINDS, QueryLog
 from chengxin.records.models import Record, RecordVersion
 from chengxin.subjects.models import Subject
@@ -33,6 +41,7 @@ from chengxin.subjects.service import decrypt_identity, find_subject
 
 __all__ = [
     "GOVERNMENT_BASIS",
+    "Window",
     "find_public_subject",
     "government_file",
     "government_read",
@@ -172,9 +181,17 @@ def _display_end(version: ItemVersion, severity: str | None, decision_date: dt.d
     return found[1]
 
 
-def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, visible: Visible) -> list[FileItem]:
+Window = tuple[int, int]  # (offset, limit): the page of a file an API caller asked for
+
+
+def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, visible: Visible,
+           window: Window | None = None) -> tuple[list[FileItem], int]:
+    """The items ``visible`` lets the audience see, newest first — all of them, or only those of ``window`` —
+    and how many there are in all."""
     rows = session.connection().execute(_ITEM_ROWS, {"subject_id": subject_id}).all()
+    start, stop = (0, len(rows)) if window is None else (window[0], window[0] + window[1])
     items: list[FileItem] = []
+    total = 0
     # ``visible`` depends only on the item version and whether the record is displayed (the audience and the
     # subject are fixed for one read): asked once per pair, not once per record — a subject with hundreds of
     # records has them under a few item versions (~5% of a heavy government read's CPU, measured in process).
@@ -194,6 +211,9 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
             shown = verdicts[key] = visible(version, displayed)
         if not shown:
             continue
+        total += 1
+        if not start < total <= stop:  # outside the page: counted, not built (labels, fields and JSON are
+            continue                   # most of a large file's cost)
         department = catalog.departments.get(row.department_code)
         items.append(
             FileItem(
@@ -216,12 +236,21 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
                 fields=field_lines(version, (orjson.loads(row.fields) if row.fields else None) or {}),
             )
         )
-    return items
+    return items, total
 
 
-def public_file(session: Session, catalog: Catalog, subject_id: int, today: dt.date) -> CreditFile:
+def _page(window: Window | None, total: int) -> FilePage | None:
+    if window is None:
+        return None
+    offset, limit = window
+    return FilePage(offset, limit, total, offset + limit if offset + limit < total else None)
+
+
+def public_file(session: Session, catalog: Catalog, subject_id: int, today: dt.date, *,
+                window: Window | None = None) -> CreditFile:
     """What the public sees (社会公众): displayed public items; a person only through items public for
-    persons, masked — and a person with none is not found (the public learns nothing of them)."""
+    persons, masked — and a person with none is not found (the public learns nothing of them).
+    ``window`` (offset, limit): only that page of the items (the API's pages)."""
     subject = _subject_view(session, subject_id)
 
     def visible(version: ItemVersion, displayed: bool) -> bool:
@@ -230,11 +259,11 @@ def public_file(session: Session, catalog: Catalog, subject_id: int, today: dt.d
             subject_kind=subject.kind, public_for_persons=version.public_for_persons, displayed=displayed,
         )
 
-    items = _items(session, catalog, subject_id, today, visible)
-    if subject.kind == SubjectKind.PERSON.value and not items:
+    items, total = _items(session, catalog, subject_id, today, visible, window)
+    if subject.kind == SubjectKind.PERSON.value and not total:
         raise NotFound(*_NO_PUBLIC_FILE)
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.PUBLIC, today,
-                      tuple(items))
+                      tuple(items), page=_page(window, total))
 
 
 def requester_file(session: Session, catalog: Catalog, subject_id: int, categories: frozenset[str],
@@ -250,7 +279,7 @@ def requester_file(session: Session, catalog: Catalog, subject_id: int, categori
             consent_categories=categories,
         )
 
-    items = _items(session, catalog, subject_id, today, visible)
+    items, _ = _items(session, catalog, subject_id, today, visible)
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.REQUESTER, today,
                       tuple(items))
 
@@ -268,7 +297,7 @@ def own_file(session: Session, catalog: Catalog, keyring: KeyRing, subject_id: i
     included, each with its status and version — their identity in clear, and every query of their data."""
     subject = _subject(session, subject_id)
     display_id, display_name = decrypt_identity(keyring, subject)
-    items = _items(session, catalog, subject_id, today, lambda _version, _displayed: True)
+    items, _ = _items(session, catalog, subject_id, today, lambda _version, _displayed: True)
     history = _history(session, [item.record_id for item in items])
     items = [replace(item, history=history.get(item.record_id, ())) for item in items]
     return CreditFile(subject.id, subject.kind, display_id, display_name, Audience.SELF, today, tuple(items),
@@ -324,9 +353,10 @@ def _government_purpose(actor: audit.Actor, purpose: str) -> str:
 
 
 def government_read(session: Session, catalog: Catalog, subject_id: int, actor: audit.Actor, purpose: str,
-                    today: dt.date) -> CreditFile:
+                    today: dt.date, *, window: Window | None = None) -> CreditFile:
     """The government file, read only (any session): checks the purpose and the reader first. It must not
-    reach the reader before :func:`log_government_read` has committed its query-log row."""
+    reach the reader before :func:`log_government_read` has committed its query-log row. ``window``
+    (offset, limit): only that page of the items."""
     _government_purpose(actor, purpose)
     subject = _subject_view(session, subject_id)
     department = actor.department_code
@@ -340,9 +370,9 @@ def government_read(session: Session, catalog: Catalog, subject_id: int, actor: 
             department_allowed=allowed,
         )
 
-    items = _items(session, catalog, subject_id, today, visible)
+    items, total = _items(session, catalog, subject_id, today, visible, window)
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.GOVERNMENT, today,
-                      tuple(items))
+                      tuple(items), page=_page(window, total))
 
 
 def log_government_read(session: Session, file: CreditFile, actor: audit.Actor, purpose: str, *,
@@ -351,8 +381,15 @@ def log_government_read(session: Session, file: CreditFile, actor: audit.Actor, 
     log_query(session, subject_id=file.subject_id,
                      reader_kind=actor.kind if actor.kind in READER_KINDS else "staff", reader_name=actor.name,
                      reader_department=actor.department_code, purpose=_government_purpose(actor, purpose),
-                     basis=basis, channel=channel, detail={"audience": Audience.GOVERNMENT.value,
-                                                           "items": len(file.items)})
+                     basis=basis, channel=channel, detail=_read_detail(file))
+
+
+def _read_detail(file: CreditFile) -> dict[str, Any]:
+    """What a government read showed, for the query log: how many items, and which page of how many."""
+    detail: dict[str, Any] = {"audience": Audience.GOVERNMENT.value, "items": len(file.items)}
+    if file.page is not None:
+        detail.update(offset=file.page.offset, total=file.page.total)
+    return detail
 
 
 # -- the query log ---------------------------------------------------------------------------------

@@ -244,7 +244,7 @@ def person_has_public_information(session: Session, catalog: Catalog, subject_id
     from chengxin.disclosure.service import public_file
 
     try:
-        public_file(session, catalog, subject_id, today)
+        public_file(session, catalog, subject_id, today, window=(0, 1))  # counts them, builds at most one
     except NotFound:
         return False
     return True

@@ -134,8 +134,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     crypto, file readers): they ran on the SQLite run of the same `make test`, and running them twice
     proves nothing about PostgreSQL. A test touches the database exactly when it asks, directly or
     through another fixture, for ``database_url``. They are deselected, not skipped: the summary
-    counts them as deselected."""
+    counts them as deselected. On the SQLite run, the tests marked ``postgresql_only`` are left out the
+    same way."""
     if not os.environ.get("CHENGXIN_TEST_DATABASE_URL", "").strip():
+        dropped = [item for item in items if item.get_closest_marker("postgresql_only")]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
         return
     keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
     dropped = [item for item in items if "database_url" not in getattr(item, "fixturenames", ())]

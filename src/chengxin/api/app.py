@@ -270,6 +270,9 @@ def create_served_app() -> FastAPI:
 
     sys.setswitchinterval(SWITCH_INTERVAL)
     app = create_app()
+    platform: Platform = app.state.platform
+    # SQLite: no request pays for a WAL checkpoint (core.db.WalCheckpointer).
+    platform.db.checkpoint_in_background(platform.settings.sqlite_checkpoint_seconds)
     gc.collect()
     gc.freeze()
     return app

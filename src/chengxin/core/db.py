@@ -11,12 +11,16 @@ Reads and writes have separate session factories (read replicas later, DESIGN.md
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -85,8 +89,42 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for ``url`` (default: settings), with the per-engine fixes applied."""
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _install_idle_ping(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled PostgreSQL connection at checkout only if it sat idle ``idle_seconds`` or more.
+
+    ``pool_pre_ping`` pings at every checkout: a round trip per request, and under load each round trip also
+    waits for the GIL and for the server process to be scheduled (bench/RESULTS.md, "Subject file over HTTP",
+    session 6). A connection that was in use a moment ago is alive; the ones a server restart or an idle
+    timeout killed are the ones that sat in the pool. A failed ping makes the pool discard the connection and
+    hand out another (SQLAlchemy's ``DisconnectionError`` protocol); a connection that dies in the window is
+    caught by SQLAlchemy's disconnect handling on its first statement (that request fails, the pool is reset).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return  # new, or in use moments ago
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()  # leave it outside any transaction, as the pool handed it in
+        except Exception as exc:
+            raise sa_exc.DisconnectionError("idle connection is gone") from exc
+
+
+def make_engine(url: str | None = None, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any) -> Engine:
+    """An engine for ``url`` (default: settings), with the per-engine fixes applied. PostgreSQL: pooled
+    connections idle ``ping_after_idle`` seconds or more are pinged at checkout (unless ``pool_pre_ping``
+    is given: then SQLAlchemy's own ping, every checkout, or none)."""
     url = url or get_settings().database_url
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgres://")
@@ -102,8 +140,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     # uvicorn runs sync endpoints in a pool of 40 threads: size the pool to match.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    own_ping = "pool_pre_ping" not in kwargs
+    engine = create_engine(url, **kwargs)
+    if own_ping:
+        _install_idle_ping(engine, ping_after_idle)
+    return engine
 
 
 def write_engine(engine: Engine) -> Engine:
@@ -118,19 +159,30 @@ class Database:
         self.engine = engine
         self.writer = write_engine(engine)
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        # PostgreSQL reads outside a transaction: no BEGIN and ROLLBACK round trips (see read()).
+        self._read_statements = (
+            sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+            if engine.dialect.name == "postgresql" else self._read
+        )
         self._write = sessionmaker(bind=self.writer, expire_on_commit=False)
         from chengxin.core.group_commit import GroupCommitter  # it needs Database's type only
 
         self._grouped = GroupCommitter(self)
+        self._checkpointer: WalCheckpointer | None = None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for reads; closed (its transaction ended) at the end, objects stay readable."""
-        with self._read() as session:
+    def read(self, *, snapshot: bool = True) -> Iterator[Session]:
+        """A session for reads; closed (its transaction ended) at the end, objects stay readable.
+
+        ``snapshot=False``: no transaction around the statements on PostgreSQL (autocommit) — each statement
+        sees what is committed when it runs, and the BEGIN and ROLLBACK round trips are saved. For hot reads
+        whose statements need no common snapshot (a credit file: the subject, then its records). SQLite keeps
+        its transaction (in process, it costs no round trip)."""
+        with (self._read() if snapshot else self._read_statements()) as session:
             yield session
 
     @contextmanager
@@ -140,10 +192,64 @@ class Database:
             yield session
 
 
+    def checkpoint_in_background(self, interval: float) -> None:
+        """SQLite: checkpoint the write-ahead log every ``interval`` seconds from a daemon thread (see
+        :class:`WalCheckpointer`); nothing on PostgreSQL or with ``interval`` 0."""
+        if self.dialect != "sqlite" or not interval:
+            return
+        if self._checkpointer is None:
+            self._checkpointer = WalCheckpointer(self.engine, interval)
+            self._checkpointer.start()
+
     def write_grouped(self, unit: Callable[[Session], T]) -> T:
-        """Run a small write ``unit`` in a transaction shared with concurrent callers (group commit);
-        returns once it is committed. For per-request log rows on hot paths (``core.group_commit``)."""
+        """Run a small write ``unit`` in a transaction and return once it is committed — for per-request log
+        rows on hot paths. SQLite: through the group commit (``core.group_commit``): one writer at a time, so
+        concurrent units share one transaction. PostgreSQL: in the caller's own transaction and thread — the
+        server already lets concurrent commits share a WAL flush, and the hand-off to a writer thread cost more
+        than it saved (100 government reads/s in one process: p99 16–18 → 8–10 ms; bench/RESULTS.md, session 6)."""
+        if self.dialect == "postgresql":
+            with self.write() as session:
+                return unit(session)
         return self._grouped.run(unit)
+
+
+_log = logging.getLogger(__name__)
+
+
+class WalCheckpointer:
+    """SQLite in WAL mode: a daemon thread runs ``PRAGMA wal_checkpoint(PASSIVE)`` every ``interval`` seconds.
+
+    Why: SQLite checkpoints on its own once the log passes 1,000 pages, inside whichever commit crossed the
+    line. Served, that commit is a request's — a government read's query-log row — and every read waiting on
+    that group commit waits for the pages to be copied into the database file and synced: clusters of slow
+    reads every few seconds at 200 reads/s (bench/RESULTS.md, "Subject file over HTTP", session 6). A passive
+    checkpoint blocks neither readers nor writers and runs without the GIL; checkpointed this often the log
+    never reaches the auto-checkpoint threshold, which stays as the backstop if this thread falls behind.
+    """
+
+    def __init__(self, engine: Engine, interval: float) -> None:
+        self._engine = engine
+        self._interval = interval
+        self.checkpoints = 0  # completed, for tests and diagnostics
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="chengxin-wal-checkpoint", daemon=True).start()
+
+    def _run(self) -> None:
+        connection = self._engine.raw_connection()  # its own, outside the pool's accounting for requests
+        try:
+            while True:
+                time.sleep(self._interval)
+                try:
+                    cursor = connection.cursor()
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    cursor.fetchall()
+                    cursor.close()
+                    self.checkpoints += 1
+                except Exception:  # a failed checkpoint is retried next time; SQLite's own stays the backstop
+                    _log.exception("WAL checkpoint failed")
+        finally:
+            connection.close()
 
 
 @lru_cache(maxsize=4)

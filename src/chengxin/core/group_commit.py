@@ -4,10 +4,11 @@ Why: a government read must not answer before its query-log row is committed (th
 crash once the file has left), so every such read used to commit on its own — at 200 reads/s, 200
 commits/s. On SQLite each commit takes the database's single write lock, and a thread that finds it
 taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms back-off), which is where the read's tail came
-from (bench/RESULTS.md, "Subject file over HTTP"); on PostgreSQL each commit waits for its own WAL
-flush. Here one writer thread takes every unit waiting, runs them in one transaction and commits once;
+from (bench/RESULTS.md, "Subject file over HTTP"). Here one writer thread takes every unit waiting, runs them in one transaction and commits once;
 each caller blocks until the transaction holding its unit is committed, so a unit is exactly as durable
 as with its own commit — only cheaper, and writers queue in Python instead of sleeping in SQLite.
+``Database.write_grouped`` uses it on SQLite only: PostgreSQL has no single writer and already shares a WAL
+flush between concurrent commits, and there the hand-off to this thread cost more than it saved.
 
 A unit that raises is isolated: the shared transaction is rolled back and its units are run again one
 by one, each in its own transaction, so one bad unit never loses the others' rows and its caller gets

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # A verified API key is trusted in process this many seconds, on every endpoint (accounts.ApiKeyCache):
     # a revoked key stops working within it; 0 verifies every request against the database.
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    # SQLite: `chengxin serve` checkpoints the write-ahead log from a background thread this often (seconds),
+    # so no request pays for a checkpoint (core.db.WalCheckpointer); 0 leaves it to SQLite's auto-checkpoint.
+    sqlite_checkpoint_seconds: float = Field(default=0.5, ge=0)
     # `chengxin serve` worker processes; 0 = one per CPU core, at most 4. One process answers ~870 credit
     # checks a second here; the 1,000/s target (issue #5) needs two (bench/RESULTS.md).
     serve_workers: int = Field(default=0, ge=0, le=64)

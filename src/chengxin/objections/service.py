@@ -503,7 +503,7 @@ class _InTransaction(Database):
             yield self._session
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, *, snapshot: bool = True) -> Iterator[Session]:  # noqa: ARG002 — always the one session
         yield self._session
 
 

@@ -1,5 +1,7 @@
 """Group commit (core.group_commit) on the real database: units from many threads share transactions,
-each caller returns only after its row is committed, and a failing unit loses nobody else's row."""
+each caller returns only after its row is committed, and a failing unit loses nobody else's row. The
+committer is exercised on both engines; ``Database.write_grouped`` uses it on SQLite only (on PostgreSQL a
+unit commits in its caller's own transaction — the last test)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from chengxin.core.group_commit import GroupCommitter
 from chengxin.disclosure.models import QueryLog
 from chengxin.disclosure.service import log_query
 from chengxin.platform import Platform
@@ -29,11 +32,19 @@ def _count(platform: Platform) -> int:
         return int(session.execute(select(func.count()).select_from(QueryLog)).scalar_one())
 
 
-def test_every_caller_returns_after_its_own_row_is_committed(platform: Platform) -> None:
+@pytest.fixture()
+def committer(platform: Platform) -> GroupCommitter:
+    return GroupCommitter(platform.db)
+
+
+@pytest.mark.parametrize("through", ["committer", "write_grouped"])
+def test_every_caller_returns_after_its_own_row_is_committed(platform: Platform, committer: GroupCommitter,
+                                                             through: str) -> None:
     seen_after_return: list[bool] = []
+    run = committer.run if through == "committer" else platform.db.write_grouped
 
     def read_and_check(subject_id: int) -> None:
-        row_id = platform.db.write_grouped(_log(subject_id))
+        row_id = run(_log(subject_id))
         with platform.db.read() as session:  # another connection: only committed rows are visible
             seen_after_return.append(session.get(QueryLog, row_id) is not None)
 
@@ -43,7 +54,7 @@ def test_every_caller_returns_after_its_own_row_is_committed(platform: Platform)
     assert _count(platform) == 200
 
 
-def test_units_queued_together_share_one_transaction(platform: Platform) -> None:
+def test_units_queued_together_share_one_transaction(platform: Platform, committer: GroupCommitter) -> None:
     started, release = threading.Event(), threading.Event()
     sessions: list[int] = []
 
@@ -55,10 +66,10 @@ def test_units_queued_together_share_one_transaction(platform: Platform) -> None
         sessions.append(id(session))
 
     with ThreadPoolExecutor(max_workers=21) as pool:
-        first = pool.submit(platform.db.write_grouped, blocker)
+        first = pool.submit(committer.run, blocker)
         assert started.wait(10)
-        rest = [pool.submit(platform.db.write_grouped, note_session) for _ in range(20)]
-        while platform.db._grouped._queue.qsize() < 20:  # all queued behind the blocker
+        rest = [pool.submit(committer.run, note_session) for _ in range(20)]
+        while committer._queue.qsize() < 20:  # all queued behind the blocker
             threading.Event().wait(0.005)
         release.set()
         first.result(10)
@@ -68,7 +79,8 @@ def test_units_queued_together_share_one_transaction(platform: Platform) -> None
     assert len(set(sessions)) == 1  # twenty units, one transaction
 
 
-def test_a_failing_unit_gets_its_error_and_the_others_keep_their_rows(platform: Platform) -> None:
+def test_a_failing_unit_gets_its_error_and_the_others_keep_their_rows(platform: Platform,
+                                                                      committer: GroupCommitter) -> None:
     started, release = threading.Event(), threading.Event()
 
     def blocker(session: Session) -> None:
@@ -80,12 +92,12 @@ def test_a_failing_unit_gets_its_error_and_the_others_keep_their_rows(platform: 
         raise ValueError("这个单元出错")
 
     with ThreadPoolExecutor(max_workers=12) as pool:
-        first = pool.submit(platform.db.write_grouped, blocker)
+        first = pool.submit(committer.run, blocker)
         assert started.wait(10)
-        good = [pool.submit(platform.db.write_grouped, _log(i)) for i in range(1, 6)]
-        bad = pool.submit(platform.db.write_grouped, failing)
-        more = [pool.submit(platform.db.write_grouped, _log(i)) for i in range(6, 11)]
-        while platform.db._grouped._queue.qsize() < 11:
+        good = [pool.submit(committer.run, _log(i)) for i in range(1, 6)]
+        bad = pool.submit(committer.run, failing)
+        more = [pool.submit(committer.run, _log(i)) for i in range(6, 11)]
+        while committer._queue.qsize() < 11:
             threading.Event().wait(0.005)
         release.set()
         first.result(10)
@@ -96,3 +108,20 @@ def test_a_failing_unit_gets_its_error_and_the_others_keep_their_rows(platform: 
     with platform.db.read() as session:
         subjects = sorted(session.execute(select(QueryLog.subject_id)).scalars())
     assert subjects == list(range(1, 11))  # the failing unit's own row was rolled back, nobody else's
+
+
+def test_write_grouped_commits_through_the_writer_thread_on_sqlite_only(platform: Platform) -> None:
+    """SQLite has one writer: units queue for the group commit's thread. PostgreSQL commits a unit in the
+    caller's thread and transaction (the server shares WAL flushes between concurrent commits itself)."""
+    ran_in: list[str] = []
+
+    def unit(session: Session) -> int:
+        ran_in.append(threading.current_thread().name)
+        return _log(1)(session)
+
+    platform.db.write_grouped(unit)
+    if platform.db.dialect == "postgresql":
+        assert ran_in == [threading.current_thread().name]
+    else:
+        assert ran_in == ["chengxin-group-commit"]
+    assert _count(platform) == 1

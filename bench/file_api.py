@@ -84,6 +84,7 @@ CORRECTED, REVOKED = 0.01, 0.005
 SKEW_SIGMA = 1.25  # log-normal weight of a subject: median subject ~1/2.2 of the mean, the top one ~300x
 HEAVY = 1000  # subjects with the most records, asked for explicitly by 1% of the file requests
 HEAVY_SHARE = 0.01
+SETTLE = 2  # seconds after the ramp before measuring (bench/locust_file_api.py, FILE_API_SETTLE)
 REGIONS = ("320402", "320404", "320411", "320412", "320413", "320481")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力斌宇浩凯晨欣怡佳琳雪梅"
@@ -905,9 +906,9 @@ def run_locust(target: str, port: int, rate: float, duration: int, users: int, i
     env = {**os.environ, "FILE_API_TARGET": target, "FILE_API_RATE": str(rate / users), "FILE_API_IDS": str(ids_path),
            "FILE_API_ARRIVALS": arrivals,
            "FILE_API_KEY": key, "FILE_API_SAMPLES": str(samples_path), "FILE_API_PURPOSE": PURPOSE,
-           "FILE_API_LIMIT": str(page_limit or "")}
+           "FILE_API_LIMIT": str(page_limit or ""), "FILE_API_SETTLE": str(SETTLE)}
     cmd = [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "locust_file_api.py"),
-           "--headless", "-u", str(users), "-r", str(spawn), "--run-time", f"{duration + math.ceil(users / spawn) + 1}s",
+           "--headless", "-u", str(users), "-r", str(spawn), "--run-time", f"{duration + math.ceil(users / spawn) + 1 + SETTLE}s",
            "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--reset-stats", "--only-summary",
            "--loglevel", "WARNING", "--stop-timeout", "5"]
     pg_url = db_url if engine_name == "postgresql" else None

@@ -747,7 +747,9 @@ def database_files(url: str) -> list[Path]:
 def prewarm(url: str) -> str:
     """Read the database files once so the OS page cache holds them (24 GiB of RAM, ~9 GB per database): the
     figures are for a server whose data is in memory, as it is after a while in production. Returns the
-    share that was resident before (from ``fincore`` where present)."""
+    share that was resident before (from ``fincore`` where present). Done before each endpoint's run: this
+    machine kind runs DAMON reclaim (``/sys/kernel/mm/damon``: page out memory not accessed for ~60 s, up to
+    128 MB/s), which evicts the pages of a database read at random within a minute or two."""
     files = database_files(url)
     before = _resident(files)
     t = time.perf_counter()
@@ -757,6 +759,16 @@ def prewarm(url: str) -> str:
             while chunk := fh.read(8 << 20):
                 total += len(chunk)
     return f"{total / 1e9:.1f} GB read in {time.perf_counter() - t:.0f} s; resident before {before}, after {_resident(files)}"
+
+
+def _paged_in_kb() -> int:
+    """KB read from block devices since boot (``pgpgin`` of /proc/vmstat): what the run read from disk
+    instead of the page cache."""
+    for line in Path("/proc/vmstat").read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == "pgpgin":
+            return int(value)
+    return 0
 
 
 def _resident(files: list[Path]) -> str:
@@ -1044,9 +1056,13 @@ def main() -> None:
     try:
         warm_up(port, key, request_ids(meta, 5000, random.Random(8), args.heavy_share), args.warm_up)
         for target in args.targets.split(","):
+            if not args.cold:  # again before each run: this machine kind pages out memory idle for ~60 s (DAMON)
+                print(f"page cache: {prewarm(url)}")
             print(f"locust: {target} at {args.rate:.0f} req/s for {args.duration} s ({args.users} users) …", flush=True)
+            paged_in = _paged_in_kb()
             runs.append(run_locust(target, port, args.rate, args.duration, args.users, ids_path, key, server,
                                    args.engine, args.arrivals, url, args.page_limit))
+            print(f"  read from disk during the run: {(_paged_in_kb() - paged_in) / 1024:.1f} MB", flush=True)
     finally:
         stop(server)
     print(f"\n{meta['subjects']:,} subjects, {meta['records']:,} records ({args.engine}), "

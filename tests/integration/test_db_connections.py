@@ -104,3 +104,28 @@ def test_no_checkpointer_for_postgresql_or_a_zero_interval(platform: Platform, t
         db.checkpoint_in_background(interval)
         assert db._checkpointer is None, db.engine.url
         db.engine.dispose()
+
+
+def test_write_sessions_of_two_databases_on_one_file_take_turns(tmp_path: Path) -> None:
+    """Two ``chengxin serve`` workers are two engines on one file: concurrent write transactions from both
+    all commit (none fails with 'database is locked'), one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "workers.db"
+    first, second = (Database(make_engine(f"sqlite:///{path}")) for _ in range(2))
+    with first.write() as session:
+        session.execute(text("CREATE TABLE t (worker INTEGER, n INTEGER)"))
+
+    def write(args: tuple[Database, int, int]) -> None:
+        db, worker, n = args
+        with db.write() as session:
+            session.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": worker, "n": n})
+            time.sleep(0.001)  # hold the lock a little, as a group commit does
+
+    jobs = [(first if n % 2 else second, n % 2, n) for n in range(200)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, jobs))
+    with first.read() as session:
+        assert session.execute(text("SELECT count(*), count(DISTINCT n) FROM t")).one() == (200, 200)
+    first.engine.dispose()
+    second.engine.dispose()

@@ -22,7 +22,8 @@ def _url(platform: Platform) -> str:
 
 def _terminate(platform: Platform, pid: int) -> None:
     """The server ends the backend, as a restart or an idle timeout would; wait until it is gone."""
-    with platform.db.engine.connect() as conn:
+    # autocommit: inside one transaction pg_stat_activity is a snapshot taken at its first read
+    with platform.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         for _ in range(200):
             alive = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})

@@ -191,7 +191,6 @@ class Database:
         with self._write() as session, session.begin():
             yield session
 
-
     def checkpoint_in_background(self, interval: float) -> None:
         """SQLite: checkpoint the write-ahead log every ``interval`` seconds from a daemon thread (see
         :class:`WalCheckpointer`); nothing on PostgreSQL or with ``interval`` 0."""

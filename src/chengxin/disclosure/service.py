@@ -215,8 +215,7 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
         if version is None:  # an item no longer in the catalog: nothing says who may see it
             continue
         ends_on = _display_end(version, severity, decision_date)
-        displayed = rules.is_displayed(status, None if stopped_on is None else _day(stopped_on), ends_on, today,
-                                       None if display_from is None else _day(display_from))
+        displayed = rules.is_displayed(status, _day(stopped_on), ends_on, today, _day(display_from))
         key = (id(version), displayed)
         shown = verdicts.get(key)
         if shown is None:
@@ -230,10 +229,13 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
             unread.append((len(items), version_id, version))
         department = departments.get(department_code)
         items.append(FileItem(
-            record_id, item_code, version.name_zh, category, severity, version.report_section, version.sharing.value,
-            department_code, department.name_zh if department else department_code, decision_date, ends_on, status,
-            displayed, bool(under_objection), statement, version_no,
-            field_lines(version, orjson.loads(fields) or {}) if fields else (),
+            record_id=record_id, item_code=item_code, item_name_zh=version.name_zh, category=category,
+            severity=severity, report_section=version.report_section, sharing=version.sharing.value,
+            department_code=department_code,
+            department_name_zh=department.name_zh if department else department_code,
+            decision_date=decision_date, display_ends_on=ends_on, status=status, displayed=displayed,
+            under_objection=bool(under_objection), statement=statement, version=version_no,
+            fields=field_lines(version, orjson.loads(fields) or {}) if fields else (),
         ))
     if unread:
         texts = {row[0]: row[1] for row in connection.execute(_FIELDS_OF, {"ids": [v for _, v, _ in unread]})}

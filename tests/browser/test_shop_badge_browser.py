@@ -62,6 +62,8 @@ def test_a_buyer_checks_a_shop_badge(server: str, page: Page, platform: Platform
     expect(page.locator("#shop-licence")).to_have_text(uscc_for(4401))
     badge = page.locator("#badge-link img")
     expect(badge).to_be_visible()
+    # visible is not loaded: wait until the browser has finished with it (complete is true on failure too)
+    page.wait_for_function("document.querySelector('#badge-link img').complete")
     assert page.evaluate("document.querySelector('#badge-link img').naturalWidth") > 0  # the SVG was served
     _shot(page, tmp_path, "shop")
 

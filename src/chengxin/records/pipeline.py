@@ -29,7 +29,15 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database
 from chengxin.core.errors import DomainError, Problem
 from chengxin.records.fileio import FileRejected, open_rows
-from chengxin.records.service import PreparedChunk, Receipt, check_submission, chunked, ingest_prepared, prepare_chunk
+from chengxin.records.service import (
+    BatchMemo,
+    PreparedChunk,
+    Receipt,
+    check_submission,
+    chunked,
+    ingest_prepared,
+    prepare_chunk,
+)
 
 PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # below this a second process costs more than it saves
 QUEUE_CHUNKS = 4
@@ -64,8 +72,9 @@ def _reader(path: str, catalog_dir: str | None, key_dir: str, item_code: str, de
         columns = template_columns(item.latest)
         with open_rows(Path(path), columns, max_bytes=max_bytes, filename=filename) as source:
             put(("start", source.format, source.bytes_total))
+            memo = BatchMemo()
             for rows in chunked(source, chunk_rows):
-                chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring)
+                chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
                 chunk.bytes_read = source.bytes_read
                 put(("chunk", chunk))
             put(("done", source.format, list(source.warnings)))
@@ -136,8 +145,9 @@ def ingest_file(
     if not parallel:
         with open_rows(path, template_columns(item.latest), max_bytes=max_bytes, filename=filename) as source:
             def chunks() -> Iterator[PreparedChunk]:
+                memo = BatchMemo()
                 for rows in chunked(source, chunk_rows):
-                    chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring)
+                    chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
                     chunk.bytes_read = source.bytes_read
                     yield chunk
 

@@ -148,6 +148,29 @@ class PreparedChunk:
         return len(self.source_id)
 
 
+@dataclass
+class BatchMemo:
+    """What one batch has already worked out about the subjects it names: a file names each subject several
+    times (a fifth of a row's preparation is checking the identifier and computing its blind indexes).
+
+    Lives as long as its batch — clear identifiers are not kept in a long-lived process — and starts over
+    past ``MEMO_ENTRIES`` so memory stays flat.
+    """
+
+    identifiers: dict[tuple[str, str], str] = field(default_factory=dict)  # (column, raw) → normalised
+    lookup: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (kind, identifier) → lookup index
+    names: dict[str, bytes] = field(default_factory=dict)  # person's name → name index
+
+    def bound(self) -> None:
+        if len(self.identifiers) + len(self.lookup) + len(self.names) > MEMO_ENTRIES:
+            self.identifiers.clear()
+            self.lookup.clear()
+            self.names.clear()
+
+
+MEMO_ENTRIES = 300_000
+
+
 def prepare_chunk(
     item: CatalogItem,
     department: str,
@@ -155,11 +178,19 @@ def prepare_chunk(
     *,
     today: dt.date,
     keyring: KeyRing,
+    memo: BatchMemo | None = None,
 ) -> PreparedChunk:
-    """Validate a chunk of rows and compute everything that needs no database (hashes, encryption, JSON)."""
+    """Validate a chunk of rows and compute everything that needs no database (hashes, encryption, JSON).
+
+    Pass the same ``memo`` for every chunk of one batch.
+    """
+    memo = memo if memo is not None else BatchMemo()
+    memo.bound()
+    known, lookups, names = memo.identifiers, memo.lookup, memo.names
     chunk = PreparedChunk(received=len(rows))
     for row in rows:
-        result = prepare_row(item, department, row.values, row_no=row.row_no, today=today, read_problems=row.problems)
+        result = prepare_row(item, department, row.values, row_no=row.row_no, today=today, read_problems=row.problems,
+                             known_identifiers=known)
         if isinstance(result, PreparedRow):
             subject, version = result.subject, result.version
             kind = subject.kind.value
@@ -168,13 +199,21 @@ def prepare_chunk(
             chunk.kind.append(kind)
             chunk.identifier.append(subject.identifier)
             chunk.name.append(subject.name)
-            chunk.lookup_index.append(lookup_index(keyring, kind, subject.identifier))
-            chunk.name_index.append(keyring.blind_index(subject.name) if subject.kind is SubjectKind.PERSON else None)
+            index = lookups.get((kind, subject.identifier))
+            if index is None:
+                index = lookups[kind, subject.identifier] = lookup_index(keyring, kind, subject.identifier)
+            chunk.lookup_index.append(index)
+            name_index = None
+            if subject.kind is SubjectKind.PERSON:
+                name_index = names.get(subject.name)
+                if name_index is None:
+                    name_index = names[subject.name] = keyring.blind_index(subject.name)
+            chunk.name_index.append(name_index)
             chunk.item_version.append(version.version)
             chunk.category.append(version.category.value)
             chunk.decision_day.append(result.decision_date.isoformat())
             chunk.severity.append(result.severity.value if result.severity else None)
-            fields = protect_identifiers(keyring, version, result.fields, department, result.source_id)
+            fields = protect_identifiers(keyring, version, result.fields, department, result.source_id, lookups)
             chunk.fields_json.append(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
             chunk.content_hash.append(keyring.keyed_digest(result.content))
         else:
@@ -301,11 +340,13 @@ class _BatchWriter:
 
 
 def protect_identifiers(
-    keyring: KeyRing, version: ItemVersion, fields: dict[str, Any], department: str, source_id: str
+    keyring: KeyRing, version: ItemVersion, fields: dict[str, Any], department: str, source_id: str,
+    lookups: dict[tuple[str, str], bytes] | None = None,
 ) -> dict[str, Any]:
     """Citizen IDs inside a record's fields (e.g. a legal representative's) are stored like subjects' IDs:
     masked for display, AES-GCM ciphertext bound to this record and field, and the person blind index
-    (so "records naming this person" can be found without decrypting)."""
+    (so "records naming this person" can be found without decrypting). ``lookups``: a batch's memo of
+    blind indexes (:class:`BatchMemo`)."""
     codes = _ric_fields(version)
     if not codes:
         return fields
@@ -313,9 +354,14 @@ def protect_identifiers(
     for code in codes:
         value = out.get(code)
         if isinstance(value, str):
+            index = lookups.get((PERSON, value)) if lookups is not None else None
+            if index is None:
+                index = lookup_index(keyring, PERSON, value)
+                if lookups is not None:
+                    lookups[PERSON, value] = index
             out[code] = {
                 "masked": mask_ric(value),
-                "index": lookup_index(keyring, SubjectKind.PERSON.value, value).hex(),
+                "index": index.hex(),
                 "key_version": keyring.data_version,
                 "cipher": base64.b64encode(
                     keyring.encrypt(value, f"record:{department}:{source_id}:{code}".encode())
@@ -324,6 +370,7 @@ def protect_identifiers(
     return out
 
 
+PERSON = SubjectKind.PERSON.value
 _RIC_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
@@ -416,7 +463,9 @@ def ingest(
     ``records.pipeline.ingest_file`` does the same for a file with the validation in a second process.
     """
     item = check_submission(catalog, department, item_code, actor)
-    chunks = (prepare_chunk(item, department, chunk, today=today, keyring=keyring) for chunk in chunked(rows, chunk_rows))
+    memo = BatchMemo()
+    chunks = (prepare_chunk(item, department, chunk, today=today, keyring=keyring, memo=memo)
+              for chunk in chunked(rows, chunk_rows))
     return ingest_prepared(
         db, chunks, catalog=catalog, keyring=keyring, department=department, item_code=item_code, actor=actor,
         channel=channel, filename=filename, file_format=file_format, warnings=warnings,

@@ -308,12 +308,12 @@ def test_a_government_file_leaves_only_once_its_read_is_logged(
         with platform.db.read() as s:
             service.government_read(s, platform.catalog, world["org"], actor, "  ", LAST_DAY)
 
-    def refuse(*_args: Any, **_kw: Any) -> None:
+    async def refuse(*_args: Any, **_kw: Any) -> None:
         raise RuntimeError("query log unavailable")
 
     key = {"x-api-key": make_api_key("samr")}
     url = f"/api/v1/gov/subjects/{world['org']}/file"
-    monkeypatch.setattr(service, "log_government_read", refuse)
+    monkeypatch.setattr(service, "commit_government_read_log", refuse)
     failed = TestClient(client.app, raise_server_exceptions=False).get(url, params={"purpose": "核查"}, headers=key)
     assert failed.status_code == 500 and "items" not in failed.json()
     monkeypatch.undo()

@@ -114,14 +114,15 @@ def credit_file_response(file: CreditFile) -> Response:
 
 @router.get("/public/subjects/{subject_id}", summary="公开信用信息 Public credit file", response_model=CreditFileOut,
             responses=_ERRORS)
-def public_subject(subject_id: SubjectId, platform: PlatformDep, offset: Offset = 0, limit: Limit = 100) -> Response:
+async def public_subject(subject_id: SubjectId, platform: PlatformDep, offset: Offset = 0,
+                         limit: Limit = 100) -> Response:
     """What anyone may see: records in their display period whose sharing level is public. A person's
     file only through items the catalog makes public for persons, always masked; a person with none: 404.
     A page of the items at a time (``page.next_offset``)."""
-    # The session is opened here, not by a yield dependency: a dependency takes its connection in one
-    # thread-pool call and the endpoint runs in another, so under a burst of more requests than threads
-    # every thread could wait for a connection held by a request waiting for a thread (until the pool's
-    # 30 s timeout). Opened and closed in one call, a connection is never held while waiting for a thread.
+    # ``async``, reading right on the event loop: a page of a file is one or two indexed statements and
+    # costs ~1 ms of CPU (a heavy subject's page ~8 ms), less than the hand-offs between the loop and a
+    # thread-pool thread it replaces — each of which, under load, waits for the GIL (bench/RESULTS.md,
+    # session 7). The session is opened and closed within the call, never held across an ``await``.
     # snapshot=False: the subject and its records are two statements that need no common snapshot, and on
     # PostgreSQL a transaction around them costs two round trips (core.db.Database.read).
     with platform.db.read(snapshot=False) as session:
@@ -131,14 +132,14 @@ def public_subject(subject_id: SubjectId, platform: PlatformDep, offset: Offset 
 
 @router.get("/public/subjects", summary="按统一社会信用代码查公开信息 Public file by USCC",
             response_model=CreditFileOut, responses={**_ERRORS, 400: {"model": ErrorOut}})
-def public_subject_by_identifier(
+async def public_subject_by_identifier(
     platform: PlatformDep,
     uscc: Annotated[str | None, Query(max_length=20, description="统一社会信用代码")] = None,
     ric: Annotated[str | None, Query(max_length=20, description="公民身份号码（仅有公开信息的自然人）")] = None,
     offset: Offset = 0,
     limit: Limit = 100,
 ) -> Response:
-    with platform.db.read(snapshot=False) as session:  # in the endpoint's own call, as above
+    with platform.db.read(snapshot=False) as session:  # on the loop, as above
         subject_id = service.find_public_subject(session, platform.keyring, uscc=uscc, ric=ric)
         file = service.public_file(session, platform.catalog, subject_id, today_cn(), window=(offset, limit))
     return credit_file_response(file)
@@ -146,7 +147,7 @@ def public_subject_by_identifier(
 
 @router.get("/gov/subjects/{subject_id}/file", summary="政务共享查询（记录查询目的）Government read (purpose logged)",
             response_model=CreditFileOut, responses={**_ERRORS, 401: {"model": ErrorOut}, 403: {"model": ErrorOut}})
-def government_subject(
+async def government_subject(
     subject_id: SubjectId,
     platform: PlatformDep,
     actor: ActorDep,
@@ -159,11 +160,11 @@ def government_subject(
     items at a time; each page is a read and is logged."""
     if actor.kind not in ("staff", "api_key"):
         raise PermissionDenied("query.government_only", "仅限政务部门查询", "Government departments only")
-    # Read, then log: the file leaves only once its query-log row is committed. ``write_grouped``: on SQLite
-    # concurrent reads share one short write transaction (core.group_commit), so the single writer is taken
-    # once per group, never while reading; on PostgreSQL the row commits in this thread.
-    with platform.db.read(snapshot=False) as session:  # as above
+    # Read on the loop (as the public file), then log: the file leaves only once its query-log row is
+    # committed — a one-row transaction on the loop (Database.append_async; on SQLite, awaited through the
+    # group commit while another writer holds the lock).
+    with platform.db.read(snapshot=False) as session:
         file = service.government_read(session, platform.catalog, subject_id, actor, purpose, today_cn(),
                                        window=(offset, limit))
-    platform.db.write_grouped(lambda session: service.log_government_read(session, file, actor, purpose))
+    await service.commit_government_read_log(platform.db, file, actor, purpose)
     return credit_file_response(file)

@@ -9,6 +9,8 @@ each caller blocks until the transaction holding its unit is committed, so a uni
 as with its own commit — only cheaper, and writers queue in Python instead of sleeping in SQLite.
 ``Database.write_grouped`` uses it on SQLite only: PostgreSQL has no single writer and already shares a WAL
 flush between concurrent commits, and there the hand-off to this thread cost more than it saved.
+``Database.append_async`` (the government read's log row, from the event loop) commits its row itself when the
+write lock is free and comes here only when another writer holds it, so the event loop never waits for the lock.
 
 A unit that raises is isolated: the shared transaction is rolled back and its units are run again one
 by one, each in its own transaction, so one bad unit never loses the others' rows and its caller gets
@@ -46,10 +48,14 @@ class GroupCommitter:
 
     def run(self, unit: Callable[[Session], T]) -> T:
         """Run ``unit(session)`` in a write transaction; return its result once that transaction committed."""
+        return self.submit(unit).result()
+
+    def submit(self, unit: Callable[[Session], T]) -> Future[T]:
+        """Queue ``unit``; the future is done once the transaction holding it has committed (or it failed)."""
         future: Future[T] = Future()
         self._queue.put((unit, future))
         self._ensure_writer()
-        return future.result()
+        return future
 
     def _ensure_writer(self) -> None:
         with self._lock:

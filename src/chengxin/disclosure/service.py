@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from chengxin.catalog.model import Catalog, FieldType, ItemVersion, SubjectKind
 from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
-from chengxin.core.db import utcnow
+from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied
 from chengxin.core.masking import mask_ric
 from chengxin.disclosure import rules
@@ -46,6 +46,7 @@ __all__ = [
     "government_file",
     "government_read",
     "log_government_read",
+    "commit_government_read_log",
     "log_query",
     "own_file",
     "public_file",
@@ -383,10 +384,21 @@ def government_read(session: Session, catalog: Catalog, subject_id: int, actor: 
 def log_government_read(session: Session, file: CreditFile, actor: audit.Actor, purpose: str, *,
                         channel: str = "api", basis: str = GOVERNMENT_BASIS) -> None:
     """The query-log row of a government read (in the caller's write transaction)."""
-    log_query(session, subject_id=file.subject_id,
-                     reader_kind=actor.kind if actor.kind in READER_KINDS else "staff", reader_name=actor.name,
-                     reader_department=actor.department_code, purpose=_government_purpose(actor, purpose),
-                     basis=basis, channel=channel, detail=_read_detail(file))
+    session.execute(_QUERY_LOG_INSERT, government_read_row(file, actor, purpose, channel=channel, basis=basis))
+
+
+async def commit_government_read_log(db: Database, file: CreditFile, actor: audit.Actor, purpose: str) -> None:
+    """The query-log row of an API government read, committed on its own before the file may leave
+    (``Database.append_async``: on the event loop, cheaply)."""
+    await db.append_async(QueryLog.__table__, government_read_row(file, actor, purpose))  # type: ignore[arg-type]
+
+
+def government_read_row(file: CreditFile, actor: audit.Actor, purpose: str, *, channel: str = "api",
+                        basis: str = GOVERNMENT_BASIS) -> dict[str, Any]:
+    return query_log_row(subject_id=file.subject_id,
+                         reader_kind=actor.kind if actor.kind in READER_KINDS else "staff", reader_name=actor.name,
+                         reader_department=actor.department_code, purpose=_government_purpose(actor, purpose),
+                         basis=basis, channel=channel, detail=_read_detail(file))
 
 
 def _read_detail(file: CreditFile) -> dict[str, Any]:
@@ -414,17 +426,27 @@ def log_query(
     detail: dict[str, Any] | None = None,
 ) -> int:
     """Append one row to the query log (查询使用登记) in the current transaction; returns its id."""
+    # A Core insert, not an ORM object: every government read, consented query and staff read writes one,
+    # and the unit-of-work bookkeeping cost five times the insert itself (bench/RESULTS.md, group commit).
+    return int(session.execute(_QUERY_LOG_INSERT, query_log_row(
+        subject_id=subject_id, reader_kind=reader_kind, reader_name=reader_name, purpose=purpose, basis=basis,
+        channel=channel, reader_department=reader_department, requester_uscc=requester_uscc, detail=detail,
+    )).scalar_one())
+
+
+def query_log_row(*, subject_id: int, reader_kind: str, reader_name: str, purpose: str, basis: str, channel: str,
+                  reader_department: str | None = None, requester_uscc: str | None = None,
+                  detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every column of one query-log row, stamped now (refuses an unknown reader kind or channel)."""
     if reader_kind not in READER_KINDS:
         raise ValueError(f"unknown reader kind {reader_kind!r}")
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
-    # A Core insert, not an ORM object: every government read, consented query and staff read writes one,
-    # and the unit-of-work bookkeeping cost five times the insert itself (bench/RESULTS.md, group commit).
-    return int(session.execute(_QUERY_LOG_INSERT, {
+    return {
         "at": utcnow(), "subject_id": subject_id, "reader_kind": reader_kind, "reader_name": reader_name[:200],
         "reader_department": reader_department, "requester_uscc": requester_uscc, "purpose": purpose, "basis": basis,
         "channel": channel, "detail": detail or {},
-    }).scalar_one())
+    }
 
 
 # Built once: a statement made per call (``.values(...)``) cost more in cache-key work than the insert.

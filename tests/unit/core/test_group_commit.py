@@ -125,4 +125,3 @@ def test_write_grouped_commits_through_the_writer_thread_on_sqlite_only(platform
     else:
         assert ran_in == ["chengxin-group-commit"]
     assert _count(platform) == 1
-

@@ -161,6 +161,20 @@ class BatchMemo:
     lookup: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (kind, identifier) → lookup index
     names: dict[str, bytes] = field(default_factory=dict)  # person's name → name index
 
+    def lookup_index(self, keyring: KeyRing, kind: str, identifier: str) -> bytes:
+        """``subjects.service.lookup_index``, computed once per batch for each subject."""
+        index = self.lookup.get((kind, identifier))
+        if index is None:
+            index = self.lookup[kind, identifier] = lookup_index(keyring, kind, identifier)
+        return index
+
+    def name_index(self, keyring: KeyRing, name: str) -> bytes:
+        """A person's name blind index, computed once per batch for each name."""
+        index = self.names.get(name)
+        if index is None:
+            index = self.names[name] = keyring.blind_index(name)
+        return index
+
     def bound(self) -> None:
         if len(self.identifiers) + len(self.lookup) + len(self.names) > MEMO_ENTRIES:
             self.identifiers.clear()
@@ -186,11 +200,10 @@ def prepare_chunk(
     """
     memo = memo if memo is not None else BatchMemo()
     memo.bound()
-    known, lookups, names = memo.identifiers, memo.lookup, memo.names
     chunk = PreparedChunk(received=len(rows))
     for row in rows:
         result = prepare_row(item, department, row.values, row_no=row.row_no, today=today, read_problems=row.problems,
-                             known_identifiers=known)
+                             known_identifiers=memo.identifiers)
         if isinstance(result, PreparedRow):
             subject, version = result.subject, result.version
             kind = subject.kind.value
@@ -199,21 +212,14 @@ def prepare_chunk(
             chunk.kind.append(kind)
             chunk.identifier.append(subject.identifier)
             chunk.name.append(subject.name)
-            index = lookups.get((kind, subject.identifier))
-            if index is None:
-                index = lookups[kind, subject.identifier] = lookup_index(keyring, kind, subject.identifier)
-            chunk.lookup_index.append(index)
-            name_index = None
-            if subject.kind is SubjectKind.PERSON:
-                name_index = names.get(subject.name)
-                if name_index is None:
-                    name_index = names[subject.name] = keyring.blind_index(subject.name)
-            chunk.name_index.append(name_index)
+            chunk.lookup_index.append(memo.lookup_index(keyring, kind, subject.identifier))
+            chunk.name_index.append(memo.name_index(keyring, subject.name) if subject.kind is SubjectKind.PERSON
+                                    else None)
             chunk.item_version.append(version.version)
             chunk.category.append(version.category.value)
             chunk.decision_day.append(result.decision_date.isoformat())
             chunk.severity.append(result.severity.value if result.severity else None)
-            fields = protect_identifiers(keyring, version, result.fields, department, result.source_id, lookups)
+            fields = protect_identifiers(keyring, version, result.fields, department, result.source_id, memo)
             chunk.fields_json.append(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
             chunk.content_hash.append(keyring.keyed_digest(result.content))
         else:
@@ -341,12 +347,11 @@ class _BatchWriter:
 
 def protect_identifiers(
     keyring: KeyRing, version: ItemVersion, fields: dict[str, Any], department: str, source_id: str,
-    lookups: dict[tuple[str, str], bytes] | None = None,
+    memo: BatchMemo | None = None,
 ) -> dict[str, Any]:
     """Citizen IDs inside a record's fields (e.g. a legal representative's) are stored like subjects' IDs:
     masked for display, AES-GCM ciphertext bound to this record and field, and the person blind index
-    (so "records naming this person" can be found without decrypting). ``lookups``: a batch's memo of
-    blind indexes (:class:`BatchMemo`)."""
+    (so "records naming this person" can be found without decrypting). ``memo``: the batch's, if any."""
     codes = _ric_fields(version)
     if not codes:
         return fields
@@ -354,11 +359,8 @@ def protect_identifiers(
     for code in codes:
         value = out.get(code)
         if isinstance(value, str):
-            index = lookups.get((PERSON, value)) if lookups is not None else None
-            if index is None:
-                index = lookup_index(keyring, PERSON, value)
-                if lookups is not None:
-                    lookups[PERSON, value] = index
+            person = SubjectKind.PERSON.value
+            index = memo.lookup_index(keyring, person, value) if memo is not None else lookup_index(keyring, person, value)
             out[code] = {
                 "masked": mask_ric(value),
                 "index": index.hex(),
@@ -370,7 +372,6 @@ def protect_identifiers(
     return out
 
 
-PERSON = SubjectKind.PERSON.value
 _RIC_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {}
 
 

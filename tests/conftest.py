@@ -135,15 +135,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     proves nothing about PostgreSQL. A test touches the database exactly when it asks, directly or
     through another fixture, for ``database_url``. They are deselected, not skipped: the summary
     counts them as deselected. On the SQLite run, the tests marked ``postgresql_only`` are left out the
-    same way."""
+    same way, and on the PostgreSQL run those marked ``sqlite_only``."""
     if not os.environ.get("CHENGXIN_TEST_DATABASE_URL", "").strip():
         dropped = [item for item in items if item.get_closest_marker("postgresql_only")]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = [item for item in items if not item.get_closest_marker("postgresql_only")]
         return
-    keep = [item for item in items if "database_url" in getattr(item, "fixturenames", ())]
-    dropped = [item for item in items if "database_url" not in getattr(item, "fixturenames", ())]
+
+    def on_postgresql(item: pytest.Item) -> bool:
+        return "database_url" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("sqlite_only")
+
+    keep = [item for item in items if on_postgresql(item)]
+    dropped = [item for item in items if not on_postgresql(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

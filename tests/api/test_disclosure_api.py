@@ -145,6 +145,35 @@ def test_a_person_without_public_information_is_not_found(
     assert bad.status_code == 400 and set(bad.json()["error"]) == {"code", "message", "message_en", "field"}
 
 
+def test_a_subject_without_records_has_an_empty_file_or_none_for_the_public(
+    client: TestClient, platform: Platform, make_api_key: Callable[[str], str],
+) -> None:
+    """The subject and its records come in one statement (an outer join): a subject without a single record
+    is still found — an empty file for an organisation and for a department; a person, for the public, has
+    no public file at all; an unknown id is 404 for everyone."""
+    from chengxin.catalog.model import SubjectKind
+    from chengxin.subjects.service import ensure_subject
+
+    with platform.db.write() as s:
+        org = ensure_subject(s, platform.keyring, ric=None, uscc=uscc_for(41), name="常州无记录有限公司",
+                             allowed=frozenset(SubjectKind))
+        person = ensure_subject(s, platform.keyring, ric=ric_for(42), uscc=None, name="王无录",
+                                allowed=frozenset(SubjectKind))
+    body = client.get(f"/api/v1/public/subjects/{org}").json()
+    assert (body["subject_id"], body["display_id"], body["items"]) == (org, uscc_for(41), [])
+    assert client.get(f"/api/v1/public/subjects/{person}").status_code == 404
+    key = {"x-api-key": make_api_key("hrss")}
+    gov = client.get(f"/api/v1/gov/subjects/{person}/file", params={"purpose": "职称评审"}, headers=key)
+    assert gov.status_code == 200, gov.text
+    assert gov.json()["items"] == [] and gov.json()["kind"] == "person" and ric_for(42) not in gov.text
+    unknown = client.get("/api/v1/gov/subjects/999999/file", params={"purpose": "职称评审"}, headers=key)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "subject.not_found"
+    with platform.db.read() as s:  # the empty read is logged; the unknown subject's is not (nothing was read)
+        assert s.execute(select(QueryLog.subject_id)).scalars().all() == [person]
+        own = service.own_file(s, platform.catalog, platform.keyring, person, END_DAY)
+    assert own.items == () and own.display_name == "王无录"
+
+
 def test_government_reads_what_sharing_allows_and_is_logged_with_its_purpose(
     client: TestClient, platform: Platform, world: dict[str, int], monkeypatch: pytest.MonkeyPatch,
     make_user: Callable[..., str], make_api_key: Callable[[str], str],

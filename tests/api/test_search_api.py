@@ -224,11 +224,11 @@ def test_index_follows_changes_of_kind_and_id(seeded: Platform) -> None:
     index_in_sync(seeded)
 
 
+@pytest.mark.sqlite_only
 def test_raw_sqlite_writes_keep_the_index(seeded: Platform) -> None:
     """The triggers are plain SQL: a database opened with the sqlite3 module (no application
     function registered) accepts writes and keeps the index."""
-    if seeded.db.dialect != "sqlite":
-        pytest.skip("SQLite only")
+    assert seeded.db.dialect == "sqlite"
     import sqlite3
 
     path = seeded.db.engine.url.database

@@ -1,8 +1,8 @@
 """Credit file (信用档案) use cases: the public file, the person's own file, the government file,
 and the query log (查询使用登记).
 
-One query reads a subject's records joined to their current versions (``record.subject_id`` is
-indexed; the version is reached by ``record.version_id``); everything else — the display window,
+One query reads a subject and its records joined to their current versions (``record.subject_id``
+is indexed; the version is reached by ``record.version_id``); everything else — the display window,
 whether a record is displayed, who may see it, labels — is computed in process from the catalog
 (``disclosure.rules``), so the public file never depends on a job having run.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Row, String, Text, bindparam, case, cast, func, insert, select, type_coerce
+from sqlalchemy import String, Text, bindparam, case, cast, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import Catalog, FieldType, ItemVersion, SubjectKind
@@ -58,7 +58,8 @@ GOVERNMENT_BASIS = "政务共享：按公共信用信息目录确定的共享方
 _NO_PUBLIC_FILE = ("subject.not_found", "未找到该信用主体的公开信用信息", "No public credit information for this subject")
 _GOVERNMENT_READERS = frozenset({"staff", "api_key", "cli"})
 
-Visible = Callable[[ItemVersion, bool], bool]  # (item version, displayed today) → may this audience see it?
+# (item version, displayed today, subject kind) → may this audience see it?
+Visible = Callable[[ItemVersion, bool, str], bool]
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -69,19 +70,6 @@ def _subject(session: Session, subject_id: int) -> Subject:
     if subject is None:
         raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
     return subject
-
-
-# Built once: a file read costs two indexed queries and no statement construction.
-_SUBJECT_VIEW = select(Subject.id, Subject.kind, Subject.display_id, Subject.display_name).where(
-    Subject.id == bindparam("subject_id"))
-
-
-def _subject_view(session: Session, subject_id: int) -> Row[int, str, str, str]:
-    """What every audience but the subject sees of a subject (masked where personal): one Core read."""
-    row = session.connection().execute(_SUBJECT_VIEW, {"subject_id": subject_id}).one_or_none()
-    if row is None:
-        raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
-    return row
 
 
 def _item_version(catalog: Catalog, item_code: str, version: str, decision_date: dt.date) -> ItemVersion | None:
@@ -136,17 +124,20 @@ def field_lines(version: ItemVersion, fields: dict[str, Any]) -> tuple[FieldLine
     return tuple(lines)
 
 
-# A subject's records joined to their current versions (``ix_record_subject_id``, then the version by primary
-# key). Dates and the fields document are read as stored — ISO text on SQLite, dates on PostgreSQL; JSON text
-# on both — and parsed here, the fields only for records the audience sees: SQLAlchemy's SQLite DATE
-# processing (a regular expression per value) and json.loads of every row cost ten times the query itself
-# for a subject with hundreds of records. The fields come only for the first ``fields_upto`` rows, enough for
-# the page asked for unless many records before it are hidden from the audience (then :data:`_FIELDS_OF` reads
-# the rest by primary key): a heavy subject's page of 100 out of ~300–900 records would otherwise have the
-# server render every record's JSON (PostgreSQL: ``jsonb`` to text) and send it.
+# A subject and its records joined to their current versions, in one statement (one round trip on PostgreSQL:
+# the subject's row left-joined onto ``ix_record_subject_id``, then each version by primary key; a subject
+# without records comes back as one row of NULL record columns). Dates and the fields document are read as
+# stored — ISO text on SQLite, dates on PostgreSQL; JSON text on both — and parsed here, the fields only for
+# records the audience sees: SQLAlchemy's SQLite DATE processing (a regular expression per value) and
+# json.loads of every row cost ten times the query itself for a subject with hundreds of records. The fields
+# come only for the first ``fields_upto`` rows, enough for the page asked for unless many records before it
+# are hidden from the audience (then :data:`_FIELDS_OF` reads the rest by primary key): a heavy subject's page
+# of 100 out of ~300–900 records would otherwise have the server render every record's JSON (PostgreSQL:
+# ``jsonb`` to text) and send it.
 _NEWEST_FIRST = (Record.decision_date.desc(), Record.id.desc())
-_ITEM_ROWS = (
+_FILE_ROWS = (
     select(
+        Subject.id, Subject.kind, Subject.display_id, Subject.display_name,
         Record.id, Record.item_code, Record.department_code, Record.status, Record.category, Record.severity,
         type_coerce(Record.decision_date, String).label("decision_date"), Record.version,
         type_coerce(Record.display_stopped_on, String).label("display_stopped_on"),
@@ -155,8 +146,10 @@ _ITEM_ROWS = (
         case((func.row_number().over(order_by=_NEWEST_FIRST) <= bindparam("fields_upto"),
               cast(RecordVersion.fields, Text))).label("fields"),
     )
-    .join(RecordVersion, RecordVersion.id == Record.version_id)
-    .where(Record.subject_id == bindparam("subject_id"))
+    .select_from(Subject)
+    .outerjoin(Record, Record.subject_id == Subject.id)
+    .outerjoin(RecordVersion, RecordVersion.id == Record.version_id)
+    .where(Subject.id == bindparam("subject_id"))
     .order_by(*_NEWEST_FIRST)
 )
 _FIELDS_OF = select(RecordVersion.id, cast(RecordVersion.fields, Text)).where(
@@ -193,13 +186,27 @@ def _display_end(version: ItemVersion, severity: str | None, decision_date: dt.d
 Window = tuple[int, int]  # (offset, limit): the page of a file an API caller asked for
 
 
-def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, visible: Visible,
-           window: Window | None = None) -> tuple[list[FileItem], int]:
-    """The items ``visible`` lets the audience see, newest first — all of them, or only those of ``window`` —
-    and how many there are in all."""
+class _SubjectView(NamedTuple):
+    """What every audience but the subject sees of a subject (masked where personal)."""
+
+    id: int
+    kind: str
+    display_id: str
+    display_name: str
+
+
+def _read_file(session: Session, catalog: Catalog, subject_id: int, today: dt.date, visible: Visible,
+               window: Window | None = None) -> tuple[_SubjectView, list[FileItem], int]:
+    """The subject and the items ``visible`` lets the audience see, newest first — all of them, or only those
+    of ``window`` — and how many there are in all (raises NotFound for no such subject)."""
     connection = session.connection()
     start, stop = (0, _ALL) if window is None else (window[0], window[0] + window[1])
-    rows = connection.execute(_ITEM_ROWS, {"subject_id": subject_id, "fields_upto": stop}).all()
+    rows = connection.execute(_FILE_ROWS, {"subject_id": subject_id, "fields_upto": stop}).all()
+    if not rows:
+        raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
+    subject = _SubjectView(*rows[0][:4])
+    if rows[0][4] is None:  # the outer join's one row of a subject without records
+        return subject, [], 0
     items: list[FileItem] = []
     unread: list[tuple[int, int, ItemVersion]] = []  # (index in items, version id, item version): fields to read
     total = 0
@@ -208,8 +215,9 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
     # records has them under a few item versions (~5% of a heavy government read's CPU, measured in process).
     verdicts: dict[tuple[int, bool], bool] = {}
     departments = catalog.departments
-    for (record_id, item_code, department_code, status, category, severity, decision_day, version_no, stopped_on,
-         display_from, under_objection, statement, item_version, version_id, fields) in rows:  # by position: ~2x
+    kind = subject.kind
+    for (_, _, _, _, record_id, item_code, department_code, status, category, severity, decision_day, version_no,
+         stopped_on, display_from, under_objection, statement, item_version, version_id, fields) in rows:  # ~2x
         decision_date = _day(decision_day)
         assert decision_date is not None
         version = _item_version(catalog, item_code, item_version, decision_date)
@@ -220,7 +228,7 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
         key = (id(version), displayed)
         shown = verdicts.get(key)
         if shown is None:
-            shown = verdicts[key] = visible(version, displayed)
+            shown = verdicts[key] = visible(version, displayed, kind)
         if not shown:
             continue
         total += 1
@@ -242,7 +250,7 @@ def _items(session: Session, catalog: Catalog, subject_id: int, today: dt.date, 
         texts = {row[0]: row[1] for row in connection.execute(_FIELDS_OF, {"ids": [v for _, v, _ in unread]})}
         for index, version_id, version in unread:
             items[index] = replace(items[index], fields=field_lines(version, orjson.loads(texts[version_id]) or {}))
-    return items, total
+    return subject, items, total
 
 
 def _page(window: Window | None, total: int) -> FilePage | None:
@@ -257,15 +265,13 @@ def public_file(session: Session, catalog: Catalog, subject_id: int, today: dt.d
     """What the public sees (社会公众): displayed public items; a person only through items public for
     persons, masked — and a person with none is not found (the public learns nothing of them).
     ``window`` (offset, limit): only that page of the items (the API's pages)."""
-    subject = _subject_view(session, subject_id)
-
-    def visible(version: ItemVersion, displayed: bool) -> bool:
+    def visible(version: ItemVersion, displayed: bool, kind: str) -> bool:
         return rules.visible_to(
             Audience.PUBLIC, sharing=version.sharing.value, category=version.category.value,
-            subject_kind=subject.kind, public_for_persons=version.public_for_persons, displayed=displayed,
+            subject_kind=kind, public_for_persons=version.public_for_persons, displayed=displayed,
         )
 
-    items, total = _items(session, catalog, subject_id, today, visible, window)
+    subject, items, total = _read_file(session, catalog, subject_id, today, visible, window)
     if subject.kind == SubjectKind.PERSON.value and not total:
         raise NotFound(*_NO_PUBLIC_FILE)
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.PUBLIC, today,
@@ -276,16 +282,14 @@ def requester_file(session: Session, catalog: Catalog, subject_id: int, categori
                    today: dt.date) -> CreditFile:
     """授权查询: displayed items of the categories a valid consent covers, identity masked. The caller
     (``consent.service``) checks the consent and writes the query log."""
-    subject = _subject_view(session, subject_id)
-
-    def visible(version: ItemVersion, displayed: bool) -> bool:
+    def visible(version: ItemVersion, displayed: bool, kind: str) -> bool:
         return rules.visible_to(
             Audience.REQUESTER, sharing=version.sharing.value, category=version.category.value,
-            subject_kind=subject.kind, public_for_persons=version.public_for_persons, displayed=displayed,
+            subject_kind=kind, public_for_persons=version.public_for_persons, displayed=displayed,
             consent_categories=categories,
         )
 
-    items, _ = _items(session, catalog, subject_id, today, visible)
+    subject, items, _ = _read_file(session, catalog, subject_id, today, visible)
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.REQUESTER, today,
                       tuple(items))
 
@@ -303,7 +307,7 @@ def own_file(session: Session, catalog: Catalog, keyring: KeyRing, subject_id: i
     included, each with its status and version — their identity in clear, and every query of their data."""
     subject = _subject(session, subject_id)
     display_id, display_name = decrypt_identity(keyring, subject)
-    items, _ = _items(session, catalog, subject_id, today, lambda _version, _displayed: True)
+    _, items, _ = _read_file(session, catalog, subject_id, today, lambda _version, _displayed, _kind: True)
     history = _history(session, [item.record_id for item in items])
     items = [replace(item, history=history.get(item.record_id, ())) for item in items]
     return CreditFile(subject.id, subject.kind, display_id, display_name, Audience.SELF, today, tuple(items),
@@ -364,19 +368,18 @@ def government_read(session: Session, catalog: Catalog, subject_id: int, actor: 
     reach the reader before :func:`log_government_read` has committed its query-log row. ``window``
     (offset, limit): only that page of the items."""
     _government_purpose(actor, purpose)
-    subject = _subject_view(session, subject_id)
     department = actor.department_code
 
-    def visible(version: ItemVersion, displayed: bool) -> bool:
+    def visible(version: ItemVersion, displayed: bool, kind: str) -> bool:
         allowed = rules.department_allowed(department, shared_with=version.extra.get("shared_with"),
                                            sources=version.departments)
         return rules.visible_to(
             Audience.GOVERNMENT, sharing=version.sharing.value, category=version.category.value,
-            subject_kind=subject.kind, public_for_persons=version.public_for_persons, displayed=displayed,
+            subject_kind=kind, public_for_persons=version.public_for_persons, displayed=displayed,
             department_allowed=allowed,
         )
 
-    items, total = _items(session, catalog, subject_id, today, visible, window)
+    subject, items, total = _read_file(session, catalog, subject_id, today, visible, window)
     return CreditFile(subject.id, subject.kind, subject.display_id, subject.display_name, Audience.GOVERNMENT, today,
                       tuple(items), page=_page(window, total))
 

@@ -23,14 +23,14 @@ from typing import Any
 import numpy as np
 import orjson
 import polars as pl
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.loader import load_catalog
 from chengxin.catalog.model import Catalog
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
-from chengxin.core.db import BulkWriter, Database, utcnow
+from chengxin.core.db import BulkWriter, Database, ids_text, one_of_ids, utcnow
 from chengxin.core.errors import DomainError, NotFound
 from chengxin.lists.models import SubjectListStatus
 from chengxin.records.models import Record, RecordVersion
@@ -158,8 +158,7 @@ def refresh_subjects(session: Session, catalog: Catalog, subject_ids: Iterable[i
             refresh_one(session, catalog, subject_id, day)
         return len(ids)
     if len(ids) > INLINE_BATCH:
-        for start in range(0, len(ids), 900):
-            session.execute(delete(ScoreCurrent).where(ScoreCurrent.subject_id.in_(ids[start:start + 900])))
+        _drop_stored(session, ids)
         return 0
     models = get_models(catalog)
     done = 0
@@ -168,12 +167,17 @@ def refresh_subjects(session: Session, catalog: Catalog, subject_ids: Iterable[i
         if model is None:
             continue
         frame = batch.compute(session, model, catalog, day, subjects=ids)
-        for start in range(0, len(frame), 900):
-            part = [int(x) for x in frame.subject_ids[start:start + 900]]
-            session.execute(delete(ScoreCurrent).where(ScoreCurrent.subject_id.in_(part)))
+        _drop_stored(session, frame.subject_ids)
         write_frame(session, frame, source="change")
         done += len(frame)
     return done
+
+
+def _drop_stored(session: Session, subject_ids: Iterable[int]) -> None:
+    """Delete the stored scores of ``subject_ids`` (one statement, whatever their number)."""
+    dialect = session.get_bind().dialect.name
+    session.execute(text(f"DELETE FROM score_current WHERE {one_of_ids(dialect, 'subject_id')}"),
+                    {"ids": ids_text(dialect, subject_ids)})
 
 
 def records_changed(session: Session, subject_ids: Iterable[int], catalog: Catalog | None = None) -> None:

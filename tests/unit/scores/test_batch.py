@@ -140,6 +140,38 @@ def test_many_subjects_take_the_vectorised_path(platform: Any, monkeypatch: pyte
     assert totals == [560] * 5
 
 
+def test_a_large_change_replaces_or_drops_exactly_the_stored_scores_of_its_subjects(
+    platform: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stored scores of the subjects a batch touched are replaced (vectorised path) or, past INLINE_BATCH,
+    dropped — one DELETE for all their ids — and no other subject's stored score is touched."""
+    day = dt.date.today()
+    version = platform.catalog.version_on("admin_penalty", day)
+
+    def penalties(numbers: range, severity: str, tag: str) -> list[dict[str, Any]]:
+        return [valid_row(version, n, person=True, decision_date=day.isoformat(), severity=severity,
+                          source_id=f"P-{n}-{tag}") for n in numbers]
+
+    def stored() -> dict[int, int]:
+        with platform.db.read() as session:
+            return {r.subject_id: r.total for r in session.execute(select(ScoreCurrent)).scalars()}
+
+    submit_rows(platform, "admin_penalty", "samr", penalties(range(1, 8), "general", "a"), day)  # inline
+    before = stored()
+    assert sorted(before.values()) == [560] * 7
+    monkeypatch.setattr(service, "INLINE_RULES", 2)
+    submit_rows(platform, "admin_penalty", "samr", penalties(range(1, 5), "general", "b"), day)  # vectorised
+    after = stored()
+    with platform.db.read() as session:
+        touched = set(session.execute(select(Record.subject_id).where(Record.source_id.like("%-b"))).scalars())
+    assert len(touched) == 4 and {after[s] for s in touched} == {520}  # replaced, not added beside
+    assert {s: t for s, t in after.items() if s not in touched} == {s: t for s, t in before.items()
+                                                                      if s not in touched}
+    monkeypatch.setattr(service, "INLINE_BATCH", 3)
+    submit_rows(platform, "admin_penalty", "samr", penalties(range(1, 5), "general", "c"), day)  # dropped
+    assert stored() == {s: t for s, t in before.items() if s not in touched}
+
+
 def test_recompute_writes_every_subject_and_a_run(platform: Any, generated: dict[str, Any]) -> None:
     results = service.recompute(platform.db, platform.catalog, TODAY, actor=CLI)
     assert {r.model_id for r in results} == {"civic-2025.1", "grade-2025.1"}

@@ -349,20 +349,15 @@ def get_database(url: str | None = None) -> Database:
 # (SQLite: executemany of text/blob values; PostgreSQL: COPY).
 
 
-def one_of_ids(dialect: str, column: str) -> str:
-    """SQL for "``column`` is one of the integer ids in the bound parameter ``:ids``" (give it
-    :func:`ids_text` of them): one statement and one parameter for any number of ids. A bound parameter
-    per id (``IN (…)`` in slices of 900) cost ~8 µs an id in SQLAlchemy's and psycopg's statement
-    rendering — a tenth of a large ingest's writing CPU on PostgreSQL (bench/RESULTS.md, session 8)."""
-    if dialect == "postgresql":
-        return f"{column} = ANY(CAST(:ids AS BIGINT[]))"
-    return f"{column} IN (SELECT value FROM json_each(:ids))"
-
-
-def ids_text(dialect: str, ids: Iterable[int]) -> str:
-    """The text :func:`one_of_ids` reads: a PostgreSQL array literal, or a JSON array for SQLite."""
+def one_of_ids(dialect: str, column: str, ids: Iterable[int]) -> tuple[str, dict[str, str]]:
+    """SQL for "``column`` is one of ``ids``" and its one bound parameter ``:ids`` — a PostgreSQL array literal
+    or a JSON array read by SQLite's ``json_each``: one statement and one parameter for any number of ids. A
+    bound parameter per id (``IN (…)`` in slices of 900) cost ~8 µs an id in SQLAlchemy's and psycopg's
+    statement rendering — a tenth of a large ingest's writing CPU on PostgreSQL (bench/RESULTS.md, session 8)."""
     joined = ",".join(str(int(i)) for i in ids)
-    return "{" + joined + "}" if dialect == "postgresql" else "[" + joined + "]"
+    if dialect == "postgresql":
+        return f"{column} = ANY(CAST(:ids AS BIGINT[]))", {"ids": "{" + joined + "}"}
+    return f"{column} IN (SELECT value FROM json_each(:ids))", {"ids": "[" + joined + "]"}
 
 
 class BulkWriter:

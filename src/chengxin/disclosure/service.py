@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 GOVERNMENT_BASIS = "政务共享：按公共信用信息目录确定的共享方式"
+_NO_SUBJECT = ("subject.not_found", "未找到该信用主体", "No such subject")
 _NO_PUBLIC_FILE = ("subject.not_found", "未找到该信用主体的公开信用信息", "No public credit information for this subject")
 _GOVERNMENT_READERS = frozenset({"staff", "api_key", "cli"})
 
@@ -68,7 +69,7 @@ Visible = Callable[[ItemVersion, bool, str], bool]
 def _subject(session: Session, subject_id: int) -> Subject:
     subject = session.get(Subject, subject_id)
     if subject is None:
-        raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
+        raise NotFound(*_NO_SUBJECT)
     return subject
 
 
@@ -203,7 +204,7 @@ def _read_file(session: Session, catalog: Catalog, subject_id: int, today: dt.da
     start, stop = (0, _ALL) if window is None else (window[0], window[0] + window[1])
     rows = connection.execute(_FILE_ROWS, {"subject_id": subject_id, "fields_upto": stop}).all()
     if not rows:
-        raise NotFound("subject.not_found", "未找到该信用主体", "No such subject")
+        raise NotFound(*_NO_SUBJECT)
     subject = _SubjectView(*rows[0][:4])
     if rows[0][4] is None:  # the outer join's one row of a subject without records
         return subject, [], 0

@@ -30,7 +30,7 @@ from chengxin.catalog.loader import load_catalog
 from chengxin.catalog.model import Catalog
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
-from chengxin.core.db import BulkWriter, Database, ids_text, one_of_ids, utcnow
+from chengxin.core.db import BulkWriter, Database, one_of_ids, utcnow
 from chengxin.core.errors import DomainError, NotFound
 from chengxin.lists.models import SubjectListStatus
 from chengxin.records.models import Record, RecordVersion
@@ -175,9 +175,8 @@ def refresh_subjects(session: Session, catalog: Catalog, subject_ids: Iterable[i
 
 def _drop_stored(session: Session, subject_ids: Iterable[int]) -> None:
     """Delete the stored scores of ``subject_ids`` (one statement, whatever their number)."""
-    dialect = session.get_bind().dialect.name
-    session.execute(text(f"DELETE FROM score_current WHERE {one_of_ids(dialect, 'subject_id')}"),
-                    {"ids": ids_text(dialect, subject_ids)})
+    where, params = one_of_ids(session.get_bind().dialect.name, "subject_id", subject_ids)
+    session.execute(text(f"DELETE FROM score_current WHERE {where}"), params)
 
 
 def records_changed(session: Session, subject_ids: Iterable[int], catalog: Catalog | None = None) -> None:

@@ -350,3 +350,25 @@ def test_any_text_is_answered_or_refused_with_a_domain_error(seeded: Platform, q
             assert exc.code in ("search.empty", "search.too_long")
         else:
             assert all(h.kind == "organization" for h in page.results)
+
+
+_FOLD_EDGES = "@AZ[`az{" + "".join(chr(c) for c in (0xFF00, 0xFF01, 0xFF21, 0xFF3A, 0xFF41, 0xFF5E, 0xFF5F, 0x2FFF, 0x3000,
+                                                     0x3001, 0xE000))
+
+
+@pytest.mark.postgresql_only
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(st.sampled_from(_FOLD_EDGES + "常州科技有限公司 ")
+                              | st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=24),
+                      min_size=1, max_size=30))
+def test_the_servers_fold_is_the_search_fold(platform: Platform, names: list[str]) -> None:
+    """``subject_name_fold`` (migration 0027: names with nothing to fold skip the translation) folds every name
+    as ``search.rules.fold`` does — at the edges of the folded ranges too."""
+    from sqlalchemy import text
+
+    names = [*names, _FOLD_EDGES, "".join(chr(c) for c in range(0x20, 0x7F)),
+             "".join(chr(c) for c in range(0xFF01, 0xFF5F))]
+    with platform.db.read() as session:
+        folded = session.execute(text("SELECT subject_name_fold(n) FROM unnest(CAST(:names AS text[])) AS n"),
+                                 {"names": names}).scalars().all()
+    assert folded == [fold(n) for n in names]

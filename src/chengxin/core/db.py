@@ -360,6 +360,16 @@ def one_of_ids(dialect: str, column: str, ids: Iterable[int]) -> tuple[str, dict
     return f"{column} IN (SELECT value FROM json_each(:ids))", {"ids": "[" + joined + "]"}
 
 
+_PG_ARRAY_OF: dict[type, str] = {str: "text[]", bytes: "bytea[]", int: "bigint[]"}
+
+
+def pg_select_in(table: str, columns: tuple[str, ...], key: str, key_type: type, equals: tuple[str, ...]) -> str:
+    """PostgreSQL text of :meth:`BulkWriter.select_in` (parameters: the array of keys, then ``equals``' values)."""
+    where = " AND ".join([f"{k} = %s" for k in equals] + [f"{key} = wanted.value"])
+    return (f"SELECT found.* FROM unnest(CAST(%s AS {_PG_ARRAY_OF[key_type]})) AS wanted(value) CROSS JOIN LATERAL "
+            f"(SELECT {', '.join(columns)} FROM {table} WHERE {where} LIMIT 1) AS found")
+
+
 class BulkWriter:
     """Writes pre-adapted rows into one table, in the current transaction of ``session``."""
 
@@ -384,10 +394,13 @@ class BulkWriter:
     def select_in(
         self, table: str, columns: tuple[str, ...], key: str, values: list[Any], **equals: Any
     ) -> Iterator[Any]:
-        """Rows of ``table`` whose ``key`` is one of ``values`` (and whose ``equals`` columns match).
+        """Rows of ``table`` whose ``key`` is one of ``values`` (and whose ``equals`` columns match); ``key`` and
+        ``equals`` together must name at most one row (a unique index on them).
 
-        PostgreSQL: one query with ``= ANY(array)`` (no per-value parameters to parse or plan);
-        SQLite: ``IN (?, …)`` in slices under its bound-parameter limit.
+        PostgreSQL: one query over the array of values, each looked up by itself (``LATERAL … LIMIT 1``: an
+        index probe per value whatever the statistics say — with ``key = ANY(array)`` a table grown inside
+        this transaction, unanalysed, got a plan that scanned every row of the department per chunk, so a
+        1,000,000-row ingest turned quadratic); SQLite: ``IN (?, …)`` in slices under its bound-parameter limit.
         """
         if not values:
             return
@@ -395,9 +408,9 @@ class BulkWriter:
         assert raw is not None
         names = ", ".join(columns)
         if self.dialect == "postgresql":
-            where = " AND ".join([f"{k} = %s" for k in equals] + [f"{key} = ANY(%s)"])
             with raw.cursor() as cur:
-                cur.execute(f"SELECT {names} FROM {table} WHERE {where}", (*equals.values(), values), prepare=False)
+                cur.execute(pg_select_in(table, columns, key, type(values[0]), tuple(equals)),
+                            (values, *equals.values()), prepare=False)
                 yield from cur.fetchall()
             return
         for start in range(0, len(values), 900):

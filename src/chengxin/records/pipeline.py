@@ -12,6 +12,7 @@ Small files are not worth a process start: they are read in this process.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -28,6 +29,7 @@ from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database
 from chengxin.core.errors import DomainError, Problem
+from chengxin.core.memory import rare_collections
 from chengxin.records.fileio import FileRejected, open_rows
 from chengxin.records.service import (
     BatchMemo,
@@ -70,7 +72,11 @@ def _reader(path: str, catalog_dir: str | None, key_dir: str, item_code: str, de
         keyring = KeyRing(Path(key_dir))
         item = catalog.item(item_code)
         columns = template_columns(item.latest)
-        with open_rows(Path(path), columns, max_bytes=max_bytes, filename=filename) as source:
+        # This process lives for one file: what it holds now (modules, the catalog) stays to the end, so the
+        # collector need never walk it again (core.memory).
+        gc.collect()
+        gc.freeze()
+        with rare_collections(), open_rows(Path(path), columns, max_bytes=max_bytes, filename=filename) as source:
             put(("start", source.format, source.bytes_total))
             memo = BatchMemo()
             for rows in chunked(source, chunk_rows):

@@ -25,6 +25,7 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.db import BulkWriter, Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Problem
 from chengxin.core.masking import mask_ric
+from chengxin.core.memory import rare_collections
 from chengxin.ledger.service import (
     CHAINED_COLUMNS,
     LedgerLock,
@@ -495,7 +496,7 @@ def ingest_prepared(
     """
     check_submission(catalog, department, item_code, actor)
     started = utcnow()
-    with db.write() as session:
+    with rare_collections(), db.write() as session:
         lock = lock_head(session)
         first_record_id = lock.record_id  # this batch's new records take the ids after it
         batch = IngestBatch(department_code=department, item_code=item_code, channel=channel, filename=filename,

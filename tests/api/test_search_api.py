@@ -372,3 +372,34 @@ def test_the_servers_fold_is_the_search_fold(platform: Platform, names: list[str
         folded = session.execute(text("SELECT subject_name_fold(n) FROM unnest(CAST(:names AS text[])) AS n"),
                                  {"names": names}).scalars().all()
     assert folded == [fold(n) for n in names]
+
+
+def test_an_ingest_indexes_its_new_organisations_before_it_commits(seeded: Platform) -> None:
+    """The bulk path (PostgreSQL: the trigger deferred, the batch's new organisations indexed in one statement
+    at its end, migration 0027) leaves the index as the triggers would — across chunks, beside organisations
+    the batch names but did not create — and indexes by trigger again once the batch is over."""
+    from sqlalchemy import text
+    from tests.factories import valid_row
+
+    from chengxin.core.audit import Actor
+    from chengxin.records.service import ApiRow, ingest
+
+    version = seeded.catalog.version_on("admin_penalty", dt.date(2025, 9, 1))
+    assert version is not None
+    names = ["常州ＡＢＣ新能源有限公司", "Changzhou Ｗidget Co.", "常州天宁区第七食品厂", TECH]
+    rows = [valid_row(version, n, subject_name=name, **({"uscc": TECH_USCC} if name == TECH else {}))
+            for n, name in enumerate(names, start=500)]
+    receipt = ingest(seeded.db, [ApiRow(i, r) for i, r in enumerate(rows, start=1)], catalog=seeded.catalog,
+                     keyring=seeded.keyring, department="samr", item_code="admin_penalty",
+                     actor=Actor(kind="api_key", name="k", department_code="samr"), channel="api",
+                     today=dt.date(2026, 11, 25), chunk_rows=2)
+    assert receipt.accepted == 4 and receipt.rejected == 0, receipt.rejections
+    index_in_sync(seeded)
+    with seeded.db.read() as session:
+        assert [h.display_name for h in search_subjects(session, "abc新能").results] == ["常州ＡＢＣ新能源有限公司"]
+        assert [h.display_name for h in search_subjects(session, "widget").results] == ["Changzhou Ｗidget Co."]
+    add_subjects(seeded, [org(77, "常州批次之后有限公司")])  # a later transaction: the trigger indexes it
+    index_in_sync(seeded)
+    with seeded.db.read() as session:
+        assert session.execute(text("SELECT count(*) FROM subject WHERE display_name = '常州批次之后有限公司'")).scalar() == 1
+        assert [h.display_name for h in search_subjects(session, "批次之后").results] == ["常州批次之后有限公司"]

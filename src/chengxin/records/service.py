@@ -39,6 +39,7 @@ from chengxin.ledger.service import (
 from chengxin.notices.hold import hold_new_records
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.rules import PreparedRow, prepare_row
+from chengxin.search.service import defer_name_index, index_names
 from chengxin.subjects.models import Subject
 from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subjects, lookup_index
 
@@ -499,6 +500,8 @@ def ingest_prepared(
     with rare_collections(), db.write() as session:
         lock = lock_head(session)
         first_record_id = lock.record_id  # this batch's new records take the ids after it
+        first_subject_id = lock.subject_id  # ... and its new subjects
+        defer_name_index(session)  # new organisations' names indexed once, after the last chunk
         batch = IngestBatch(department_code=department, item_code=item_code, channel=channel, filename=filename,
                             actor=actor.label, started_at=started)
         session.add(batch)
@@ -513,6 +516,7 @@ def ingest_prepared(
                 progress(chunk)
         if receipt.received == 0:
             raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
+        index_names(session, first_subject_id + 1, lock.subject_id)
         receipt.warnings = list(warnings() if callable(warnings) else warnings)
         # 信用告知 (issue #4 §4): new records of notice-required items wait for their notice's period.
         receipt.warnings += hold_new_records(session, catalog, department=department, item_code=item_code,

@@ -19,6 +19,13 @@ in a bulk ingest — a third of the server's work for a file of new organisation
   none of those characters (ASCII capitals, full-width forms, the ideographic space), so a regular-expression
   test (code-point ranges) comes first and such names are returned as they are.
 
+- A bulk ingest defers the index to the end of its batch: with ``SET LOCAL chengxin.grams_deferred = on`` the
+  statement trigger does nothing, and before committing the ingest calls ``subject_name_grams_add(first,
+  last)`` for the subject ids the batch took (ids come contiguously from the ledger lock) — one sorted insert
+  into the gram index instead of one per chunk, each of which touched pages all over an index that outgrows
+  the server's buffers (2,000,000 grams for 140,000 organisations). Same transaction: nobody ever sees the
+  subjects without their grams.
+
 SQLite is unchanged (its ``INSERT OR IGNORE`` has no such cost).
 """
 
@@ -58,31 +65,44 @@ def _fold_function(body: str) -> str:
         PARALLEL SAFE AS $$ {body} $$"""
 
 
-def _insert_function(on_conflict: str) -> str:
-    return f"""CREATE OR REPLACE FUNCTION {GRAM}_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          WITH grams AS MATERIALIZED (SELECT g AS gram, s.id AS subject_id FROM new_subjects s
+def _add_grams(subjects: str, on_conflict: str, condition: str = "") -> str:
+    """The statement that indexes the organisations among ``subjects`` (a table aliased ``s``; ``condition``:
+    more of the WHERE clause)."""
+    return f"""WITH grams AS MATERIALIZED (SELECT g AS gram, s.id AS subject_id FROM {subjects}
                                       CROSS JOIN LATERAL subject_name_grams(s.display_name) AS g
-                                      WHERE s.kind = {ORG}),
+                                      WHERE s.kind = {ORG}{condition}),
                added AS (INSERT INTO {GRAM} (gram, subject_id) SELECT gram, subject_id FROM grams
                          ORDER BY gram, subject_id {on_conflict})
           INSERT INTO {COUNT} (gram, n) SELECT gram, count(*) FROM grams
             WHERE (((subject_id * 40503) >> 8) & 7) = 0
             GROUP BY gram ORDER BY gram
-            ON CONFLICT (gram) DO UPDATE SET n = {COUNT}.n + excluded.n;
+            ON CONFLICT (gram) DO UPDATE SET n = {COUNT}.n + excluded.n"""
+
+
+def _insert_function(body: str) -> str:
+    return f"""CREATE OR REPLACE FUNCTION {GRAM}_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          {body}
           RETURN NULL;
         END $$"""
+
+
+_DEFERRED = "IF current_setting('chengxin.grams_deferred', true) = 'on' THEN RETURN NULL; END IF;"
+_RANGE_FUNCTION = f"""CREATE FUNCTION subject_name_grams_add(first_id bigint, last_id bigint) RETURNS void
+    LANGUAGE sql AS $$ {_add_grams("subject s", "", " AND s.id BETWEEN first_id AND last_id")} $$"""
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_fold_function(f"SELECT CASE WHEN $1 ~ {_FOLDABLE} THEN {_TRANSLATE} ELSE $1 END"))
-    op.execute(_insert_function(""))
+    op.execute(_insert_function(f"{_DEFERRED}\n          {_add_grams('new_subjects s', '')};"))
+    op.execute(_RANGE_FUNCTION)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    op.execute("DROP FUNCTION IF EXISTS subject_name_grams_add(bigint, bigint)")
     op.execute(_fold_function(f"SELECT {_TRANSLATE}"))
-    op.execute(_insert_function("ON CONFLICT DO NOTHING"))
+    op.execute(_insert_function(f"{_add_grams('new_subjects s', 'ON CONFLICT DO NOTHING')};"))

@@ -673,6 +673,9 @@ def _build_enum(spec: FieldSpec, missing: tuple[None, Problem | None]) -> FieldV
     return validate
 
 
+_PASSED_CODES = 4096  # remembered valid codes per identifier field
+
+
 def _build_identifier(spec: FieldSpec, missing: tuple[None, Problem | None]) -> FieldValidator:
     from chengxin.core import identifiers  # imported lazily: only items with identifier fields need it
 
@@ -682,6 +685,10 @@ def _build_identifier(spec: FieldSpec, missing: tuple[None, Problem | None]) -> 
         FieldType.GTIN: identifiers.normalize_gtin,
     }[spec.type]
     code, label, label_en = spec.code, spec.label_zh, spec.label_en
+    # A file repeats the same few codes in such a column (the deciding authority's USCC on every row): the
+    # checks that passed are remembered, bounded. Only for public codes — a citizen ID in clear is never kept
+    # beyond a batch (records.service.BatchMemo).
+    passed: dict[str, str] | None = None if spec.type is FieldType.RIC else {}
 
     def validate(raw: Any) -> tuple[Any, Problem | None]:
         if raw.__class__ is str:
@@ -692,8 +699,17 @@ def _build_identifier(spec: FieldSpec, missing: tuple[None, Problem | None]) -> 
             text = _to_text(raw)
         if not text:
             return missing
+        if passed is not None:
+            known = passed.get(text)
+            if known is not None:
+                return known, None
         try:
-            return normalize(text), None
+            value = normalize(text)
+            if passed is not None:  # a check that passed once passes again: it depends on the text alone
+                if len(passed) >= _PASSED_CODES:
+                    passed.clear()
+                passed[text] = value
+            return value, None
         except InvalidIdentifier as exc:
             inner = exc.problem
             return None, Problem(

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -31,9 +30,9 @@ MAX_SOURCE_ID = SOURCE_ID_MAX_LENGTH
 MAX_NAME = SUBJECT_NAME_MAX_LENGTH
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedRow:
-    """A row that passed every check, ready to be written."""
+class PreparedRow(NamedTuple):
+    """A row that passed every check, ready to be written (a named tuple: made once per row of every file,
+    at half the cost of a frozen dataclass)."""
 
     row_no: int
     source_id: str

@@ -413,3 +413,24 @@ def test_add_duration_months_and_years_agree(day: date, months: int) -> None:
     assert by_months >= day
     assert by_months.day <= day.day  # clamped to the month's end, never rolled over
     assert add_duration(day, parse_duration("P10D")) == day + timedelta(days=10)
+
+
+def test_an_identifier_field_remembers_only_public_codes_that_passed() -> None:
+    """USCC/GTIN columns repeat a few codes on every row, so a passed check is remembered (bounded); what is
+    remembered gives the same answer, a bad code is refused every time, and a citizen ID is never kept."""
+    from chengxin.catalog.rules import _PASSED_CODES, compile_field
+    from chengxin.core.identifiers import make_uscc
+
+    validate = compile_field(make_spec(type="uscc"))
+    good = make_uscc("9", "1", "320400", "MA1X2Y3K")
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    for _ in range(3):
+        assert validate(f" {good.lower()} ") == (good, None)
+        value, problem = validate(bad)
+        assert value is None and problem is not None and problem.field == "f"
+    for n in range(_PASSED_CODES + 10):  # past the bound it starts over: still right
+        assert validate(make_uscc("9", "1", "320400", f"{n:08d}"))[0] == make_uscc("9", "1", "320400", f"{n:08d}")
+    assert validate(good) == (good, None)
+    cells = [c.cell_contents for c in compile_field(make_spec(type="ric")).__closure__ or ()]
+    assert not any(isinstance(c, dict) for c in cells), "a citizen ID field must not keep the IDs it saw"
+    assert any(isinstance(c, dict) for c in (cell.cell_contents for cell in validate.__closure__ or ()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,17 +20,16 @@ from chengxin.ledger.service import LedgerLock, lock_head, seal
 from chengxin.subjects.models import Subject
 
 
-@dataclass(frozen=True, slots=True)
-class SubjectKey:
-    """A subject as a submission names it: kind, normalised identifier and name."""
+class SubjectKey(NamedTuple):
+    """A subject as a submission names it: kind, normalised identifier and name (a named tuple, as
+    ``SubjectRef``: made for every row of a bulk ingest, at half the cost of a frozen dataclass)."""
 
     kind: SubjectKind
     identifier: str
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class SubjectRef:
+class SubjectRef(NamedTuple):
     """What the ingest needs of a stored subject."""
 
     id: int

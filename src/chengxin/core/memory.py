@@ -11,19 +11,33 @@ counting.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 BULK_YOUNG_THRESHOLD = 50_000  # new container objects between young collections (CPython's default: 700)
 
 
+_lock = threading.Lock()
+_holders = 0  # blocks inside rare_collections() now, in any thread
+_saved: tuple[int, int, int] = (700, 10, 10)
+
+
 @contextmanager
 def rare_collections(young: int = BULK_YOUNG_THRESHOLD) -> Iterator[None]:
-    """Collect cycles less often while the block runs (still collected: memory stays bounded), then restore
-    the thresholds as they were."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(young, *thresholds[1:])
+    """Collect cycles less often while the block runs (still collected: memory stays bounded). Blocks may
+    overlap in several threads (two uploads ingested at once): the first to enter saves the thresholds, the
+    last to leave puts them back."""
+    global _holders, _saved
+    with _lock:
+        if _holders == 0:
+            _saved = gc.get_threshold()
+        _holders += 1
+        gc.set_threshold(max(young, gc.get_threshold()[0]), *_saved[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        with _lock:
+            _holders -= 1
+            if _holders == 0:
+                gc.set_threshold(*_saved)

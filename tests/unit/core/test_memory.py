@@ -19,3 +19,27 @@ def test_rare_collections_raises_the_young_threshold_and_restores_all_three() ->
         assert gc.get_threshold()[0] == 1234
         raise RuntimeError("a failed batch")
     assert gc.get_threshold() == before
+
+
+def test_overlapping_blocks_in_two_threads_restore_the_thresholds_once_both_are_done() -> None:
+    import threading
+
+    before = gc.get_threshold()
+    first_in, second_out = threading.Event(), threading.Event()
+    seen: list[tuple[int, int, int]] = []
+
+    def second() -> None:
+        first_in.wait()
+        with rare_collections():
+            seen.append(gc.get_threshold())
+        second_out.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with rare_collections():
+        first_in.set()
+        assert second_out.wait(10)
+        assert gc.get_threshold()[0] == BULK_YOUNG_THRESHOLD  # the other block's exit did not restore them
+    thread.join()
+    assert seen == [(BULK_YOUNG_THRESHOLD, *before[1:])]
+    assert gc.get_threshold() == before

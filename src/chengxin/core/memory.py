@@ -3,7 +3,7 @@
 CPython's cyclic collector runs a young collection every 700 new container objects and, every hundred or so
 of those, a full one that walks every live object. A bulk ingest creates tens of container objects per row
 (rows, dicts, tuples, lists of a chunk) and keeps a few hundred thousand alive (the chunk in hand, the batch's
-subject cache): the collector's walks cost 15–25% of the writer's CPU and ~13% of the reader's
+subject cache): the collector's walks cost 8–25% of the writer's CPU and ~13% of the reader's
 (bench/RESULTS.md, "Ingest", session 9) while finding almost nothing to free — chunks are freed by reference
 counting.
 """

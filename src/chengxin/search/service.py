@@ -256,7 +256,7 @@ def person_has_public_information(session: Session, catalog: Catalog, subject_id
 def defer_name_index(session: Session) -> None:
     """For the rest of this transaction, subjects inserted are not indexed by the trigger (migration 0027):
     the bulk writer indexes them all at once with :func:`index_names` before committing. PostgreSQL only —
-    SQLite's row triggers stay (no gain measured there)."""
+    SQLite's row triggers stay (bulk-inserting the grams there measured no gain, session 5)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL chengxin.grams_deferred = on"))
 

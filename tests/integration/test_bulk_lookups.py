@@ -19,10 +19,10 @@ ROWS = 20_000
 
 def _fill(session: Session) -> BulkWriter:
     """A fresh table shaped like ``record``'s look-up (department, source id unique), one department's rows."""
-    session.execute(text("CREATE TEMPORARY TABLE probe (id INTEGER NOT NULL, department_code VARCHAR(64) NOT NULL, "
-                         "source_id VARCHAR(64) NOT NULL, digest BLOB NOT NULL, "
-                         "CONSTRAINT uq_probe UNIQUE (department_code, source_id))"
-                         .replace("BLOB", "BYTEA" if session.get_bind().dialect.name == "postgresql" else "BLOB")))
+    blob = "BYTEA" if session.get_bind().dialect.name == "postgresql" else "BLOB"
+    session.execute(text(f"CREATE TEMPORARY TABLE probe (id INTEGER NOT NULL, department_code VARCHAR(64) NOT NULL, "
+                         f"source_id VARCHAR(64) NOT NULL, digest {blob} NOT NULL, "
+                         "CONSTRAINT uq_probe UNIQUE (department_code, source_id))"))
     writer = BulkWriter(session)
     writer.insert("probe", ("id", "department_code", "source_id", "digest"),
                   [(n, "samr", f"CF-{n:08d}", n.to_bytes(8, "big")) for n in range(ROWS)])

@@ -20,7 +20,7 @@ BULK_YOUNG_THRESHOLD = 50_000  # new container objects between young collections
 
 _lock = threading.Lock()
 _holders = 0  # blocks inside rare_collections() now, in any thread
-_saved: tuple[int, int, int] = (700, 10, 10)
+_saved: tuple[int, int, int] = gc.get_threshold()  # what the first block to enter found
 
 
 @contextmanager

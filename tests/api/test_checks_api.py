@@ -20,8 +20,18 @@ from chengxin.disclosure.models import QueryLog
 from chengxin.platform import Platform
 from factories import listed_entry, plain_subject, ric_for, uscc_for
 
-DAY = today_cn()
-TERM = {"term_from": DAY - dt.timedelta(days=30), "term_to": DAY + dt.timedelta(days=300)}
+
+@pytest.fixture()
+def day() -> dt.date:
+    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
+    with the server's own today."""
+    return today_cn()
+
+
+@pytest.fixture()
+def term(day: dt.date) -> dict[str, dt.date]:
+    """A list term in force today."""
+    return {"term_from": day - dt.timedelta(days=30), "term_to": day + dt.timedelta(days=300)}
 
 
 def _check(client: TestClient, key: str, subject: str, scenario: str, **extra: Any) -> Any:
@@ -42,9 +52,9 @@ def _flush(client: TestClient) -> None:
 ])
 def test_check_an_organisation_on_a_list(client: TestClient, platform: Platform,
                                          make_api_key: Callable[[str], str], list_kind: str, scenario: str,
-                                         kind: str | None, expected: set[str]) -> None:
+                                         kind: str | None, expected: set[str], term: dict[str, dt.date]) -> None:
     uscc = uscc_for(11)
-    entry = listed_entry(platform, list_kind=list_kind, uscc=uscc, name="常州黑白科技有限公司", **TERM)
+    entry = listed_entry(platform, list_kind=list_kind, uscc=uscc, name="常州黑白科技有限公司", **term)
     resp = _check(client, make_api_key("samr"), uscc, scenario)
     assert resp.status_code == 200, resp.text
     body = resp.json()
@@ -64,9 +74,9 @@ def test_check_an_organisation_on_a_list(client: TestClient, platform: Platform,
 
 
 def test_person_is_masked_and_query_logged(client: TestClient, platform: Platform,
-                                           make_api_key: Callable[[str], str]) -> None:
+                                           make_api_key: Callable[[str], str], term: dict[str, dt.date]) -> None:
     ric = ric_for(4242)
-    listed_entry(platform, list_kind="black", ric=ric, name="王小明", **TERM)
+    listed_entry(platform, list_kind="black", ric=ric, name="王小明", **term)
     body = _check(client, make_api_key("hrss"), ric, "civil_service").json()
     assert body["result"] == "listed"
     assert body["subject"]["display_id"] != ric and body["subject"]["display_id"].endswith(ric[-4:])
@@ -83,10 +93,10 @@ def test_person_is_masked_and_query_logged(client: TestClient, platform: Platfor
 
 
 def test_expired_term_is_no_membership(client: TestClient, platform: Platform,
-                                       make_api_key: Callable[[str], str]) -> None:
+                                       make_api_key: Callable[[str], str], day: dt.date) -> None:
     uscc = uscc_for(12)
-    listed_entry(platform, list_kind="black", uscc=uscc, term_from=DAY - dt.timedelta(days=400),
-                 term_to=DAY - dt.timedelta(days=1))
+    listed_entry(platform, list_kind="black", uscc=uscc, term_from=day - dt.timedelta(days=400),
+                 term_to=day - dt.timedelta(days=1))
     body = _check(client, make_api_key("finance"), uscc, "gov_procurement").json()
     assert body["result"] == "not_listed" and body["memberships"] == [] and body["measures"] == []
     assert body["subject"]["registered"] is True

@@ -22,7 +22,6 @@ from chengxin.platform import Platform
 from chengxin.records.models import Record
 from factories import person_row, ric_for, submit_rows, uscc_for, valid_row
 
-DAY = today_cn()
 PASSWORD = "correct horse battery"
 
 
@@ -35,13 +34,14 @@ def _csrf(page: str) -> str:
 @pytest.fixture()
 def signed_in(platform: Platform, client: TestClient) -> dict[str, int]:
     """Person 5 signed in on the portal, representative of organisation 7."""
-    decided = DAY - dt.timedelta(days=30)
+    today = today_cn()  # taken when the test starts, not at import (a run may cross midnight)
+    decided = today - dt.timedelta(days=30)
     version = platform.catalog.version_on("admin_penalty", decided)
     assert version is not None
     submit_rows(platform, "admin_penalty", "samr", [
         valid_row(version, 7, person=False, decision_date=decided.isoformat(), source_id="O7"),
         person_row(platform, "admin_penalty", 5, decided, source_id="P5"),
-    ], DAY)
+    ], today)
     assert client.post("/me/register", data={"ric": ric_for(5), "name": "张三", "password": PASSWORD},
                        follow_redirects=False).status_code == 303
     with platform.db.write() as s:

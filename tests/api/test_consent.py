@@ -16,7 +16,7 @@ from chengxin.consent import rules
 from chengxin.consent import service as consents
 from chengxin.consent.models import Consent, ConsentAttempt
 from chengxin.core.audit import Actor
-from chengxin.core.clock import today_cn
+from chengxin.core.clock import CHINA, today_cn
 from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError
 from chengxin.core.policy import policy_on
@@ -27,16 +27,15 @@ from chengxin.records.models import Record
 from chengxin.records.service import ApiRow, find_record_id, ingest, revoke_record
 from factories import ric_for, uscc_for, valid_row
 
-DAY = today_cn()
 PASSWORD = "correct horse battery"
 REQUESTER = uscc_for(901)
 OTHER_REQUESTER = uscc_for(902)
 
 
-def _submit(platform: Platform, item: str, dept: str, rows: list[dict[str, Any]]) -> None:
+def _submit(platform: Platform, item: str, dept: str, rows: list[dict[str, Any]], today: dt.date) -> None:
     receipt = ingest(platform.db, [ApiRow(i, r) for i, r in enumerate(rows, start=1)], catalog=platform.catalog,
                      keyring=platform.keyring, department=dept, item_code=item,
-                     actor=Actor(kind="api_key", name="k", department_code=dept), channel="api", today=DAY)
+                     actor=Actor(kind="api_key", name="k", department_code=dept), channel="api", today=today)
     assert receipt.rejected == 0, receipt.rejections
 
 
@@ -47,15 +46,23 @@ def _row(platform: Platform, item: str, n: int, day: dt.date, **kw: Any) -> dict
 
 
 @pytest.fixture()
-def person(platform: Platform) -> dict[str, int]:
+def day() -> dt.date:
+    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
+    with the server's own today."""
+    return today_cn()
+
+
+@pytest.fixture()
+def person(platform: Platform, day: dt.date) -> dict[str, int]:
     """Person 5: a penalty (negative), a revoked penalty, physician information (basic) and a
     commendation (positive)."""
-    recent = DAY - dt.timedelta(days=30)
+    recent = day - dt.timedelta(days=30)
     _submit(platform, "admin_penalty", "samr", [
         _row(platform, "admin_penalty", 5, recent, source_id="P5-PEN", severity="general"),
         _row(platform, "admin_penalty", 5, recent, source_id="P5-REVOKED", severity="general"),
-    ])
-    _submit(platform, "occ_physician", "health", [_row(platform, "occ_physician", 5, recent, source_id="P5-DOC")])
+    ], day)
+    _submit(platform, "occ_physician", "health", [_row(platform, "occ_physician", 5, recent, source_id="P5-DOC")],
+            day)
     with platform.db.read() as s:
         revoked = find_record_id(s, "samr", "P5-REVOKED")
         subjects = dict(s.execute(select(Record.source_id, Record.subject_id)).all())
@@ -128,17 +135,17 @@ def test_requester_reads_only_the_granted_categories_once(
 
 
 def test_a_dated_consent_is_reusable_until_it_expires(
-    client: TestClient, platform: Platform, person: dict[str, int]
+    client: TestClient, platform: Platform, person: dict[str, int], day: dt.date
 ) -> None:
     _sign_in(client)
-    until = (DAY + dt.timedelta(days=10)).isoformat()
+    until = (day + dt.timedelta(days=10)).isoformat()
     code = _code(_grant(client, validity="until", valid_until=until, categories=["basic", "negative"],
                         purpose="其他", purpose_note="合作前审查"))
     first, second = _read(client, code), _read(client, code)
     assert first.status_code == second.status_code == 200
     assert sorted({i["category"] for i in first.json()["items"]}) == ["basic", "negative"]
     with platform.db.write() as s:
-        s.execute(update(Consent).values(valid_until=DAY - dt.timedelta(days=1)))
+        s.execute(update(Consent).values(valid_until=day - dt.timedelta(days=1)))
     expired = _read(client, code)
     assert expired.status_code == 403 and expired.json()["error"]["code"] == "consent.expired"
     assert "已过有效期" in expired.json()["error"]["message"] and "items" not in expired.json()
@@ -166,9 +173,10 @@ def test_validity_boundaries_in_the_service(platform: Platform, person: dict[str
         assert out.status == status, out
 
 
-def test_revoked_consent_gives_403(client: TestClient, platform: Platform, person: dict[str, int]) -> None:
+def test_revoked_consent_gives_403(client: TestClient, platform: Platform, person: dict[str, int],
+                                   day: dt.date) -> None:
     _sign_in(client)
-    code = _code(_grant(client, validity="until", valid_until=(DAY + dt.timedelta(days=5)).isoformat()))
+    code = _code(_grant(client, validity="until", valid_until=(day + dt.timedelta(days=5)).isoformat()))
     with platform.db.read() as s:
         consent_id = s.scalars(select(Consent.id)).one()
     assert client.post(f"/me/consents/{consent_id}/revoke", data={}).status_code == 403  # CSRF
@@ -201,12 +209,12 @@ def test_wrong_requester_or_person_learns_nothing(
 
 
 def test_brute_force_is_rate_limited_and_raises_an_alert(
-    client: TestClient, platform: Platform, person: dict[str, int]
+    client: TestClient, platform: Platform, person: dict[str, int], day: dt.date
 ) -> None:
     _sign_in(client)
     code = _code(_grant(client))
     start = utcnow()
-    for i in range(policy_on(DAY).consent.rate_max_failures):
+    for i in range(policy_on(day).consent.rate_max_failures):
         assert _read(client, f"AAAA-BBBB-CC{'234567'[i % 6]}{'A' if i < 6 else 'B'}").status_code == 403
     limited = _read(client, code)  # even the right code, once over the limit
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "consent.rate_limited"
@@ -225,7 +233,7 @@ def test_brute_force_is_rate_limited_and_raises_an_alert(
 def test_rate_limit_window_is_counted_in_the_database(platform: Platform, person: dict[str, int]) -> None:
     now = dt.datetime(2026, 3, 1, 4, 0, tzinfo=dt.UTC)
     with platform.db.write() as s:
-        for i in range(policy_on(DAY).consent.rate_max_failures):
+        for i in range(policy_on(now.astimezone(CHINA).date()).consent.rate_max_failures):
             s.add(ConsentAttempt(requester=REQUESTER, at=now - dt.timedelta(minutes=16 - i), outcome="unknown_code",
                                  ip=f"10.0.0.{i}"))
     with platform.db.write() as s:  # one of the ten is older than 15 minutes: not yet limited
@@ -244,23 +252,30 @@ def test_grant_form_is_validated(client: TestClient, person: dict[str, int]) -> 
     assert "consent.bad_scope" in _grant(client, categories=[]).text
     assert "consent.purpose_note_invalid" in _grant(client, purpose="其他", purpose_note="a\x00b").text
     assert _grant(client, requester_uscc="123").status_code == 400
-    far = (DAY + dt.timedelta(days=policy_on(DAY).consent.max_valid_days + 1)).isoformat()
-    assert "consent.bad_valid_until" in _grant(client, validity="until", valid_until=far).text
+    # One day past the longest validity, counted from the server's today at the grant: asked again in the rare
+    # case midnight (Beijing) passed during the request, when that today is not known.
+    for _ in range(2):
+        before = today_cn()
+        far = (before + dt.timedelta(days=policy_on(before).consent.max_valid_days + 1)).isoformat()
+        too_far = _grant(client, validity="until", valid_until=far)
+        if today_cn() == before:
+            break
+    assert "consent.bad_valid_until" in too_far.text
     assert client.post("/me/consents", data={"requester_uscc": REQUESTER}).status_code == 403  # no CSRF token
     client.cookies.clear()
     assert client.get("/me/consents", follow_redirects=False).headers["location"] == "/me/login"
 
 
 def test_a_person_cannot_revoke_another_persons_consent(
-    client: TestClient, platform: Platform, person: dict[str, int]
+    client: TestClient, platform: Platform, person: dict[str, int], day: dt.date
 ) -> None:
     _sign_in(client)
     _code(_grant(client))
     with platform.db.read() as s:
         consent_id = s.scalars(select(Consent.id)).one()
     client.cookies.clear()
-    _submit(platform, "admin_penalty", "samr", [_row(platform, "admin_penalty", 6, DAY, source_id="P6",
-                                                     severity="general")])
+    _submit(platform, "admin_penalty", "samr", [_row(platform, "admin_penalty", 6, day, source_id="P6",
+                                                     severity="general")], day)
     _sign_in(client, 6)
     page = client.get("/me/consents").text
     r = client.post(f"/me/consents/{consent_id}/revoke", data={"csrf_token": _csrf(page)})

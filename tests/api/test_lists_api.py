@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chengxin.core.audit import Actor
-from chengxin.core.clock import today_cn
+from chengxin.core.clock import CHINA, today_cn
 from chengxin.lists import service as lists
 from chengxin.lists.models import ListChange, ListEntry, SubjectListStatus
 from chengxin.platform import Platform
@@ -22,11 +22,30 @@ from chengxin.records.models import Record
 from chengxin.repair.service import is_on_serious_list
 from factories import person_row, ric_for, submit_rows, uscc_for, valid_row
 
-NOW = dt.datetime.now(dt.UTC)
-DAY = today_cn()
-AGO = DAY - dt.timedelta(days=100)
+RECORD_AGE = dt.timedelta(days=100)  # the records the scan finds were decided this long before today
 OFFICE = Actor(kind="staff", name="office", role="credit_office")
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture()
+def now() -> dt.datetime:
+    """The clock of the service calls, read when the test starts — not at import, so a run across midnight
+    (Beijing) still agrees with the server's own today."""
+    return dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture()
+def day(now: dt.datetime) -> dt.date:
+    """Today (Beijing) at ``now``: the day the service takes from it."""
+    return now.astimezone(CHINA).date()
+
+
+def _server_day(value: str, before: dt.date) -> dt.date:
+    """A date the server stamped as its today during a request sent on ``before``: that day, or the next if
+    midnight (Beijing) passed meanwhile."""
+    stamped = dt.date.fromisoformat(value)
+    assert stamped in {before, today_cn()}, (value, before)
+    return stamped
 
 
 def _org_row(platform: Platform, item: str, n: int, day: dt.date, **kw: Any) -> dict[str, Any]:
@@ -36,25 +55,26 @@ def _org_row(platform: Platform, item: str, n: int, day: dt.date, **kw: Any) -> 
 
 
 @pytest.fixture()
-def world(platform: Platform) -> dict[str, int]:
+def world(platform: Platform, day: dt.date) -> dict[str, int]:
     """Org 7: a serious food violation (black) and its registration (legal representative);
     org 8: tax grade A (red); org 9: three penalties this year (watch); person 5: a breach of a
     credit commitment (watch); org 10 and person 6 (a district honour): nothing. Returns subject ids by name."""
+    ago = day - RECORD_AGE
     submit_rows(platform, "food_drug_violation", "samr",
-                [_org_row(platform, "food_drug_violation", 7, AGO, source_id="F7", severity="serious")], DAY)
-    submit_rows(platform, "org_registration", "samr", [_org_row(platform, "org_registration", 7, AGO, source_id="R7")],
-                DAY)
+                [_org_row(platform, "food_drug_violation", 7, ago, source_id="F7", severity="serious")], day)
+    submit_rows(platform, "org_registration", "samr", [_org_row(platform, "org_registration", 7, ago, source_id="R7")],
+                day)
     submit_rows(platform, "tax_credit_rating", "tax",
-                [_org_row(platform, "tax_credit_rating", 8, AGO, source_id="T8", grade="A", score="95.00")], DAY)
+                [_org_row(platform, "tax_credit_rating", 8, ago, source_id="T8", grade="A", score="95.00")], day)
     submit_rows(platform, "admin_penalty", "samr", [
-        _org_row(platform, "admin_penalty", 9, AGO - dt.timedelta(days=i * 30), source_id=f"P9-{i}", severity="general")
-        for i in range(3)], DAY)
+        _org_row(platform, "admin_penalty", 9, ago - dt.timedelta(days=i * 30), source_id=f"P9-{i}", severity="general")
+        for i in range(3)], day)
     submit_rows(platform, "commitment_breach", "credit_office",
-                [person_row(platform, "commitment_breach", 5, AGO, source_id="C5", severity="general")], DAY)
-    submit_rows(platform, "org_registration", "samr", [_org_row(platform, "org_registration", 10, AGO, source_id="R10")],
-                DAY)
+                [person_row(platform, "commitment_breach", 5, ago, source_id="C5", severity="general")], day)
+    submit_rows(platform, "org_registration", "samr", [_org_row(platform, "org_registration", 10, ago, source_id="R10")],
+                day)
     submit_rows(platform, "commendation", "civil",
-                [person_row(platform, "commendation", 6, AGO, source_id="H6", honour_level="district")], DAY)
+                [person_row(platform, "commendation", 6, ago, source_id="H6", honour_level="district")], day)
     with platform.db.read() as s:
         by_source = dict(s.execute(select(Record.source_id, Record.subject_id)).all())
         records = dict(s.execute(select(Record.source_id, Record.id)).all())
@@ -62,7 +82,7 @@ def world(platform: Platform) -> dict[str, int]:
             "org10": by_source["R10"], "rec_f7": records["F7"], "rec_r10": records["R10"]}
 
 
-def _scan(platform: Platform, now: dt.datetime = NOW) -> lists.RuleRun:
+def _scan(platform: Platform, now: dt.datetime) -> lists.RuleRun:
     with platform.db.write() as s:
         return lists.propose_by_rules(s, platform.catalog, now=now)
 
@@ -88,8 +108,9 @@ def _h(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_the_rule_scan_proposes_each_qualifying_subject_once(platform: Platform, world: dict[str, int]) -> None:
-    run = _scan(platform)
+def test_the_rule_scan_proposes_each_qualifying_subject_once(platform: Platform, world: dict[str, int],
+                                                            now: dt.datetime) -> None:
+    run = _scan(platform, now)
     found = {(p.subject_id, p.list_kind, p.criterion_code) for p in run.proposals}
     assert found == {(world["org7"], "black", "black.food_drug_serious"), (world["org8"], "red", "red.tax_credit_a"),
                      (world["org9"], "watch", "watch.repeated_penalties"),
@@ -100,17 +121,18 @@ def test_the_rule_scan_proposes_each_qualifying_subject_once(platform: Platform,
     assert "国办发〔2020〕49号" in entry.basis_zh
     assert _changes(platform, entry.id) == ["proposed"]
     assert _status(platform, world["org7"]) is None  # proposed is not a membership
-    again = _scan(platform)
+    again = _scan(platform, now)
     assert again.proposals == [] and again.skipped_open == 4
     with platform.db.read() as s:
-        dry = lists.propose_by_rules(s, platform.catalog, now=NOW, dry_run=True)
+        dry = lists.propose_by_rules(s, platform.catalog, now=now, dry_run=True)
     assert dry.proposals == []
 
 
 def test_black_list_notice_defence_decision_publication_and_removal(
-    client: TestClient, platform: Platform, world: dict[str, int], make_user: Callable[..., str],
+    client: TestClient, platform: Platform, world: dict[str, int], make_user: Callable[..., str], now: dt.datetime,
+    day: dt.date,
 ) -> None:
-    _scan(platform)
+    _scan(platform, now)
     office = _h(make_user("credit_office"))
     entry_id = _entry_of(platform, world["org7"], "black").id
     assert client.get(f"/api/v1/lists/{entry_id}").status_code == 404  # a proposal is not published
@@ -122,11 +144,12 @@ def test_black_list_notice_defence_decision_publication_and_removal(
                     json={"action": "list", "decision_no": "常信用黑〔2026〕1号"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "workflow.invalid_transition"
 
+    before = today_cn()
     r = client.post(f"/api/v1/lists/entries/{entry_id}/notice", headers=office)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["state"] == "noticed" and body["notice_sent_on"] == DAY.isoformat()
-    assert body["defence_due_on"] > DAY.isoformat()
+    noticed_on = _server_day(body["notice_sent_on"], before)
+    assert body["state"] == "noticed" and body["defence_due_on"] > noticed_on.isoformat()
     r = client.post(f"/api/v1/lists/entries/{entry_id}/decision", headers=office,
                     json={"action": "list", "decision_no": "常信用黑〔2026〕1号"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "lists.defence_running"
@@ -136,17 +159,19 @@ def test_black_list_notice_defence_decision_publication_and_removal(
     r = client.post(f"/api/v1/lists/entries/{entry_id}/decision", headers=office, json={"action": "list"})
     assert r.status_code == 400 and r.json()["error"]["field"] == "decision_no"
     r = client.post(f"/api/v1/lists/entries/{entry_id}/decision", headers=office,
-                    json={"action": "list", "decision_no": "常信用黑〔2026〕1号", "term_from": DAY.isoformat(),
-                          "term_to": (DAY - dt.timedelta(days=1)).isoformat()})
+                    json={"action": "list", "decision_no": "常信用黑〔2026〕1号", "term_from": day.isoformat(),
+                          "term_to": (day - dt.timedelta(days=1)).isoformat()})
     assert r.status_code == 400 and r.json()["error"]["code"] == "lists.term_order"
+    before = today_cn()
     r = client.post(f"/api/v1/lists/entries/{entry_id}/decision", headers=office,
                     json={"action": "list", "decision_no": "常信用黑〔2026〕1号"})
     assert r.status_code == 200, r.text
     listed = r.json()
-    assert listed["state"] == "listed" and listed["term_from"] == DAY.isoformat()
+    listed_on = _server_day(listed["term_from"], before)  # the term starts on the day of the decision
+    assert listed["state"] == "listed"
     # P3Y: the last day in force is the day before the third anniversary.
-    assert listed["term_to"] == (DAY.replace(year=DAY.year + 3) - dt.timedelta(days=1)).isoformat() or \
-        DAY.month == 2 and DAY.day == 29
+    assert listed["term_to"] == (listed_on.replace(year=listed_on.year + 3) - dt.timedelta(days=1)).isoformat() or \
+        listed_on.month == 2 and listed_on.day == 29
     [legal] = listed["related_persons"]
     assert legal["role"] == "法定代表人" and "*" in legal["display_name"] and "*" in legal["display_id"]
     assert [h["action"] for h in listed["history"]] == ["propose", "notice", "defence", "list"]
@@ -156,8 +181,8 @@ def test_black_list_notice_defence_decision_publication_and_removal(
     assert membership["list"] == "black" and membership["decision_no"] == "常信用黑〔2026〕1号"
     assert _changes(platform, entry_id) == ["proposed", "noticed", "noticed", "listed"]
     with platform.db.read() as s:
-        assert is_on_serious_list(s, world["org7"], DAY)
-        assert not is_on_serious_list(s, world["org8"], DAY)
+        assert is_on_serious_list(s, world["org7"], listed_on)
+        assert not is_on_serious_list(s, world["org8"], listed_on)
 
     # Published: in the public list and detail, with basis, decision number, term, exit conditions.
     page = client.get("/api/v1/lists", params={"kind": "black"}).json()
@@ -187,25 +212,26 @@ def test_black_list_notice_defence_decision_publication_and_removal(
     assert client.get(f"/api/v1/lists/{entry_id}").status_code == 404
     assert client.get("/api/v1/lists", params={"kind": "black"}).json()["total"] == 0
     with platform.db.read() as s:
-        assert not is_on_serious_list(s, world["org7"], DAY)
+        assert not is_on_serious_list(s, world["org7"], listed_on)
     assert client.post(f"/api/v1/lists/entries/{entry_id}/removal", headers=office,
                        json={"reason": "again"}).status_code == 409
     # The scan does not propose the same records again after the removal.
-    assert _scan(platform).proposals == []
+    assert _scan(platform, now).proposals == []
 
 
 def test_red_list_publicity_then_confirmation(client: TestClient, platform: Platform, world: dict[str, int],
-                                              make_user: Callable[..., str]) -> None:
-    _scan(platform)
+                                              make_user: Callable[..., str], now: dt.datetime) -> None:
+    _scan(platform, now)
     office = _h(make_user("credit_office"))
     entry_id = _entry_of(platform, world["org8"], "red").id
     r = client.post(f"/api/v1/lists/entries/{entry_id}/notice", headers=office)
     assert r.status_code == 409 and r.json()["error"]["code"] == "lists.not_for_this_list"
+    before = today_cn()
     r = client.post(f"/api/v1/lists/entries/{entry_id}/publicity", headers=office)
     assert r.status_code == 200
     body = r.json()
-    assert body["publicity_from"] == DAY.isoformat()
-    assert body["publicity_to"] == (DAY + dt.timedelta(days=6)).isoformat()
+    publicity_from = _server_day(body["publicity_from"], before)
+    assert body["publicity_to"] == (publicity_from + dt.timedelta(days=6)).isoformat()
     shown = client.get("/api/v1/lists", params={"kind": "red", "state": "publicity"}).json()
     assert [i["id"] for i in shown["items"]] == [entry_id]
     assert client.get(f"/api/v1/lists/{entry_id}").json()["state"] == "publicity"
@@ -213,10 +239,11 @@ def test_red_list_publicity_then_confirmation(client: TestClient, platform: Plat
                     json={"action": "list", "decision_no": "常信用红〔2026〕1号"})
     assert r.status_code == 409 and r.json()["error"]["code"] == "lists.publicity_running"
     # After the window (the service with a later clock, as the office would on day 8):
+    day_8 = publicity_from + dt.timedelta(days=7)
     with platform.db.write() as s:
         view = lists.decide(s, platform.catalog, entry_id=entry_id, action="list", actor=OFFICE,
-                            now=NOW + dt.timedelta(days=7), decision_no="常信用红〔2026〕1号")
-    assert view.state == "listed" and view.term_from == DAY + dt.timedelta(days=7)
+                            now=dt.datetime.combine(day_8, dt.time(10), tzinfo=CHINA), decision_no="常信用红〔2026〕1号")
+    assert view.state == "listed" and view.term_from == day_8
     assert _changes(platform, entry_id) == ["proposed", "publicity", "listed"]
     [m] = _status(platform, world["org8"]) or []
     assert m["list"] == "red"
@@ -318,8 +345,8 @@ def test_public_api_inputs_are_checked(client: TestClient, platform: Platform) -
 
 
 def test_the_subject_is_told_and_states_a_defence(client: TestClient, platform: Platform, world: dict[str, int],
-                                                  make_user: Callable[..., str]) -> None:
-    _scan(platform)
+                                                  make_user: Callable[..., str], now: dt.datetime) -> None:
+    _scan(platform, now)
     office = _h(make_user("credit_office"))
     entry_id = _entry_of(platform, world["person5"], "watch").id
     for n in (5, 6):
@@ -353,47 +380,51 @@ def test_the_subject_is_told_and_states_a_defence(client: TestClient, platform: 
     assert page.status_code == 200 and "名单告知" in page.text and "常信用关〔2026〕3号" in page.text
 
 
-def test_expiry_ends_entries_after_their_last_day(platform: Platform, world: dict[str, int]) -> None:
-    _scan(platform)
+def test_expiry_ends_entries_after_their_last_day(platform: Platform, world: dict[str, int], now: dt.datetime,
+                                                  day: dt.date) -> None:
+    _scan(platform, now)
     entry_id = _entry_of(platform, world["org9"], "watch").id
     with platform.db.write() as s:
-        lists.send_notice(s, platform.catalog, entry_id=entry_id, actor=OFFICE, now=NOW - dt.timedelta(days=30))
-        view = lists.decide(s, platform.catalog, entry_id=entry_id, action="list", actor=OFFICE, now=NOW,
-                            decision_no="常信用关〔2026〕9号", term_to=DAY + dt.timedelta(days=10))
-    assert view.term_to == DAY + dt.timedelta(days=10)
-    last_day = NOW + dt.timedelta(days=10)
+        lists.send_notice(s, platform.catalog, entry_id=entry_id, actor=OFFICE, now=now - dt.timedelta(days=30))
+        view = lists.decide(s, platform.catalog, entry_id=entry_id, action="list", actor=OFFICE, now=now,
+                            decision_no="常信用关〔2026〕9号", term_to=day + dt.timedelta(days=10))
+    assert view.term_to == day + dt.timedelta(days=10)
+    last_day = now + dt.timedelta(days=10)
     with platform.db.write() as s:
         assert lists.expire(s, now=last_day) == []  # the last day is still in force
     with platform.db.write() as s:
         assert lists.expire(s, now=last_day + dt.timedelta(days=1)) == [entry_id]
     entry = _entry_of(platform, world["org9"], "watch")
     assert entry.state == "ended" and entry.end_kind == "expired"
-    assert entry.ended_on == DAY + dt.timedelta(days=11)
+    assert entry.ended_on == day + dt.timedelta(days=11)
     assert _status(platform, world["org9"]) is None
     assert _changes(platform, entry_id)[-1] == "ended"
     with platform.db.write() as s:
         assert lists.expire(s, now=last_day + dt.timedelta(days=2)) == []
 
 
-def test_the_scan_proposes_persons_in_the_excellent_band_for_the_red_list(platform: Platform) -> None:
+def test_the_scan_proposes_persons_in_the_excellent_band_for_the_red_list(platform: Platform, now: dt.datetime,
+                                                                         day: dt.date) -> None:
     """red.civic_excellent: the stored band (score_current) excellent and no general-or-worse negative
     record in 1095 days. The scores come from the record path; a subject without a stored score is not
     proposed until ``scores recompute`` stores one."""
     from chengxin.scores import service as scores
     from chengxin.scores.models import ScoreCurrent
 
+    ago = day - RECORD_AGE
+
     def volunteer(n: int, hours: str) -> dict[str, Any]:  # one-star: below red.volunteer's three stars
-        return person_row(platform, "volunteer_service", n, AGO, source_id=f"V{n}", service_hours=hours,
+        return person_row(platform, "volunteer_service", n, ago, source_id=f"V{n}", service_hours=hours,
                           star_level="1")
 
     # 21: 600 + 150 (prosocial cap) + 40 (honour) = 790, excellent; 22: 600 + 60 = 660, good;
     # 23: 790 - 40 = 750, still excellent, but a general commitment breach bars the red list.
     submit_rows(platform, "volunteer_service", "civilization_office",
-                [volunteer(21, "80"), volunteer(22, "30"), volunteer(23, "80")], DAY)
+                [volunteer(21, "80"), volunteer(22, "30"), volunteer(23, "80")], day)
     submit_rows(platform, "commendation", "civil", [
-        person_row(platform, "commendation", n, AGO, source_id=f"H{n}", honour_level="district") for n in (21, 23)], DAY)
+        person_row(platform, "commendation", n, ago, source_id=f"H{n}", honour_level="district") for n in (21, 23)], day)
     submit_rows(platform, "commitment_breach", "credit_office",
-                [person_row(platform, "commitment_breach", 23, AGO, source_id="C23", severity="general")], DAY)
+                [person_row(platform, "commitment_breach", 23, ago, source_id="C23", severity="general")], day)
     with platform.db.read() as s:
         ids = dict(s.execute(select(Record.source_id, Record.subject_id)).all())
         bands = dict(s.execute(select(ScoreCurrent.subject_id, ScoreCurrent.band)).all())
@@ -401,28 +432,28 @@ def test_the_scan_proposes_persons_in_the_excellent_band_for_the_red_list(platfo
     assert (bands[excellent], bands[good], bands[barred]) == ("excellent", "good", "excellent")
     with platform.db.write() as s:  # as if the score had never been stored
         s.delete(s.get(ScoreCurrent, excellent))
-    assert not [p for p in _scan(platform).proposals if p.list_kind == "red"]
+    assert not [p for p in _scan(platform, now).proposals if p.list_kind == "red"]
 
-    scores.recompute(platform.db, platform.catalog, DAY, actor=OFFICE)
-    run = _scan(platform)
+    scores.recompute(platform.db, platform.catalog, day, actor=OFFICE)
+    run = _scan(platform, now)
     assert [(p.subject_id, p.criterion_code, p.record_ids) for p in run.proposals if p.list_kind == "red"] == [
         (excellent, "red.civic_excellent", ())]
     entry = _entry_of(platform, excellent, "red")
     assert entry.state == "proposed" and entry.department_code == "credit_office" and entry.record_ids == []
     assert [r["code"] for r in entry.reasons] == ["red.civic_excellent", "score_band", "no_negative"]
-    model = scores.model_for(platform.catalog, "person", DAY).id
-    assert entry.reasons[1]["zh"] == f"文明信用积分等级为“优秀”（模型 {model}，计算日 {DAY.isoformat()}）"
+    model = scores.model_for(platform.catalog, "person", day).id
+    assert entry.reasons[1]["zh"] == f"文明信用积分等级为“优秀”（模型 {model}，计算日 {day.isoformat()}）"
     assert "河南省社会信用条例第二十八条" in entry.basis_zh
     assert _entry_of(platform, good, "red") is None and _entry_of(platform, barred, "red") is None
-    again = _scan(platform)
+    again = _scan(platform, now)
     assert not [p for p in again.proposals if p.list_kind == "red"] and again.skipped_open >= 1
 
 
 def test_staff_reads_are_audited(client: TestClient, platform: Platform, world: dict[str, int],
-                                 make_user: Callable[..., str]) -> None:
+                                 make_user: Callable[..., str], now: dt.datetime) -> None:
     from chengxin.core.audit import AuditEvent
 
-    _scan(platform)
+    _scan(platform, now)
     office = _h(make_user("credit_office"))
     entry_id = _entry_of(platform, world["org7"], "black").id
     assert client.get(f"/api/v1/lists/entries/{entry_id}", headers=office).status_code == 200
@@ -458,13 +489,13 @@ def test_the_cli_proposes_dry_run_then_for_real_shows_and_expires(
     assert "red.volunteer" in runner.invoke(app, ["lists", "criteria"]).output
 
 
-def test_the_demo_entries(platform: Platform, world: dict[str, int]) -> None:
+def test_the_demo_entries(platform: Platform, world: dict[str, int], now: dt.datetime) -> None:
     from chengxin.lists.demo import load_list_demo
 
-    summary = load_list_demo(platform, now=NOW)
+    summary = load_list_demo(platform, now=now)
     assert summary.proposed == 4
     assert summary.listed == {"black": 1, "watch": 2, "red": 1} and summary.removed == 1
     assert _entry_of(platform, world["org7"], "black").state == "listed"
     assert _entry_of(platform, world["org8"], "red").state == "listed"
-    again = load_list_demo(platform, now=NOW)
+    again = load_list_demo(platform, now=now)
     assert again.proposed == 0 and again.listed == {}

@@ -20,8 +20,6 @@ from chengxin.platform import Platform
 from chengxin.records.models import Record
 from factories import person_row, ric_for, submit_rows, uscc_for, valid_row
 
-DAY = today_cn()
-DECIDED = DAY - dt.timedelta(days=30)
 PASSWORD = "correct horse battery"
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ORG_N = 7
@@ -40,16 +38,18 @@ class World:
 
 
 def build_world(platform: Platform, client: TestClient) -> World:
+    today = today_cn()  # when the test builds its world, not at import (a run may cross midnight)
+    decided = today - dt.timedelta(days=30)
     submit_rows(platform, "admin_penalty", "samr", [
-        person_row(platform, "admin_penalty", 5, DECIDED, source_id="P5-PEN", severity="general",
+        person_row(platform, "admin_penalty", 5, decided, source_id="P5-PEN", severity="general",
                    penalty_content="罚款二千元"),
-        person_row(platform, "admin_penalty", 5, DECIDED, source_id="P5-REV", severity="general"),
-        person_row(platform, "admin_penalty", 6, DECIDED, source_id="P6-PEN", severity="general"),
-        valid_row(platform.catalog.version_on("admin_penalty", DECIDED), ORG_N, decision_date=DECIDED.isoformat(),
+        person_row(platform, "admin_penalty", 5, decided, source_id="P5-REV", severity="general"),
+        person_row(platform, "admin_penalty", 6, decided, source_id="P6-PEN", severity="general"),
+        valid_row(platform.catalog.version_on("admin_penalty", decided), ORG_N, decision_date=decided.isoformat(),
                   source_id="O7-PEN", severity="general", subject_name=ORG_NAME),
-    ], DAY)
+    ], today)
     submit_rows(platform, "admin_penalty", "tax", [
-        person_row(platform, "admin_penalty", 5, DECIDED, source_id="P5-TAX", severity="general")], DAY)
+        person_row(platform, "admin_penalty", 5, decided, source_id="P5-TAX", severity="general")], today)
     for n in (5, 6):
         r = client.post("/me/register", data={"ric": ric_for(n), "name": "张三", "password": PASSWORD},
                         follow_redirects=False)

@@ -25,24 +25,35 @@ from chengxin.workdays import rules as workdays_rules
 from chengxin.workdays.service import work_calendar
 from factories import person_row, ric_for, submit_rows, uscc_for, valid_row
 
-DAY = today_cn()
-DECIDED = DAY - dt.timedelta(days=200)  # a general penalty: repairable after 3 months, displayed for a year
 PASSWORD = "correct horse battery"
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
 
+def _decided(day: dt.date) -> dt.date:
+    """A general penalty decided 200 days ago: repairable after 3 months, displayed for a year."""
+    return day - dt.timedelta(days=200)
+
+
 @pytest.fixture()
-def world(platform: Platform, client: TestClient) -> dict[str, Any]:
+def day() -> dt.date:
+    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
+    with the server's own today."""
+    return today_cn()
+
+
+@pytest.fixture()
+def world(platform: Platform, client: TestClient, day: dt.date) -> dict[str, Any]:
     """Organisation 7 (a public penalty), person 5 (its representative, a penalty of their own),
     person 6 (a penalty decided a month ago); both persons registered."""
-    version = platform.catalog.version_on("admin_penalty", DECIDED)
+    decided_on = _decided(day)
+    version = platform.catalog.version_on("admin_penalty", decided_on)
     assert version is not None
     submit_rows(platform, "admin_penalty", "samr", [
-        valid_row(version, 7, person=False, decision_date=DECIDED.isoformat(), source_id="O7", severity="general"),
-        person_row(platform, "admin_penalty", 5, DECIDED, source_id="P5", severity="general"),
-        person_row(platform, "admin_penalty", 6, DAY - dt.timedelta(days=30), source_id="P6", severity="general"),
-    ], DAY)
+        valid_row(version, 7, person=False, decision_date=decided_on.isoformat(), source_id="O7", severity="general"),
+        person_row(platform, "admin_penalty", 5, decided_on, source_id="P5", severity="general"),
+        person_row(platform, "admin_penalty", 6, day - dt.timedelta(days=30), source_id="P6", severity="general"),
+    ], day)
     for n in (5, 6):
         r = client.post("/me/register", data={"ric": ric_for(n), "name": "张三", "password": PASSWORD},
                         follow_redirects=False)
@@ -74,8 +85,9 @@ def _apply(client: TestClient, headers: dict[str, str], record_id: int, *, sign:
 
 def test_repair_then_approve_the_record_leaves_public_display_but_stays_in_the_own_file(
     client: TestClient, platform: Platform, world: dict[str, Any], make_api_key: Callable[[str], str],
-    make_user: Callable[..., str],
+    make_user: Callable[..., str], day: dt.date,
 ) -> None:
+    decided_on = _decided(day)
     record_id, org = world["records"]["O7"], world["subjects"]["O7"]
     public = client.get(f"/api/v1/public/subjects/{org}").json()
     assert record_id in [i["record_id"] for i in public["items"]]
@@ -84,9 +96,9 @@ def test_repair_then_approve_the_record_leaves_public_display_but_stays_in_the_o
     commitment = client.get("/api/v1/me/repairs/commitment").json()
     assert commitment["text"].startswith("信用承诺书") and len(commitment["sha256"]) == 64
     dry = client.post("/api/v1/me/repairs/eligibility", headers=me, json={"record_id": record_id}).json()
-    version = platform.catalog.version_on("admin_penalty", DECIDED)
+    version = platform.catalog.version_on("admin_penalty", decided_on)
     assert version is not None
-    repair_from, ends_on = display_window(version, "general", DECIDED)
+    repair_from, ends_on = display_window(version, "general", decided_on)
     assert dry["eligible"] is False and dry["repair_from"] == repair_from.isoformat()
     assert dry["display_ends_on"] == (ends_on.isoformat() if ends_on else None)
     assert [r["code"] for r in dry["reasons"]] == ["repair.proof_missing", "repair.commitment_missing"]
@@ -101,7 +113,7 @@ def test_repair_then_approve_the_record_leaves_public_display_but_stays_in_the_o
     assert applied.status_code == 201, applied.text
     case = applied.json()
     with platform.db.read() as s:
-        due = workdays_rules.add_working_days(work_calendar(s), DAY, 3)
+        due = workdays_rules.add_working_days(work_calendar(s), day, 3)
     assert case["state"] == "accepted" and case["department"] == "samr" and case["due_on"] == due.due.isoformat()
     assert case["due_estimated"] is due.estimated and bool(case["estimate_warning"]) is due.estimated
     assert case["subject_display_id"] == uscc_for(7) and case["commitment"]["sha256"] == commitment["sha256"]
@@ -121,7 +133,7 @@ def test_repair_then_approve_the_record_leaves_public_display_but_stays_in_the_o
 
     decided = client.post(f"/api/v1/repairs/{case['id']}/decision", headers=samr, json={"action": "approve"})
     assert decided.status_code == 200, decided.text
-    assert decided.json()["state"] == "approved" and decided.json()["display_stopped_on"] == DAY.isoformat()
+    assert decided.json()["state"] == "approved" and decided.json()["display_stopped_on"] == day.isoformat()
     assert [e["action"] for e in decided.json()["history"]] == ["apply", "accept", "approve"]
 
     # Public display stopped: the public file and the portal page no longer show it.
@@ -130,7 +142,7 @@ def test_repair_then_approve_the_record_leaves_public_display_but_stays_in_the_o
     assert f'id="record-{record_id}"' not in client.get(f"/subjects/{org}").text
     # Kept: the subject's own file has it, not displayed, with its history.
     with platform.db.read() as s:
-        own = disclosure.own_file(s, platform.catalog, platform.keyring, org, DAY)
+        own = disclosure.own_file(s, platform.catalog, platform.keyring, org, day)
     mine = next(i for i in own.items if i.record_id == record_id)
     assert mine.status == "active" and mine.displayed is False
     # Sharing stopped too (深圳条例第八十二条(一)): no department's government read shows it, the source
@@ -150,7 +162,7 @@ def test_repair_then_approve_the_record_leaves_public_display_but_stays_in_the_o
     assert [r["code"] for r in again["refusals"]] == ["repair.display_stopped", "repair.interval"]
 
 
-def test_a_refused_repair_says_every_reason_and_is_kept(client: TestClient, world: dict[str, Any]) -> None:
+def test_a_refused_repair_says_every_reason_and_is_kept(client: TestClient, world: dict[str, Any], day: dt.date) -> None:
     me = _person(client, 6)
     r = _apply(client, me, world["records"]["P6"], sign=False)
     assert r.status_code == 201, r.text
@@ -159,7 +171,7 @@ def test_a_refused_repair_says_every_reason_and_is_kept(client: TestClient, worl
     codes = [x["code"] for x in body["refusals"]]
     assert codes == ["repair.min_period", "repair.commitment_missing"]
     first_day = dt.date.fromisoformat(body["refusals"][0]["message"].split(" 起方可申请")[0][-10:])
-    assert first_day > DAY and all(x["clause"] for x in body["refusals"])
+    assert first_day > day and all(x["clause"] for x in body["refusals"])
     assert [x["action"] for x in body["history"]] == ["apply", "refuse"]
     assert client.get("/api/v1/me/repairs", headers=me).json()[0]["state"] == "refused"
 

@@ -19,18 +19,24 @@ from chengxin.scores import service
 from chengxin.scores.models import ScoreCurrent
 from factories import person_row, ric_for, submit_rows
 
-DAY = today_cn()
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture()
-def person(platform: Platform, client: TestClient) -> dict[str, int]:
+def day() -> dt.date:
+    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
+    with the server's own today."""
+    return today_cn()
+
+
+@pytest.fixture()
+def person(platform: Platform, client: TestClient, day: dt.date) -> dict[str, int]:
     """Person 5: a general penalty 30 days ago and 12.5 volunteer hours; registered on the portal."""
-    recent = DAY - dt.timedelta(days=30)
+    recent = day - dt.timedelta(days=30)
     submit_rows(platform, "admin_penalty", "samr", [
-        person_row(platform, "admin_penalty", 5, recent, source_id="P5-PEN", severity="general")], DAY)
+        person_row(platform, "admin_penalty", 5, recent, source_id="P5-PEN", severity="general")], day)
     submit_rows(platform, "volunteer_service", "civilization_office", [
-        person_row(platform, "volunteer_service", 5, recent, source_id="P5-VOL", service_hours="12.5")], DAY)
+        person_row(platform, "volunteer_service", 5, recent, source_id="P5-VOL", service_hours="12.5")], day)
     with platform.db.read() as s:
         subject_id = s.execute(select(Record.subject_id).where(Record.source_id == "P5-PEN")).scalar_one()
     assert client.post("/me/register", data={"ric": ric_for(5), "name": "张三", "password": PASSWORD},
@@ -126,13 +132,13 @@ def test_the_person_sees_their_score_on_me(client: TestClient, person: dict[str,
 
 
 def test_the_portal_shows_the_model_and_the_distribution(client: TestClient, person: dict[str, int],
-                                                         platform: Platform) -> None:
+                                                         platform: Platform, day: dt.date) -> None:
     page = client.get("/scores")
     assert page.status_code == 200
     assert "常州市个人文明信用积分" in page.text and "尚未批量计算" in page.text and "公平性约束" in page.text
     cli = Actor(kind="cli", name="t")
-    service.recompute(platform.db, platform.catalog, DAY, actor=cli)
-    service.compare(platform.db, platform.catalog, "civic-2025.1", "civic-2026.1", DAY, actor=cli)
+    service.recompute(platform.db, platform.catalog, day, actor=cli)
+    service.compare(platform.db, platform.catalog, "civic-2025.1", "civic-2026.1", day, actor=cli)
     page = client.get("/scores")
     assert page.status_code == 200
     assert page.text.count("<svg") >= 2 and "模型版本对照" in page.text and "civic-2026.1" in page.text

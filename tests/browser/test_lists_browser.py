@@ -27,19 +27,19 @@ from factories import submit_rows, valid_row
 
 pytestmark = pytest.mark.browser
 
-TODAY = today_cn()
 PASSWORD = "correct horse battery"
 DECISION_NO = "常信用黑〔2026〕21号"
 
 
 @pytest.fixture()
 def entry_id(platform: Platform) -> int:
-    day = TODAY - dt.timedelta(days=60)
+    today = today_cn()
+    day = today - dt.timedelta(days=60)
     version = platform.catalog.version_on("food_drug_violation", day)
     assert version is not None
     submit_rows(platform, "food_drug_violation", "samr",
                 [valid_row(version, 4321, decision_date=day.isoformat(), source_id="FD-4321", severity="serious",
-                           subject_name="常州示范食品有限公司")], TODAY)
+                           subject_name="常州示范食品有限公司")], today)
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=21)
     with platform.db.write() as s:
         lists.propose_by_rules(s, platform.catalog, now=past)
@@ -84,8 +84,10 @@ def test_the_office_lists_a_proposed_entry_and_the_public_sees_it(
 
     # 2. The decision: number filled in, listed.
     pg.get_by_label("列入决定文号").fill(DECISION_NO)
+    before = today_cn()  # the term starts on the server's today at the decision (a run may cross midnight)
     pg.get_by_role("button", name="决定列入").click()
     expect(pg).to_have_url(re.compile(rf"/office/lists/{entry_id}\?done=list$"))
+    listed_on = re.compile("|".join({before.isoformat(), today_cn().isoformat()}))
     expect(pg.locator("#entry-state")).to_have_text("已列入")
     expect(pg.locator("#entry-decision-no")).to_have_text(DECISION_NO)
     _shot(pg, tmp_path, "2-office-listed")
@@ -103,5 +105,5 @@ def test_the_office_lists_a_proposed_entry_and_the_public_sees_it(
     expect(public).to_have_url(re.compile(rf"/lists/{entry_id}$"))
     expect(public.locator("#entry-decision-no")).to_have_text(DECISION_NO)
     expect(public.locator("#entry-exit")).to_contain_text("移出")
-    expect(public.locator("#entry-term")).to_contain_text(TODAY.isoformat())
+    expect(public.locator("#entry-term")).to_contain_text(listed_on)
     _shot(public, tmp_path, "3-public-entry")

@@ -28,7 +28,6 @@ from factories import person_row, ric_for, submit_rows
 
 pytestmark = pytest.mark.browser
 
-TODAY = today_cn()
 PASSWORD = "correct horse battery"
 PERSON_N = 4511
 PENALTY_NO = "常市监处罚〔2026〕77号"
@@ -39,10 +38,11 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 
 @pytest.fixture()
 def record_id(platform: Platform) -> int:
-    day = TODAY - dt.timedelta(days=20)
+    today = today_cn()  # taken when the test starts, not at import (a run may cross midnight)
+    day = today - dt.timedelta(days=20)
     submit_rows(platform, "admin_penalty", "samr", [person_row(platform, "admin_penalty", PERSON_N, day,
                                                                source_id="OBJ-PEN", severity="general",
-                                                               decision_no=PENALTY_NO)], TODAY)
+                                                               decision_no=PENALTY_NO)], today)
     with platform.db.write() as s:
         register(s, platform.keyring, PopulationRegisterProvider(platform.keyring), ric=ric_for(PERSON_N),
                  name="张三", password=PASSWORD)

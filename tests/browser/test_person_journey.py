@@ -39,7 +39,6 @@ from factories import ric_for, uscc_for, valid_row
 
 pytestmark = pytest.mark.browser
 
-TODAY = today_cn()
 PASSWORD = "correct horse battery"
 
 ORG_NAME = "常州启明星科技有限公司"
@@ -47,7 +46,6 @@ ORG_USCC = uscc_for(4101)
 PENALTY_NO = "常市监处罚〔2026〕41号"
 REVOKED_NO = "常市监处罚〔2026〕42号"
 EXPIRED_NO = "常市监处罚〔2024〕43号"
-PENALTY_DAY = TODAY - dt.timedelta(days=40)
 
 REQUESTER_NAME = "常州才聚人力资源有限公司"
 REQUESTER_USCC = uscc_for(4202)
@@ -58,16 +56,15 @@ PERSON_NAME = "王小明"
 PERSON_MASKED = "王*明"
 PERSON_PENALTY_NO = "常市监处罚〔2026〕44号"
 PERSON_REVOKED_NO = "常市监处罚〔2026〕45号"
-PERSON_PENALTY_DAY = TODAY - dt.timedelta(days=30)
 
 
 # -- data, as the departments submit it -----------------------------------------------------------------
 
 
-def _submit(platform: Platform, item: str, dept: str, rows: list[dict[str, Any]]) -> None:
+def _submit(platform: Platform, item: str, dept: str, rows: list[dict[str, Any]], today: dt.date) -> None:
     receipt = ingest(platform.db, [ApiRow(i, r) for i, r in enumerate(rows, start=1)], catalog=platform.catalog,
                      keyring=platform.keyring, department=dept, item_code=item,
-                     actor=Actor(kind="api_key", name="k", department_code=dept), channel="api", today=TODAY)
+                     actor=Actor(kind="api_key", name="k", department_code=dept), channel="api", today=today)
     assert receipt.rejected == 0, receipt.rejections
 
 
@@ -85,36 +82,46 @@ def _revoke(platform: Platform, source_id: str) -> None:
 
 
 @pytest.fixture()
-def city(platform: Platform) -> dict[str, dt.date]:
+def day() -> dt.date:
+    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
+    with the server's own today."""
+    return today_cn()
+
+
+@pytest.fixture()
+def city(platform: Platform, day: dt.date) -> dict[str, dt.date]:
     """The organisation: registration (basic) and a general penalty in force, a revoked penalty and one
     whose display period is over. The requester: its registration. The person (in the population
-    register by their records): a penalty — never public for a person — and a revoked one."""
+    register by their records): a penalty — never public for a person — and a revoked one. Returns the
+    days of the penalties and the last day the organisation's is displayed."""
+    penalty_day = day - dt.timedelta(days=40)
+    person_penalty_day = day - dt.timedelta(days=30)
     reg_day = dt.date(2018, 5, 10)
     _submit(platform, "org_registration", "samr", [
         _row(platform, "org_registration", 4101, reg_day, source_id="ORG-REG", uscc=ORG_USCC, subject_name=ORG_NAME),
         _row(platform, "org_registration", 4202, reg_day, source_id="REQ-REG", uscc=REQUESTER_USCC,
              subject_name=REQUESTER_NAME),
-    ])
-    old_day = TODAY - dt.timedelta(days=800)  # a general penalty is shown for one year: long over
+    ], day)
+    old_day = day - dt.timedelta(days=800)  # a general penalty is shown for one year: long over
     _submit(platform, "admin_penalty", "samr", [
-        _row(platform, "admin_penalty", 4101, PENALTY_DAY, source_id="ORG-PEN", uscc=ORG_USCC, subject_name=ORG_NAME,
+        _row(platform, "admin_penalty", 4101, penalty_day, source_id="ORG-PEN", uscc=ORG_USCC, subject_name=ORG_NAME,
              severity="general", decision_no=PENALTY_NO),
-        _row(platform, "admin_penalty", 4101, PENALTY_DAY, source_id="ORG-PEN-REVOKED", uscc=ORG_USCC,
+        _row(platform, "admin_penalty", 4101, penalty_day, source_id="ORG-PEN-REVOKED", uscc=ORG_USCC,
              subject_name=ORG_NAME, severity="general", decision_no=REVOKED_NO),
         _row(platform, "admin_penalty", 4101, old_day, source_id="ORG-PEN-OLD", uscc=ORG_USCC, subject_name=ORG_NAME,
              severity="general", decision_no=EXPIRED_NO),
-        _row(platform, "admin_penalty", PERSON_N, PERSON_PENALTY_DAY, person=True, source_id="P-PEN",
+        _row(platform, "admin_penalty", PERSON_N, person_penalty_day, person=True, source_id="P-PEN",
              subject_name=PERSON_NAME, severity="general", decision_no=PERSON_PENALTY_NO),
-        _row(platform, "admin_penalty", PERSON_N, PERSON_PENALTY_DAY, person=True, source_id="P-PEN-REVOKED",
+        _row(platform, "admin_penalty", PERSON_N, person_penalty_day, person=True, source_id="P-PEN-REVOKED",
              subject_name=PERSON_NAME, severity="general", decision_no=PERSON_REVOKED_NO),
-    ])
+    ], day)
     _revoke(platform, "ORG-PEN-REVOKED")
     _revoke(platform, "P-PEN-REVOKED")
-    version = platform.catalog.version_on("admin_penalty", PENALTY_DAY)
+    version = platform.catalog.version_on("admin_penalty", penalty_day)
     assert version is not None
-    ends_on = display_window(version, "general", PENALTY_DAY)[1]
-    assert ends_on is not None and ends_on > TODAY
-    return {"penalty_ends_on": ends_on}
+    ends_on = display_window(version, "general", penalty_day)[1]
+    assert ends_on is not None and ends_on > day
+    return {"penalty_day": penalty_day, "person_penalty_day": person_penalty_day, "penalty_ends_on": ends_on}
 
 
 # -- helpers -------------------------------------------------------------------------------------------
@@ -197,9 +204,10 @@ def _pdf_text(path: Path) -> str:
 
 
 def test_search_sign_in_consent_and_download_a_verified_report(
-    server: str, page: Page, platform: Platform, city: dict[str, dt.date], tmp_path: Path
+    server: str, page: Page, platform: Platform, city: dict[str, dt.date], day: dt.date, tmp_path: Path
 ) -> None:
     pg = page
+    penalty_day, person_penalty_day = city["penalty_day"], city["person_penalty_day"]
 
     # 1. A member of the public: home page → search part of the name → the organisation's public file.
     pg.goto(server + "/")
@@ -224,7 +232,7 @@ def test_search_sign_in_consent_and_download_a_verified_report(
     expect(penalty).to_have_count(1)
     expect(penalty.locator("td").nth(0)).to_contain_text("行政处罚信息")
     expect(penalty.locator("td").nth(1)).to_have_text("常州市市场监督管理局")
-    expect(penalty.locator("td").nth(2)).to_have_text(PENALTY_DAY.isoformat())
+    expect(penalty.locator("td").nth(2)).to_have_text(penalty_day.isoformat())
     expect(penalty.locator("td").nth(3)).to_have_text(city["penalty_ends_on"].isoformat())
     main = pg.locator("main")
     expect(main).not_to_contain_text(REVOKED_NO)  # revoked: kept, never displayed
@@ -289,7 +297,7 @@ def test_search_sign_in_consent_and_download_a_verified_report(
     active = mine.filter(has_text=PERSON_PENALTY_NO)
     expect(active).to_have_attribute("data-status", "active")
     expect(active).to_contain_text("常州市市场监督管理局")
-    expect(active).to_contain_text(PERSON_PENALTY_DAY.isoformat())
+    expect(active).to_contain_text(person_penalty_day.isoformat())
     revoked = mine.filter(has_text=PERSON_REVOKED_NO)
     expect(revoked).to_have_attribute("data-status", "revoked")
     expect(revoked).to_contain_text("已撤销")
@@ -319,7 +327,7 @@ def test_search_sign_in_consent_and_download_a_verified_report(
     assert again.status_code == 403 and again.json()["error"]["code"] == "consent.used"
 
     # A dated one: used, seen by the person, revoked through the page, then refused.
-    until = TODAY + dt.timedelta(days=30)
+    until = day + dt.timedelta(days=30)
     dated_code, dated_ref = _grant(pg, until=until)
     dated_row = pg.locator("tbody tr", has_text=dated_ref)
     expect(dated_row).to_contain_text(f"至 {until.isoformat()}")
@@ -377,7 +385,7 @@ def test_search_sign_in_consent_and_download_a_verified_report(
     assert PERSON_REVOKED_NO not in text  # revoked: in the file page, not in the report
     assert "查询记录" in text and REQUESTER_NAME in text and f"本人授权{single_ref}" in text
 
-    forged = _flip_one_byte_of_the_signed_content(pdf, PERSON_PENALTY_DAY.isoformat())
+    forged = _flip_one_byte_of_the_signed_content(pdf, person_penalty_day.isoformat())
     assert forged != pdf
     forged_verdict = verify_pdf(forged, public_key)
     assert not forged_verdict.ok and "内嵌数据" in forged_verdict.reason, forged_verdict.reason

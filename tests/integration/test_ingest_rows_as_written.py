@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from chengxin.core.audit import Actor
 from chengxin.ledger.service import verify
@@ -47,3 +47,21 @@ def test_awkward_text_is_stored_as_submitted_and_the_chain_verifies(platform: Pl
         assert record.version == (2 if n == 1 else 1)
         assert record.version_id == versions[(source_id, record.version)].id
     assert versions[(f"SRC\\1\t{AWKWARD[0][:2]}", 2)].fields["facts"] == "更正\\后\t的事实"
+
+
+def test_fields_are_stored_as_json_text_the_database_can_read(platform: Platform) -> None:
+    """The bulk path hands SQLite the reader's UTF-8 bytes (``BulkWriter.utf8_text``): they must land as text —
+    a BLOB would still load in Python but break the database's own JSON functions and every ``sqlite3`` user."""
+    version = platform.catalog.item("admin_penalty").version_on(dt.date(2025, 9, 1))
+    assert version is not None
+    _submit(platform, [valid_row(version, 5, facts=AWKWARD[0], source_id="J5")])
+    with platform.db.read() as s:
+        if platform.db.dialect == "sqlite":
+            kind, facts = s.execute(text(
+                "SELECT typeof(fields), json_extract(fields, '$.facts') FROM record_version WHERE source_id = 'J5'")).one()
+            assert kind == "text"
+        else:
+            kind, facts = s.execute(text(
+                "SELECT pg_typeof(fields)::text, fields ->> 'facts' FROM record_version WHERE source_id = 'J5'")).one()
+            assert kind == "jsonb"
+    assert facts == AWKWARD[0]

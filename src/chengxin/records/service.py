@@ -44,7 +44,7 @@ from chengxin.subjects.models import Subject
 from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subjects, lookup_index
 
 REJECTION_SAMPLE = 1000
-SUBJECT_CACHE = 100_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
+SUBJECT_CACHE = 250_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
 ACTIVE, REVOKED = "active", "revoked"
 _KINDS = {kind.value: kind for kind in SubjectKind}
 
@@ -276,7 +276,10 @@ class _BatchWriter:
             return
         keyring, lock, bulk = self.keyring, self.lock, self.bulk
         if len(self.subjects) > SUBJECT_CACHE:
-            self.subjects.clear()
+            # Forget the oldest half (a dict keeps insertion order), not all: after a full clear every later
+            # chunk looked up all its subjects again (bench/RESULTS.md, session 10).
+            for index in list(itertools.islice(self.subjects, len(self.subjects) // 2)):
+                del self.subjects[index]
         subjects = self.subjects
         last_row = {index: n for n, index in enumerate(chunk.lookup_index) if index not in subjects}  # last one names it
         kinds, identifiers, names = chunk.kind, chunk.identifier, chunk.name
@@ -299,6 +302,7 @@ class _BatchWriter:
         # The ledger's counters and chain in locals for the loop, written back after it (the lock is
         # this transaction's: nothing else reads it meanwhile).
         seq, last_record_id, chain = lock.seq, lock.record_id, lock.hash
+        utf8_text = bulk.utf8_text
         for row_no, source_id, index, name_index, item_version, category, day, severity, fields_json, content_hash \
                 in zip(chunk.row_no, chunk.source_id, chunk.lookup_index, chunk.name_index, chunk.item_version,
                        chunk.category, chunk.decision_day, chunk.severity, chunk.fields_json, chunk.content_hash):
@@ -327,7 +331,7 @@ class _BatchWriter:
                     severity, day]
             chain = sha256(chain + canonical_spliced(head, fields_json, tail_json)).digest()  # ledger.next_hash
             versions.append((seq, record_id, subject_id, number, change, item_code, item_version, department,
-                             source_id, ACTIVE, severity, day, fields_json.decode(), None, batch_id, now_db, chain))
+                             source_id, ACTIVE, severity, day, utf8_text(fields_json), None, batch_id, now_db, chain))
             heads[record_id] = (record_id, subject_id, item_code, department, source_id, number, seq, ACTIVE,
                                 category, severity, day, content_hash, now_db)
             seen[source_id] = _Prior(record_id, number, content_hash, ACTIVE)
@@ -335,7 +339,7 @@ class _BatchWriter:
         self.touched.update(h[1] for h in heads.values())
         bulk.insert("record", HEAD_COLUMNS, [h for rid, h in heads.items() if rid in created])
         _update_heads(self.session, [h for rid, h in heads.items() if rid not in created])
-        bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), versions)
+        bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), versions, utf8=("fields",))
         self.reject(rejected)
 
     def _load_priors(self, source_ids: list[str], department: str) -> None:

@@ -41,6 +41,7 @@ class PreparedRow(NamedTuple):
     decision_date: dt.date
     severity: Severity | None
     fields: dict[str, Any]
+    fields_json: bytes  # ``fields`` as canonical JSON (sorted keys): serialised once, for the content and the store
     content: bytes  # canonical bytes of what makes two submissions "the same" (hashed with a key by the service)
 
 
@@ -56,26 +57,32 @@ def _problem(code: str, field: str, zh: str, en: str) -> Problem:
     return Problem(code=code, message=zh, message_en=en, field=field)
 
 
+def canonical_fields(fields: Mapping[str, Any]) -> bytes:
+    """A record's fields as canonical JSON: keys sorted, no whitespace."""
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+
+
 def canonical_content(
-    subject: SubjectKey, version: ItemVersion, decision_date: dt.date, severity: Severity | None, fields: Mapping[str, Any]
+    subject: SubjectKey, version: ItemVersion, decision_date: dt.date, severity: Severity | None, fields_json: bytes
 ) -> bytes:
-    """What makes two submissions of one source record "the same content" (idempotency).
+    """What makes two submissions of one source record "the same content" (idempotency): the bytes of
+    ``orjson.dumps([kind, identifier, item, item version, decision date, severity, fields], OPT_SORT_KEYS)``,
+    put together around ``fields_json`` (:func:`canonical_fields`) — serialised once per row, and most rows
+    store those very bytes. The format never changes: stored content hashes are compared with new ones.
 
     It holds clear identifiers, so the service stores only a keyed hash of it (an unkeyed hash
     of a row would let anyone who knows the other fields guess the ID number inside).
     """
-    return orjson.dumps(
-        [
-            subject.kind.value,
-            subject.identifier,
-            version.item_code,
-            version.version,
-            decision_date.isoformat(),
-            severity.value if severity else None,
-            fields,
-        ],
-        option=orjson.OPT_SORT_KEYS,
-    )
+    head = orjson.dumps([MEMBER_VALUE[subject.kind], subject.identifier, version.item_code, version.version,
+                         decision_date.isoformat(), MEMBER_VALUE[severity] if severity else None])
+    return head[:-1] + b"," + fields_json + b"]"
+
+
+# ``member.value`` by member, for the per-row paths of a bulk ingest: a dict look-up costs a sixth of the
+# ``Enum.value`` descriptor, and each row asks about five times.
+MEMBER_VALUE: dict[SubjectKind | Severity | Category, str] = {
+    member: member.value for enum in (SubjectKind, Severity, Category) for member in enum
+}
 
 
 def _subject_key(item: CatalogItem, version_kinds: frozenset[SubjectKind], values: Mapping[str, object],
@@ -197,5 +204,6 @@ def prepare_row(
         decision_date=decision_date,
         severity=severity,
         fields=fields,
-        content=canonical_content(subject, version, decision_date, severity, fields),
+        fields_json=(fields_json := canonical_fields(fields)),
+        content=canonical_content(subject, version, decision_date, severity, fields_json),
     )

@@ -38,7 +38,7 @@ from chengxin.ledger.service import (
 )
 from chengxin.notices.hold import hold_new_records
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
-from chengxin.records.rules import PreparedRow, prepare_row
+from chengxin.records.rules import MEMBER_VALUE, PreparedRow, canonical_fields, prepare_row
 from chengxin.search.service import defer_name_index, index_names
 from chengxin.subjects.models import Subject
 from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subjects, lookup_index
@@ -208,7 +208,7 @@ def prepare_chunk(
                              known_identifiers=memo.identifiers)
         if isinstance(result, PreparedRow):
             subject, version = result.subject, result.version
-            kind = subject.kind.value
+            kind = MEMBER_VALUE[subject.kind]
             chunk.row_no.append(result.row_no)
             chunk.source_id.append(result.source_id)
             chunk.kind.append(kind)
@@ -218,11 +218,11 @@ def prepare_chunk(
             chunk.name_index.append(memo.name_index(keyring, subject.name) if subject.kind is SubjectKind.PERSON
                                     else None)
             chunk.item_version.append(version.version)
-            chunk.category.append(version.category.value)
+            chunk.category.append(MEMBER_VALUE[version.category])
             chunk.decision_day.append(result.decision_date.isoformat())
-            chunk.severity.append(result.severity.value if result.severity else None)
+            chunk.severity.append(MEMBER_VALUE[result.severity] if result.severity else None)
             fields = protect_identifiers(keyring, version, result.fields, department, result.source_id, memo)
-            chunk.fields_json.append(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
+            chunk.fields_json.append(result.fields_json if fields is result.fields else canonical_fields(fields))
             chunk.content_hash.append(keyring.keyed_digest(result.content))
         else:
             source_id = str(row.values.get("source_id") or "").strip() or None
@@ -358,23 +358,22 @@ def protect_identifiers(
     """Citizen IDs inside a record's fields (e.g. a legal representative's) are stored like subjects' IDs:
     masked for display, AES-GCM ciphertext bound to this record and field, and the person blind index
     (so "records naming this person" can be found without decrypting). ``memo``: the batch's, if any."""
-    codes = _ric_fields(version)
+    codes = [code for code in _ric_fields(version) if isinstance(fields.get(code), str)]
     if not codes:
-        return fields
+        return fields  # the same dict: nothing in it to protect
     out = dict(fields)
+    person = SubjectKind.PERSON.value
     for code in codes:
-        value = out.get(code)
-        if isinstance(value, str):
-            person = SubjectKind.PERSON.value
-            index = memo.lookup_index(keyring, person, value) if memo is not None else lookup_index(keyring, person, value)
-            out[code] = {
-                "masked": mask_ric(value),
-                "index": index.hex(),
-                "key_version": keyring.data_version,
-                "cipher": base64.b64encode(
-                    keyring.encrypt(value, f"record:{department}:{source_id}:{code}".encode())
-                ).decode(),
-            }
+        value = out[code]
+        index = memo.lookup_index(keyring, person, value) if memo is not None else lookup_index(keyring, person, value)
+        out[code] = {
+            "masked": mask_ric(value),
+            "index": index.hex(),
+            "key_version": keyring.data_version,
+            "cipher": base64.b64encode(
+                keyring.encrypt(value, f"record:{department}:{source_id}:{code}".encode())
+            ).decode(),
+        }
     return out
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy import text as sql_text
 
 from chengxin.core.audit import Actor
 from chengxin.ledger.service import verify
@@ -57,11 +58,11 @@ def test_fields_are_stored_as_json_text_the_database_can_read(platform: Platform
     _submit(platform, [valid_row(version, 5, facts=AWKWARD[0], source_id="J5")])
     with platform.db.read() as s:
         if platform.db.dialect == "sqlite":
-            kind, facts = s.execute(text(
+            kind, facts = s.execute(sql_text(
                 "SELECT typeof(fields), json_extract(fields, '$.facts') FROM record_version WHERE source_id = 'J5'")).one()
             assert kind == "text"
         else:
-            kind, facts = s.execute(text(
+            kind, facts = s.execute(sql_text(
                 "SELECT pg_typeof(fields)::text, fields ->> 'facts' FROM record_version WHERE source_id = 'J5'")).one()
             assert kind == "jsonb"
     assert facts == AWKWARD[0]

@@ -5,6 +5,11 @@ variants, CPU seconds of this process per table (CPU, not wall: comparable on a 
     .venv/bin/python bench/ingest.py --rows 200000 --engines sqlite      # leaves bench/out/ingest_sqlite.db
     .venv/bin/python bench/ingest_write_parts.py base notrig big syncoff
 
+Variants that replace the gram index by a simplified one (one row trigger, no fold, no counts), to compare
+key types: textgram (two-character text grams, as now), intgram (the two code points packed in one integer),
+stopgram (text grams without the four of 有限公司, in almost every organisation's name); pygram (no trigger:
+the same text grams made in Python per chunk of subjects, sorted, one executemany).
+
 Variants: base (as the app runs), notrig (the search index's name-gram triggers on subject dropped),
 big (cache_size 512 MB), syncoff (synchronous=OFF), sorted (triggers dropped, then every organisation's grams
 and the sample's counts in one sorted INSERT … SELECT each, as PostgreSQL's deferred index does).
@@ -25,7 +30,7 @@ from ingest_run import TABLES  # noqa: E402
 
 from chengxin.core.db import BulkWriter, Database, make_engine  # noqa: E402
 
-PRAGMAS = {"base": [], "notrig": [], "sorted": [], "big": ["PRAGMA cache_size=-524288"], "syncoff": ["PRAGMA synchronous=OFF"]}
+PRAGMAS = {"base": [], "notrig": [], "sorted": [], "textgram": [], "intgram": [], "stopgram": [], "pygram": [], "big": ["PRAGMA cache_size=-524288"], "syncoff": ["PRAGMA synchronous=OFF"]}
 
 
 # Not folded (the benchmark's names hold nothing to fold): the cost measured is the SQL and the inserts.
@@ -35,6 +40,33 @@ _GRAMS = ("WITH RECURSIVE pos(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM pos WH
 SORTED_GRAMS = f"INSERT OR IGNORE INTO subject_name_gram (gram, subject_id) {_GRAMS} ORDER BY 1, 2"
 SORTED_COUNTS = (f"INSERT INTO subject_name_gram_count (gram, n) SELECT gram, count(DISTINCT subject_id) FROM ({_GRAMS}) "
                  "WHERE (((subject_id * 40503) >> 8) & 7) = 0 GROUP BY gram ORDER BY gram")
+
+
+_POS = "WITH RECURSIVE pos(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM pos WHERE n < length(new.display_name))"
+_SIMPLE_GRAMS = {
+    "textgram": ("TEXT", "substr(new.display_name, n, 2)", ""),
+    "intgram": ("INTEGER", "unicode(substr(new.display_name, n, 1)) * 2097152 + "
+                "coalesce(unicode(substr(new.display_name, n + 1, 1)), 0)", ""),
+    "stopgram": ("TEXT", "substr(new.display_name, n, 2)",
+                 " WHERE substr(new.display_name, n, 2) NOT IN ('有限', '限公', '公司', '司')"),
+}
+
+
+def _simple_gram_index(conn: Any, variant: str) -> None:
+    key_type, gram, where = _SIMPLE_GRAMS[variant]
+    conn.execute(text(f"CREATE TABLE bench_gram (gram {key_type} NOT NULL, subject_id INTEGER NOT NULL, "
+                      "PRIMARY KEY (gram, subject_id)) WITHOUT ROWID"))
+    conn.execute(text(f"CREATE TRIGGER bench_gram_ai AFTER INSERT ON subject WHEN new.kind = 'organization' BEGIN "
+                      f"INSERT OR IGNORE INTO bench_gram (gram, subject_id) {_POS} SELECT {gram}, new.id FROM pos{where}; "
+                      "END"))
+
+
+def _insert_grams(session: Any, rows: list[tuple[Any, ...]], cols: tuple[str, ...]) -> None:
+    kind, name, sid = cols.index("kind"), cols.index("display_name"), cols.index("id")
+    grams = sorted({(row[name][n : n + 2], row[sid]) for row in rows if row[kind] == "organization"
+                    for n in range(len(row[name]))})
+    raw = session.connection().connection.driver_connection
+    raw.executemany("INSERT OR IGNORE INTO bench_gram (gram, subject_id) VALUES (?, ?)", grams)
 
 
 def main() -> None:
@@ -52,12 +84,17 @@ def main() -> None:
             for pragma in pragmas:
                 dbapi.execute(pragma)
 
-        if variant in ("notrig", "sorted"):
+        if variant in ("notrig", "sorted", "pygram", *_SIMPLE_GRAMS):
             with engine.begin() as conn:
                 names = [r[0] for r in conn.execute(text(
                     "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'subject'"))]
                 for name in names:
                     conn.execute(text(f"DROP TRIGGER {name}"))
+                if variant in _SIMPLE_GRAMS:
+                    _simple_gram_index(conn, variant)
+                if variant == "pygram":
+                    conn.execute(text("CREATE TABLE bench_gram (gram TEXT NOT NULL, subject_id INTEGER NOT NULL, "
+                                      "PRIMARY KEY (gram, subject_id)) WITHOUT ROWID"))
         db = Database(engine)
         cpu, wall, per_table = time.process_time(), time.perf_counter(), {}
         with db.write() as session:
@@ -66,7 +103,11 @@ def main() -> None:
                 t0 = time.process_time()
                 for i in range(0, len(prepared[table]), 5000):
                     writer.insert(table, cols, prepared[table][i : i + 5000])
+                    if variant == "pygram" and table == "subject":
+                        _insert_grams(session, prepared[table][i : i + 5000], cols)
                 per_table[table] = round(time.process_time() - t0, 2)
+            if variant in (*_SIMPLE_GRAMS, "pygram"):
+                per_table["grams_kept"] = session.execute(text("SELECT count(*) FROM bench_gram")).scalar_one()
             if variant == "sorted":  # the grams of every new organisation at once, in key order
                 t0 = time.process_time()
                 session.execute(text(SORTED_GRAMS))

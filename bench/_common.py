@@ -46,6 +46,12 @@ def fresh_database(engine_name: str, label: str) -> str:
     return url
 
 
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` from /proc (e.g. the PostgreSQL backend, on this host)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def key_dir() -> Path:
     return OUT / "keys"
 

@@ -23,19 +23,13 @@ from pathlib import Path
 from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_database, key_dir, penalty_file  # noqa: E402
+from _common import fresh_database, key_dir, penalty_file, proc_cpu  # noqa: E402
 
 from chengxin.catalog.loader import load_catalog  # noqa: E402
 from chengxin.core.audit import Actor  # noqa: E402
 from chengxin.core.crypto import KeyRing  # noqa: E402
 from chengxin.core.db import Database, make_engine  # noqa: E402
 from chengxin.records.pipeline import ingest_file  # noqa: E402
-
-
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` from /proc (the PostgreSQL backend runs on this host)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -57,7 +51,7 @@ def main() -> None:
                 backends.add(cur.fetchone()[0])
     with db.engine.connect() as conn:  # open the pooled connection (and note its backend) before timing
         conn.execute(text("SELECT 1"))
-    backend_before = {pid: _proc_cpu(pid) for pid in backends}
+    backend_before = {pid: proc_cpu(pid) for pid in backends}
     catalog, keyring = load_catalog(), KeyRing.open(key_dir())
     profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU time: waits on the server are not cost
     cpu, wall = time.process_time(), time.perf_counter()
@@ -70,7 +64,7 @@ def main() -> None:
         profiler.dump_stats(args.profile)
     writer_cpu, seconds = time.process_time() - cpu, time.perf_counter() - wall
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    backend = sum(_proc_cpu(pid) - backend_before.get(pid, 0.0) for pid in backends)
+    backend = sum(proc_cpu(pid) - backend_before.get(pid, 0.0) for pid in backends)
     print(json.dumps({
         "engine": args.engine, "rows": receipt.received, "accepted": receipt.accepted, "wall_s": round(seconds, 2),
         "rows_per_s": round(receipt.received / seconds), "writer_cpu_s": round(writer_cpu, 2),

@@ -15,7 +15,6 @@ PostgreSQL: 20 / 33 µs a row for everything).
 from __future__ import annotations
 
 import argparse
-import os
 import sqlite3
 import sys
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import OUT, PG_ADMIN  # noqa: E402
+from _common import OUT, PG_ADMIN, proc_cpu  # noqa: E402
 from ingest_run import TABLES  # noqa: E402
 
 COLUMNS = TABLES["record_version"]
@@ -38,11 +37,6 @@ _PG_DDL = ("CREATE TABLE floor (id bigint PRIMARY KEY, record_id bigint, subject
            "change varchar(16), item_code varchar(64), item_version varchar(32), department_code varchar(64), "
            "source_id varchar(64), status varchar(16), severity varchar(16), decision_date date, fields jsonb, "
            "reason text, batch_id bigint, created_at timestamp, chain_hash bytea)")
-
-
-def _proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _sqlite(rows: list[tuple[Any, ...]]) -> dict[str, float]:
@@ -74,7 +68,7 @@ def _postgresql(rows: list[tuple[Any, ...]]) -> dict[str, float]:
         conn.execute(_PG_DDL)
         conn.commit()
         backend = conn.info.backend_pid
-        server, cpu, wall = _proc_cpu(backend), time.process_time(), time.perf_counter()
+        server, cpu, wall = proc_cpu(backend), time.process_time(), time.perf_counter()
         with conn.cursor() as cur:
             for start in range(0, len(rows), 5000):
                 with cur.copy(f"COPY floor ({', '.join(COLUMNS)}) FROM STDIN") as copy:
@@ -82,7 +76,7 @@ def _postgresql(rows: list[tuple[Any, ...]]) -> dict[str, float]:
                         copy.write_row(row)
         conn.commit()
         result = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
-                  "server": _proc_cpu(backend) - server}
+                  "server": proc_cpu(backend) - server}
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return result

@@ -3,6 +3,7 @@ migrated with Alembic once per session and emptied before each test that uses it
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from chengxin.catalog.loader import load_catalog
+from chengxin.core.clock import today_cn
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database, make_engine
 from chengxin.core.migrate import upgrade
@@ -82,6 +84,13 @@ def _migrated(database_url: str, key_dir: Path) -> Iterator[Platform]:
                         settings=get_settings())
     yield platform
     engine.dispose()
+
+
+@pytest.fixture()
+def day() -> dt.date:
+    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
+    with the server's own today."""
+    return today_cn()
 
 
 @pytest.fixture()

@@ -15,17 +15,9 @@ from sqlalchemy import select
 from chengxin.accounts.service import revoke_api_key
 from chengxin.checks.models import CreditCheck
 from chengxin.core.audit import SYSTEM
-from chengxin.core.clock import today_cn
 from chengxin.disclosure.models import QueryLog
 from chengxin.platform import Platform
 from factories import listed_entry, plain_subject, ric_for, uscc_for
-
-
-@pytest.fixture()
-def day() -> dt.date:
-    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
-    with the server's own today."""
-    return today_cn()
 
 
 @pytest.fixture()

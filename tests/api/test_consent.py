@@ -46,13 +46,6 @@ def _row(platform: Platform, item: str, n: int, day: dt.date, **kw: Any) -> dict
 
 
 @pytest.fixture()
-def day() -> dt.date:
-    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
-    with the server's own today."""
-    return today_cn()
-
-
-@pytest.fixture()
 def person(platform: Platform, day: dt.date) -> dict[str, int]:
     """Person 5: a penalty (negative), a revoked penalty, physician information (basic) and a
     commendation (positive)."""

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chengxin.core.audit import Actor
-from chengxin.core.clock import today_cn
 from chengxin.disclosure import service as disclosure
 from chengxin.disclosure.rules import display_window
 from chengxin.people import orgs
@@ -33,13 +32,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 def _decided(day: dt.date) -> dt.date:
     """A general penalty decided 200 days ago: repairable after 3 months, displayed for a year."""
     return day - dt.timedelta(days=200)
-
-
-@pytest.fixture()
-def day() -> dt.date:
-    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
-    with the server's own today."""
-    return today_cn()
 
 
 @pytest.fixture()

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chengxin.core.audit import Actor
-from chengxin.core.clock import today_cn
 from chengxin.disclosure.models import QueryLog
 from chengxin.platform import Platform
 from chengxin.records.models import Record
@@ -20,13 +19,6 @@ from chengxin.scores.models import ScoreCurrent
 from factories import person_row, ric_for, submit_rows
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture()
-def day() -> dt.date:
-    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
-    with the server's own today."""
-    return today_cn()
 
 
 @pytest.fixture()

@@ -30,7 +30,6 @@ from typer.testing import CliRunner
 
 from chengxin.cli.main import app as cli_app
 from chengxin.core.audit import Actor
-from chengxin.core.clock import today_cn
 from chengxin.disclosure.rules import display_window
 from chengxin.platform import Platform
 from chengxin.records.service import ApiRow, find_record_id, ingest, revoke_record
@@ -79,13 +78,6 @@ def _revoke(platform: Platform, source_id: str) -> None:
         record_id = find_record_id(s, "samr", source_id)
     revoke_record(platform.db, keyring=platform.keyring, record_id=record_id, reason="复议撤销",
                   actor=Actor(kind="staff", name="office", role="credit_office"))
-
-
-@pytest.fixture()
-def day() -> dt.date:
-    """Today (Beijing), taken when the test starts — not at import, so a run across midnight still agrees
-    with the server's own today."""
-    return today_cn()
 
 
 @pytest.fixture()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
 
@@ -12,6 +13,7 @@ from chengxin.core.audit import Actor
 from chengxin.ledger.service import verify
 from chengxin.platform import Platform
 from chengxin.records.models import Record, RecordVersion
+from chengxin.records.rules import canonical_fields
 from chengxin.records.service import ApiRow, ingest
 from factories import valid_row
 
@@ -52,17 +54,22 @@ def test_awkward_text_is_stored_as_submitted_and_the_chain_verifies(platform: Pl
 
 def test_fields_are_stored_as_json_text_the_database_can_read(platform: Platform) -> None:
     """The bulk path hands SQLite the reader's UTF-8 bytes (``BulkWriter.utf8_text``): they must land as text —
-    a BLOB would still load in Python but break the database's own JSON functions and every ``sqlite3`` user."""
+    a BLOB would still load in Python but break the database's own JSON functions and every ``sqlite3`` user.
+    On PostgreSQL the column is ``json`` (migration 0028): the reader's canonical text is kept as written, not
+    converted to ``jsonb`` (which would render it with spaces after every colon and comma)."""
     version = platform.catalog.item("admin_penalty").version_on(dt.date(2025, 9, 1))
     assert version is not None
     _submit(platform, [valid_row(version, 5, facts=AWKWARD[0], source_id="J5")])
     with platform.db.read() as s:
         if platform.db.dialect == "sqlite":
-            kind, facts = s.execute(sql_text(
-                "SELECT typeof(fields), json_extract(fields, '$.facts') FROM record_version WHERE source_id = 'J5'")).one()
+            kind, facts, stored = s.execute(sql_text(
+                "SELECT typeof(fields), json_extract(fields, '$.facts'), fields FROM record_version "
+                "WHERE source_id = 'J5'")).one()
             assert kind == "text"
         else:
-            kind, facts = s.execute(sql_text(
-                "SELECT pg_typeof(fields)::text, fields ->> 'facts' FROM record_version WHERE source_id = 'J5'")).one()
-            assert kind == "jsonb"
+            kind, facts, stored = s.execute(sql_text(
+                "SELECT pg_typeof(fields)::text, fields ->> 'facts', fields::text FROM record_version "
+                "WHERE source_id = 'J5'")).one()
+            assert kind == "json"
     assert facts == AWKWARD[0]
+    assert stored == canonical_fields(orjson.loads(stored)).decode()  # the reader's bytes, as written

@@ -42,6 +42,10 @@ NAMING_CONVENTION = {
 # 64-bit keys on PostgreSQL (a city has millions of records); SQLite's INTEGER PRIMARY KEY is the rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+# A document written once and always read whole (a record version's fields): PostgreSQL's ``json`` keeps the
+# text as written — checked, not converted; ``jsonb``'s conversion was a tenth of the server's work per
+# ingested row (bench/RESULTS.md, ingest, session 11) — and so holds the very bytes the ledger chains.
+JsonText = JSON()
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from chengxin.core.db import Base, BigId, JsonDoc, UtcDateTime, utcnow
+from chengxin.core.db import Base, BigId, JsonDoc, JsonText, UtcDateTime, utcnow
 
 
 class Record(Base):
@@ -76,7 +76,7 @@ class RecordVersion(Base):
     status: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str | None] = mapped_column(String(16))
     decision_date: Mapped[dt.date] = mapped_column(Date)
-    fields: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    fields: Mapped[dict[str, Any]] = mapped_column(JsonText)
     reason: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

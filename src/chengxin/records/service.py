@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha256
+from operator import itemgetter
 from typing import Any, Protocol
 
 import orjson
@@ -47,6 +48,7 @@ REJECTION_SAMPLE = 1000
 SUBJECT_CACHE = 250_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
 ACTIVE, REVOKED = "active", "revoked"
 _KINDS = {kind.value: kind for kind in SubjectKind}
+_SUBJECT_OF_HEAD = itemgetter(1)  # a head row's subject_id (HEAD_COLUMNS)
 
 
 class IncomingRow(Protocol):
@@ -336,7 +338,7 @@ class _BatchWriter:
                                 category, severity, day, content_hash, now_db)
             seen[source_id] = _Prior(record_id, number, content_hash, ACTIVE)
         lock.seq, lock.record_id, lock.hash = seq, last_record_id, chain
-        self.touched.update(h[1] for h in heads.values())
+        self.touched.update(map(_SUBJECT_OF_HEAD, heads.values()))
         bulk.insert("record", HEAD_COLUMNS, [h for rid, h in heads.items() if rid in created])
         _update_heads(self.session, [h for rid, h in heads.items() if rid not in created])
         bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), versions, utf8=("fields",))

@@ -8,8 +8,14 @@ no secondary index, no foreign key, no trigger), in one transaction, the way `Bu
 (and, on PostgreSQL, of the server backend) per row, against the targets (50,000 rows/s on SQLite, 30,000 on
 PostgreSQL: 20 / 33 µs a row for everything).
 
+``--shape record``: the same table with what any record model needs to find records again — the unique key
+(department, source id) that makes a submission idempotent and the subject's index — i.e. the cost of a
+one-table record model (head and version in one row). ``--fields jsonb|json|text``: the PostgreSQL type of the
+fields column (``jsonb`` until migration 0028, ``json`` since).
+
     .venv/bin/python bench/ingest.py --rows 1000000 --engines sqlite   # leaves bench/out/ingest_sqlite.db
-    .venv/bin/python bench/ingest_floor.py [--engines sqlite,postgresql] [--rounds 2]
+    .venv/bin/python bench/ingest_floor.py [--engines sqlite,postgresql] [--rounds 2] [--shape pk|record]
+                                           [--fields json]
 """
 
 from __future__ import annotations
@@ -37,9 +43,11 @@ _PG_DDL = ("CREATE TABLE floor (id bigint PRIMARY KEY, record_id bigint, subject
            "change varchar(16), item_code varchar(64), item_version varchar(32), department_code varchar(64), "
            "source_id varchar(64), status varchar(16), severity varchar(16), decision_date date, fields jsonb, "
            "reason text, batch_id bigint, created_at timestamp, chain_hash bytea)")
+_RECORD_INDEXES = ("CREATE UNIQUE INDEX floor_source ON floor (department_code, source_id)",
+                   "CREATE INDEX floor_subject ON floor (subject_id)")
 
 
-def _sqlite(rows: list[tuple[Any, ...]]) -> dict[str, float]:
+def _sqlite(rows: list[tuple[Any, ...]], shape: str) -> dict[str, float]:
     path = OUT / "floor.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
@@ -47,6 +55,8 @@ def _sqlite(rows: list[tuple[Any, ...]]) -> dict[str, float]:
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536", "temp_store=MEMORY"):
         conn.execute(f"PRAGMA {pragma}")  # core.db.make_engine's
     conn.execute(_SQLITE_DDL)
+    for ddl in _RECORD_INDEXES if shape == "record" else ():
+        conn.execute(ddl)
     cpu, wall = time.process_time(), time.perf_counter()
     conn.execute("BEGIN")
     insert = f"INSERT INTO floor ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -58,14 +68,16 @@ def _sqlite(rows: list[tuple[Any, ...]]) -> dict[str, float]:
     return result
 
 
-def _postgresql(rows: list[tuple[Any, ...]]) -> dict[str, float]:
+def _postgresql(rows: list[tuple[Any, ...]], shape: str, fields: str) -> dict[str, float]:
     name = "chengxin_bench_floor"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(url) as conn:
-        conn.execute(_PG_DDL)
+        conn.execute(_PG_DDL.replace("fields jsonb", f"fields {fields}"))
+        for ddl in _RECORD_INDEXES if shape == "record" else ():
+            conn.execute(ddl)
         conn.commit()
         backend = conn.info.backend_pid
         server, cpu, wall = proc_cpu(backend), time.process_time(), time.perf_counter()
@@ -86,18 +98,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--shape", choices=("pk", "record"), default="pk")
+    parser.add_argument("--fields", choices=("jsonb", "json", "text"), default="json")
     args = parser.parse_args()
     source = sqlite3.connect(OUT / "ingest_sqlite.db")
     rows = source.execute(f"SELECT {', '.join(COLUMNS)} FROM record_version ORDER BY id").fetchall()
     source.close()
     n = len(rows)
     mean_fields = sum(len(r[COLUMNS.index("fields")].encode()) for r in rows[:10000]) / min(n, 10000)
-    print(f"{n} ledger rows (fields ~{mean_fields:.0f} bytes of JSON), one table, primary key only")
+    keys = "primary key only" if args.shape == "pk" else "primary key, unique (department, source id), subject index"
+    print(f"{n} ledger rows (fields ~{mean_fields:.0f} bytes of JSON), one table, {keys}; PostgreSQL fields {args.fields}")
     print(f"{'engine':<11} {'wall s':>7} {'rows/s':>8} {'µs/row':>7} {'client CPU µs':>14} {'server CPU µs':>14} "
           f"{'target rows/s':>14}")
     for _ in range(args.rounds):
         for engine in args.engines.split(","):
-            r = _sqlite(rows) if engine == "sqlite" else _postgresql(rows)
+            r = _sqlite(rows, args.shape) if engine == "sqlite" else _postgresql(rows, args.shape, args.fields)
             print(f"{engine:<11} {r['wall']:7.1f} {n / r['wall']:8.0f} {r['wall'] / n * 1e6:7.1f} "
                   f"{r['cpu'] / n * 1e6:14.1f} {r['server'] / n * 1e6:14.1f} {TARGET[engine]:14,}", flush=True)
 

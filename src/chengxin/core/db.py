@@ -368,9 +368,12 @@ _PG_ARRAY_OF: dict[type, str] = {str: "text[]", bytes: "bytea[]", int: "bigint[]
 
 
 def pg_select_in(table: str, columns: tuple[str, ...], key: str, key_type: type, equals: tuple[str, ...]) -> str:
-    """PostgreSQL text of :meth:`BulkWriter.select_in` (parameters: the array of keys, then ``equals``' values)."""
+    """PostgreSQL text of :meth:`BulkWriter.select_in` (parameters: the array of keys, then ``equals``' values).
+
+    The array goes in binary (``%b``): psycopg renders a list as a text array literal in Python, element by
+    element, and escapes bytea as hex — 2.7 µs per 32-byte blind index against 0.2 in binary (session 11)."""
     where = " AND ".join([f"{k} = %s" for k in equals] + [f"{key} = wanted.value"])
-    return (f"SELECT found.* FROM unnest(CAST(%s AS {_PG_ARRAY_OF[key_type]})) AS wanted(value) CROSS JOIN LATERAL "
+    return (f"SELECT found.* FROM unnest(CAST(%b AS {_PG_ARRAY_OF[key_type]})) AS wanted(value) CROSS JOIN LATERAL "
             f"(SELECT {', '.join(columns)} FROM {table} WHERE {where} LIMIT 1) AS found")
 
 

@@ -105,7 +105,8 @@ def load_subjects(db: Any, keyring: Any, count: int, identity: Callable[[int], A
     """Create subjects 0..count-1 (``identity(n)`` → SubjectKey) through the ingest's own bulk path."""
     from chengxin.core.db import BulkWriter
     from chengxin.ledger.service import lock_head, seal
-    from chengxin.subjects.service import ensure_subjects, lookup_index
+    from chengxin.subjects.rules import lookup_index
+    from chengxin.subjects.service import ensure_subjects
 
     with db.write() as session:
         lock = lock_head(session)

@@ -307,7 +307,8 @@ def build(engine: str, orders: int, seed: int, platforms: int) -> dict[str, Any]
     from chengxin.core.db import BulkWriter, Database, make_engine, utcnow
     from chengxin.ecommerce.marketgen import MarketSpec, generate
     from chengxin.ledger.service import lock_head, seal
-    from chengxin.subjects.service import SubjectRef, ensure_subjects, lookup_index
+    from chengxin.subjects.rules import lookup_index
+    from chengxin.subjects.service import SubjectRef, ensure_subjects
 
     url = database_url(engine, orders)
     timer = Timer()

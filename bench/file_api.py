@@ -212,16 +212,17 @@ def generate(params: GenParams, queue: Any) -> None:
     from chengxin.core.crypto import KeyRing
     from chengxin.core.db import utcnow
     from chengxin.ledger.service import canonical_spliced, iso_time, next_hash
+    from chengxin.records.reader import protect_identifiers, ric_fields
     from chengxin.records.rules import canonical_content
-    from chengxin.records.service import _ric_fields, protect_identifiers
-    from chengxin.subjects.service import SubjectKey
+    from chengxin.subjects.rules import SubjectKey
 
     keyring = KeyRing.open(KEYS)
     sqlite = params.dialect == "sqlite"
     # Subjects 1..N: the rows subjects.service.new_subject_row makes for a new subject (what ensure_subjects
     # writes): persons' identifiers AES-GCM encrypted and blind-indexed, masked display forms.
     from chengxin.catalog.model import SubjectKind
-    from chengxin.subjects.service import SUBJECT_COLUMNS, lookup_index, new_subject_row
+    from chengxin.subjects.rules import lookup_index
+    from chengxin.subjects.service import SUBJECT_COLUMNS, new_subject_row
 
     name_rng = random.Random(SEED)
     for start in range(0, params.subjects, 10_000):
@@ -299,7 +300,7 @@ def generate(params: GenParams, queue: Any) -> None:
             source_id = f"CZ-{department.upper()[:24]}-{t.item_no:03d}-{t.decision_date.year}-{serials[department]:07d}"
             record_id += 1
             seq += 1
-            if _ric_fields(version):
+            if ric_fields(version):
                 fields = protect_identifiers(keyring, version, t.fields, department, source_id)
                 fields_json = orjson.dumps(fields, option=opts)
             else:
@@ -341,7 +342,7 @@ def generate(params: GenParams, queue: Any) -> None:
             rid, subject_id, item_code, department, source_id = first[1], first[2], first[5], first[7], first[8]
             version = other.version
             if change == "correct":
-                if _ric_fields(version):
+                if ric_fields(version):
                     fields_json = orjson.dumps(protect_identifiers(keyring, version, other.fields, department,
                                                                    source_id), option=opts)
                 else:

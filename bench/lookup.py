@@ -23,7 +23,8 @@ from chengxin.core.crypto import KeyRing  # noqa: E402
 from chengxin.core.db import Database, make_engine  # noqa: E402
 from chengxin.core.identifiers import make_ric, make_uscc  # noqa: E402
 from chengxin.subjects.models import Subject  # noqa: E402
-from chengxin.subjects.service import SubjectKey, find_subject  # noqa: E402
+from chengxin.subjects.rules import SubjectKey
+from chengxin.subjects.service import find_subject  # noqa: E402
 
 REGIONS = ("320402", "320404", "320411", "320412", "320413", "320481")
 

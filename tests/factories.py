@@ -108,7 +108,8 @@ def listed_entry(platform: Any, *, list_kind: str, ric: str | None = None, uscc:
     from chengxin.lists.models import LISTED, ListEntry
     from chengxin.lists.status import entry_changed
     from chengxin.subjects.models import Subject
-    from chengxin.subjects.service import SubjectKey, lookup_index, new_subject_row
+    from chengxin.subjects.rules import SubjectKey, lookup_index
+    from chengxin.subjects.service import new_subject_row
 
     kind = SubjectKind.PERSON if ric else SubjectKind.ORGANIZATION
     identifier = ric or uscc
@@ -137,7 +138,8 @@ def plain_subject(platform: Any, *, ric: str | None = None, uscc: str | None = N
 
     from chengxin.catalog.model import SubjectKind
     from chengxin.subjects.models import Subject
-    from chengxin.subjects.service import SubjectKey, lookup_index, new_subject_row
+    from chengxin.subjects.rules import SubjectKey, lookup_index
+    from chengxin.subjects.service import new_subject_row
 
     kind = SubjectKind.PERSON if ric else SubjectKind.ORGANIZATION
     identifier = ric or uscc

@@ -20,7 +20,8 @@ from chengxin.search import service as search_service
 from chengxin.search.rules import counted, fold, name_grams, rank_key
 from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE
 from chengxin.search.service import clean_query, search_subjects
-from chengxin.subjects.service import SubjectKey, ensure_subjects, lookup_index
+from chengxin.subjects.rules import SubjectKey, lookup_index
+from chengxin.subjects.service import ensure_subjects
 from tests_support import empty_all_tables
 
 URL = "/api/v1/public/search"

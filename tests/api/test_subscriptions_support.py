@@ -18,7 +18,8 @@ from chengxin.lists import status
 from chengxin.lists.models import ListEntry
 from chengxin.platform import Platform
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import SubjectKey, lookup_index, new_subject_row
+from chengxin.subjects.rules import SubjectKey, lookup_index
+from chengxin.subjects.service import new_subject_row
 from factories import ric_for, uscc_for
 
 

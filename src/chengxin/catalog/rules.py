@@ -687,7 +687,7 @@ def _build_identifier(spec: FieldSpec, missing: tuple[None, Problem | None]) -> 
     code, label, label_en = spec.code, spec.label_zh, spec.label_en
     # A file repeats the same few codes in such a column (the deciding authority's USCC on every row): the
     # checks that passed are remembered, bounded. Only for public codes — a citizen ID in clear is never kept
-    # beyond a batch (records.service.BatchMemo).
+    # beyond a batch (records.reader.BatchMemo).
     passed: dict[str, str] | None = None if spec.type is FieldType.RIC else {}
 
     def validate(raw: Any) -> tuple[Any, Problem | None]:

@@ -42,7 +42,7 @@ from chengxin.measures.loader import parameter
 from chengxin.measures.model import LIST_SHORT_ZH
 from chengxin.records.fileio import FileRejected, open_rows
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import lookup_index
+from chengxin.subjects.rules import lookup_index
 
 COLUMNS = (
     Column("subject", "主体标识", "Subject", True, FieldType.STRING, help_zh="统一社会信用代码或公民身份号码"),

@@ -37,7 +37,7 @@ from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauth
 from chengxin.lists.status import current_memberships
 from chengxin.measures.loader import measure_book, parameter
 from chengxin.measures.model import LIST_SHORT_ZH, MEASURE_KINDS, Measure, MeasureBook, Scenario
-from chengxin.subjects.service import lookup_index
+from chengxin.subjects.rules import lookup_index
 
 PLATFORM_PREFIX = rules.PLATFORM_PREFIX
 CHECK_BASIS = "联合奖惩核查：《浙江省公共信用信息管理条例》第二十八条（依事先公布的措施清单实施）；常州实施意见 P-VI、E-V"

@@ -30,7 +30,7 @@ from chengxin.core.policy import policy_on
 from chengxin.disclosure import service as disclosure
 from chengxin.disclosure.model import CreditFile
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import lookup_index
+from chengxin.subjects.rules import lookup_index
 
 __all__ = ["ConsentView", "Granted", "Outcome", "failed_attempts", "grant", "list_for", "read_file", "revoke"]
 

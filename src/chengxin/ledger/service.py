@@ -287,7 +287,8 @@ def _verify_record_heads(session: Session, report: VerifyReport) -> None:
 
 
 def _verify_subjects(session: Session, keyring: KeyRing, report: VerifyReport) -> None:
-    from chengxin.subjects.service import decrypt_identity, lookup_index
+    from chengxin.subjects.rules import lookup_index
+    from chengxin.subjects.service import decrypt_identity
 
     for subject in session.execute(select(Subject).order_by(Subject.id)).scalars():
         report.subjects_checked += 1

@@ -20,8 +20,9 @@ from chengxin.core.workflow import DEPARTMENT, OFFICE, SYSTEM
 from chengxin.people.models import PersonAccount
 from chengxin.people.orgs import represented_subjects
 from chengxin.subjects.models import Subject
+from chengxin.subjects.rules import lookup_index
 from chengxin.subjects.service import ensure_subject as ensure_subject  # re-export: moved to subjects.service
-from chengxin.subjects.service import lookup_index, one_identifier
+from chengxin.subjects.service import one_identifier
 
 OFFICE_ROLES = ("admin", "credit_office")
 

@@ -517,7 +517,7 @@ def _base_row(session: Session, keyring: KeyRing, record: Record, current: Recor
         row["severity"] = current.severity
     for code, value in (current.fields or {}).items():
         if isinstance(value, dict) and "cipher" in value:
-            # A citizen ID inside the record (records.service.protect_identifiers): bound to record and field.
+            # A citizen ID inside the record (records.reader.protect_identifiers): bound to record and field.
             value = keyring.decrypt(base64.b64decode(value["cipher"]), int(value["key_version"]),
                                     f"record:{record.department_code}:{record.source_id}:{code}".encode())
         row[code] = value

@@ -21,7 +21,7 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.errors import DomainError
 from chengxin.core.identifiers import normalize_ric
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import lookup_index
+from chengxin.subjects.rules import lookup_index
 
 
 class IdentityMismatch(DomainError):

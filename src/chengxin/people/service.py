@@ -24,7 +24,7 @@ from chengxin.core.identifiers import normalize_ric
 from chengxin.core.policy import policy_on
 from chengxin.people.identity import IdentityProvider
 from chengxin.people.models import PersonAccount, PersonSession
-from chengxin.subjects.service import lookup_index
+from chengxin.subjects.rules import lookup_index
 
 TOTP_ISSUER = "诚信常州"
 

@@ -1,7 +1,7 @@
 """File ingest on two cores: a reader process parses and validates, this process writes.
 
 Reading, validating, hashing and encrypting a row costs about as much CPU as writing it, so
-for a large file a second process does the first half (:func:`prepare_chunk` per chunk) and
+for a large file a second process (``records.reader.read_file``) does the first half and
 hands finished chunks over a bounded queue (memory stays flat: at most ``QUEUE_CHUNKS``
 chunks in flight). The write side is the same :func:`ingest_prepared` as for any batch, so
 a batch stays one transaction: if either process dies, nothing of it is committed.
@@ -12,36 +12,29 @@ Small files are not worth a process start: they are read in this process.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import multiprocessing as mp
 import os
 import queue
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chengxin.catalog.loader import load_catalog
 from chengxin.catalog.model import Catalog
 from chengxin.catalog.rules import template_columns
 from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database
 from chengxin.core.errors import DomainError, Problem
-from chengxin.core.memory import rare_collections
 from chengxin.records.fileio import FileRejected, open_rows
-from chengxin.records.service import (
-    BatchMemo,
-    PreparedChunk,
-    Receipt,
-    check_submission,
-    chunked,
-    ingest_prepared,
-    prepare_chunk,
-)
+from chengxin.records.reader import BatchMemo, PreparedChunk, chunked, prepare_chunk, read_file
+from chengxin.records.service import Receipt, check_submission, ingest_prepared
 
-PARALLEL_FROM_BYTES = 4 * 1024 * 1024  # below this a second process costs more than it saves
+# Below this a second process costs more than it saves: starting one costs ~0.6 s (a fresh interpreter that
+# re-imports the parent's main module — the whole CLI for `chengxin` — and the reader's modules); in-process and
+# two-process ingests break even at ~20 MiB on SQLite, a little later on PostgreSQL (bench/ingest_threshold.py,
+# bench/RESULTS.md session 11): a 2 MiB file took 1.0 s instead of 0.3, an 8 MiB one 1.9 s instead of 1.2.
+PARALLEL_FROM_BYTES = 20 * 1024 * 1024
 QUEUE_CHUNKS = 4
 
 
@@ -53,41 +46,6 @@ class _FileFacts:
     bytes_total: int = 0
     warnings: list[Problem] = field(default_factory=list)
 
-
-def _reader(path: str, catalog_dir: str | None, key_dir: str, item_code: str, department: str, today: dt.date,
-            chunk_rows: int, max_bytes: int | None, filename: str | None, out: Any, parent: int) -> None:
-    """The reader process: parse and prepare every chunk, put each on ``out``; stop if the parent dies."""
-
-    def put(message: tuple[Any, ...]) -> None:
-        while True:
-            try:
-                out.put(message, timeout=1.0)
-                return
-            except queue.Full:
-                if os.getppid() != parent:  # the writer is gone (killed): nobody will read this
-                    os._exit(1)
-
-    try:
-        catalog = load_catalog(Path(catalog_dir) if catalog_dir else None)
-        keyring = KeyRing(Path(key_dir))
-        item = catalog.item(item_code)
-        columns = template_columns(item.latest)
-        # This process lives for one file: what it holds now (modules, the catalog) stays to the end, so the
-        # collector need never walk it again (core.memory).
-        gc.collect()
-        gc.freeze()
-        with rare_collections(), open_rows(Path(path), columns, max_bytes=max_bytes, filename=filename) as source:
-            put(("start", source.format, source.bytes_total))
-            memo = BatchMemo()
-            for rows in chunked(source, chunk_rows):
-                chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
-                chunk.bytes_read = source.bytes_read
-                put(("chunk", chunk))
-            put(("done", source.format, list(source.warnings)))
-    except DomainError as exc:
-        put(("refused", type(exc).__name__, exc.code, exc.message, exc.message_en, exc.problem.field, exc.status))
-    except BaseException:  # report, don't hang the writer
-        put(("crash", traceback.format_exc()))
 
 
 def _chunks_from_reader(out: Any, process: Any, facts: _FileFacts) -> Iterator[PreparedChunk]:
@@ -166,7 +124,7 @@ def ingest_file(
     context = mp.get_context("spawn")  # never fork a process that may hold threads and connections
     out = context.Queue(maxsize=QUEUE_CHUNKS)
     process = context.Process(
-        target=_reader,
+        target=read_file,
         args=(str(path), None, str(keyring.key_dir), item_code, department, today, chunk_rows, max_bytes, filename,
               out, os.getpid()),
         daemon=True,

@@ -24,7 +24,7 @@ from chengxin.catalog.rules import (
 )
 from chengxin.core.errors import InvalidIdentifier, Problem
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
-from chengxin.subjects.service import SubjectKey
+from chengxin.subjects.rules import SubjectKey
 
 MAX_SOURCE_ID = SOURCE_ID_MAX_LENGTH
 MAX_NAME = SUBJECT_NAME_MAX_LENGTH

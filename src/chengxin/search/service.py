@@ -228,7 +228,7 @@ def _person_by_ric(
     """The person with this citizen ID, masked — only if the public may see something about them."""
     if keyring is None or catalog is None:
         return []
-    from chengxin.subjects.service import lookup_index
+    from chengxin.subjects.rules import lookup_index
 
     rows = _rows(session, "SELECT id, kind, display_id, display_name FROM subject "
                  "WHERE lookup_index = :index AND kind = :person",

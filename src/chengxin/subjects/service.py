@@ -20,15 +20,7 @@ from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.core.masking import mask_name, mask_ric
 from chengxin.ledger.service import LedgerLock, lock_head, seal
 from chengxin.subjects.models import Subject
-
-
-class SubjectKey(NamedTuple):
-    """A subject as a submission names it: kind, normalised identifier and name (a named tuple, as
-    ``SubjectRef``: made for every row of a bulk ingest, at half the cost of a frozen dataclass)."""
-
-    kind: SubjectKind
-    identifier: str
-    name: str
+from chengxin.subjects.rules import SubjectKey, lookup_index
 
 
 class SubjectRef(NamedTuple):
@@ -46,11 +38,6 @@ class SubjectView:
     kind: str
     display_id: str
     display_name: str
-
-
-def lookup_index(keyring: KeyRing, kind: str, identifier: str) -> bytes:
-    """Blind index of ``kind:identifier`` — the only way a subject is looked up."""
-    return keyring.blind_index(f"{kind}:{identifier}")
 
 
 def aad_for(subject_id: int, field: str) -> bytes:

@@ -37,7 +37,7 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied
 from chengxin.lists.models import ListChange, ListEntry
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import lookup_index
+from chengxin.subjects.rules import lookup_index
 from chengxin.subscriptions import rules
 from chengxin.subscriptions.config import WebhookConfig, WebhookSettings
 from chengxin.subscriptions.models import (

@@ -18,11 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.factories import ric_for, uscc_for, valid_row
 
-import chengxin.records.service as service
+import chengxin.records.reader as reader
 from chengxin.catalog.loader import load_catalog
 from chengxin.catalog.model import Catalog, FieldType
 from chengxin.core.crypto import KeyRing
-from chengxin.records.service import ApiRow, BatchMemo, PreparedChunk, prepare_chunk
+from chengxin.records.reader import BatchMemo, PreparedChunk, prepare_chunk
+from chengxin.records.service import ApiRow
 
 ITEM, DEPT, TODAY = "admin_penalty", "samr", dt.date(2026, 11, 25)
 BAD_USCC = uscc_for(7)[:-1] + ("0" if uscc_for(7)[-1] != "0" else "1")  # wrong check character
@@ -87,7 +88,7 @@ def test_one_memo_across_chunks_prepares_what_fresh_memos_do(
     catalog: Catalog, keyring: KeyRing, plan: list[tuple[int, str]], size: int, bound: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(service, "MEMO_ENTRIES", bound)  # small bounds: the memo starts over mid-batch
+    monkeypatch.setattr(reader, "MEMO_ENTRIES", bound)  # small bounds: the memo starts over mid-batch
     rows = [_row(catalog, n, subject, kind) for n, (subject, kind) in enumerate(plan, start=1)]
     assert _prepare(catalog, keyring, rows, size, BatchMemo()) == _prepare(catalog, keyring, rows, size, None)
 

@@ -21,9 +21,10 @@ from tests.factories import ric_for, valid_row
 from chengxin.catalog.loader import load_catalog
 from chengxin.catalog.model import FieldType, Severity, SubjectKind
 from chengxin.core.crypto import KeyRing
+from chengxin.records.reader import prepare_chunk
 from chengxin.records.rules import MEMBER_VALUE, canonical_content, canonical_fields
-from chengxin.records.service import ApiRow, prepare_chunk
-from chengxin.subjects.service import SubjectKey
+from chengxin.records.service import ApiRow
+from chengxin.subjects.rules import SubjectKey
 
 CATALOG = load_catalog()
 VERSION = CATALOG.item("admin_penalty").version_on(dt.date(2025, 9, 1))

@@ -37,7 +37,8 @@ from chengxin.ecommerce.complaints.models import EcComplaint
 from chengxin.ecommerce.complaints.params import STATUSES, ComplaintRules, complaint_rules_on
 from chengxin.ecommerce.trade.models import EcPlatform, EcShop
 from chengxin.ecommerce.trade.service import BatchReceipt
-from chengxin.records.service import IncomingRow, Receipt
+from chengxin.records.reader import IncomingRow
+from chengxin.records.service import Receipt
 
 __all__ = ["ITEM", "PER_PAGE", "ComplaintView", "check_batch_size", "file_columns", "ingest_complaints",
            "ingest_file", "list_complaints", "may_read", "submitting_department"]

@@ -48,9 +48,11 @@ from chengxin.ledger.service import LedgerLock, lock_head, seal
 from chengxin.lists.models import SubjectListStatus
 from chengxin.lists.status import current_memberships
 from chengxin.records.models import IngestBatch, IngestRejection
-from chengxin.records.service import REJECTION_SAMPLE, IncomingRow, Receipt, RejectedRow
+from chengxin.records.reader import IncomingRow, RejectedRow
+from chengxin.records.service import REJECTION_SAMPLE, Receipt
 from chengxin.subjects.models import Subject
-from chengxin.subjects.service import SubjectKey, SubjectRef, ensure_subject, ensure_subjects, lookup_index
+from chengxin.subjects.rules import SubjectKey, lookup_index
+from chengxin.subjects.service import SubjectRef, ensure_subject, ensure_subjects
 
 __all__ = [
     "ITEM_ORDERS", "ITEM_RATINGS", "ITEM_SHOPS", "Aggregates", "BadgeCheck", "BatchReceipt", "PlatformRef",

@@ -19,6 +19,7 @@ from chengxin.catalog.model import ItemVersion
 from chengxin.catalog.rules import template_columns
 from chengxin.core.audit import Actor
 from chengxin.platform import Platform
+from chengxin.records import pipeline
 from factories import uscc_for, valid_row
 
 ITEM, DEPT, OTHER = "admin_penalty", "samr", "tax"
@@ -532,7 +533,7 @@ BAD_FILES: dict[str, tuple[str, Callable[[bytes], bytes], str | None]] = {
     "empty": ("a.csv", lambda _t: b"", "file.empty"),
     "whitespace": ("a.csv", lambda _t: b" \r\n\t\r\n", "file.empty"),
     "urandom_2mb": ("a.xlsx", lambda _t: _urandom_not_text(), "file.binary"),
-    # Large enough for the two-process file reader (records.pipeline.PARALLEL_FROM_BYTES).
+    # Read by the two-process file reader (PARALLEL_FROM_BYTES lowered to 4 MiB in the test below).
     "urandom_5mb": ("a.csv", lambda _t: _urandom_not_text(5 * 1024 * 1024), "file.binary"),
     "png": ("a.xlsx", lambda _t: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200, "file.unknown_format"),
     "truncated_xlsx": ("a.xlsx", lambda t: t[: len(t) // 2], "file.bad_xlsx"),
@@ -546,7 +547,9 @@ BAD_FILES: dict[str, tuple[str, Callable[[bytes], bytes], str | None]] = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
-def test_unreadable_files_get_a_clear_4xx_never_a_500(client: TestClient, samr_key: str, case: str) -> None:
+def test_unreadable_files_get_a_clear_4xx_never_a_500(client: TestClient, samr_key: str, case: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 4 * 1024 * 1024)  # 5 MiB of garbage: the reader process
     name, make, code = BAD_FILES[case]
     response = _upload(client, _key(samr_key), make(_template(client)), name=name,
                        mime="application/octet-stream")
@@ -641,13 +644,14 @@ def test_quality_per_department_and_item(
 
 
 def test_a_large_file_read_by_the_second_process_gives_the_same_receipt(
-    client: TestClient, platform: Platform, samr_key: str
+    client: TestClient, platform: Platform, samr_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 4 * 1024 * 1024)  # a 4 MiB file: the reader process
     v = _version(platform)
     rows = [valid_row(v, n, facts="违法事实" * 40) for n in range(1, 5001)]
     rows[99] = valid_row(v, 100, uscc=_bad_uscc(100), facts="违法事实" * 40)
     data = _penalty_csv(v, rows)
-    assert len(data) >= 4 * 1024 * 1024, len(data)  # records.pipeline.PARALLEL_FROM_BYTES
+    assert len(data) >= pipeline.PARALLEL_FROM_BYTES, len(data)
     first = _upload(client, _key(samr_key), data)
     assert first.status_code == 200, first.text
     body = first.json()

@@ -44,12 +44,15 @@ class IncomingRow(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RejectedRow:
+    """A row refused, with every problem found in it (the receipt lists them by row number)."""
+
     row_no: int
     source_id: str | None
     problems: tuple[Problem, ...]
 
 
 def chunked(rows: Iterable[IncomingRow], size: int) -> Iterator[list[IncomingRow]]:
+    """``rows`` in lists of ``size`` (the last one shorter): a file is read, prepared and written chunk by chunk."""
     it = iter(rows)
     while chunk := list(itertools.islice(it, size)):
         yield chunk

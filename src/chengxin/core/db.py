@@ -392,11 +392,16 @@ class BulkWriter:
     def date(self, value: dt.date | None) -> Any:
         return value.isoformat() if value is not None and self.dialect == "sqlite" else value
 
-    def datetime(self, value: dt.datetime | None) -> Any:
-        if value is None or self.dialect != "sqlite":
-            return value
-        # SQLAlchemy's SQLite DateTime storage format, naive UTC (see UtcDateTime).
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    def datetime(self, value: dt.datetime | None) -> str | None:
+        """``value`` as text in the form :meth:`insert` hands to the database: SQLAlchemy's SQLite storage format
+        (naive UTC, see UtcDateTime) or ISO 8601 with its offset, which COPY parses — psycopg's adaptation of a
+        ``datetime`` costs ~1.1 µs a value, a string's ~0.2 (session 11), and a batch repeats one time on
+        every row."""
+        if value is None:
+            return None
+        if self.dialect == "sqlite":
+            return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(dt.UTC).isoformat()
 
     def select_in(
         self, table: str, columns: tuple[str, ...], key: str, values: list[Any], **equals: Any

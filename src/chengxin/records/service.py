@@ -265,8 +265,10 @@ def _as_date(value: Any) -> dt.date:
 
 
 def _as_datetime(value: Any) -> dt.datetime:
+    """A time from :meth:`BulkWriter.datetime` (SQLite's naive UTC text or ISO 8601 with offset) as a datetime."""
     if isinstance(value, str):
-        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.UTC)
+        parsed = dt.datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
     return value  # type: ignore[no-any-return]
 
 

@@ -248,7 +248,7 @@ def write_frame(session: Session, frame: batch.ScoreFrame, source: str) -> None:
         # One CSV text rendered by polars and streamed to COPY: adapting 1M rows value by value took 20 s.
         table = pl.DataFrame({"subject_id": frame.subject_ids, "model_id": [model_id] * len(frame),
                               "total": frame.totals, "band": bands.tolist(), "dimensions": dims_out,
-                              "as_of": [frame.day.isoformat()] * len(frame), "computed_at": [now.isoformat()] * len(frame),
+                              "as_of": [frame.day.isoformat()] * len(frame), "computed_at": [now] * len(frame),
                               "source": [source] * len(frame)})
         bulk.copy_csv("score_current", columns, table.write_csv(include_header=False).encode())
         return

@@ -47,7 +47,6 @@ class _FileFacts:
     warnings: list[Problem] = field(default_factory=list)
 
 
-
 def _chunks_from_reader(out: Any, process: Any, facts: _FileFacts) -> Iterator[PreparedChunk]:
     while True:
         try:

@@ -101,7 +101,7 @@ class BatchMemo:
     names: dict[str, bytes] = field(default_factory=dict)  # person's name → name index
 
     def lookup_index(self, keyring: KeyRing, kind: str, identifier: str) -> bytes:
-        """``subjects.service.lookup_index``, computed once per batch for each subject."""
+        """``subjects.rules.lookup_index``, computed once per batch for each subject."""
         index = self.lookup.get((kind, identifier))
         if index is None:
             index = self.lookup[kind, identifier] = lookup_index(keyring, kind, identifier)

@@ -91,6 +91,7 @@ SUBJECT_COLUMNS = (
     "id", "kind", "lookup_index", "id_cipher", "name_cipher", "name_index", "key_version", "display_id",
     "display_name", "created_at",
 )
+_SUBJECT_ROW = itemgetter(*SUBJECT_COLUMNS)  # a new subject's values in SUBJECT_COLUMNS order
 
 
 def ensure_subjects(
@@ -117,13 +118,12 @@ def ensure_subjects(
     # a subject's row (a 1,000,000-row file names ~200,000 subjects).
     now = utcnow()
     created_at = writer.datetime(now)
-    row_of = itemgetter(*SUBJECT_COLUMNS)
     for index in missing:
         if index in cache:
             continue
         values = new_subject_row(keyring, lock.take_subject_id(), wanted[index], index, now)
         values["created_at"] = created_at
-        new_rows.append(row_of(values))
+        new_rows.append(_SUBJECT_ROW(values))
         cache[index] = SubjectRef(int(values["id"]), values["name_index"])  # type: ignore[call-overload, arg-type]
     writer.insert("subject", SUBJECT_COLUMNS, new_rows)
 

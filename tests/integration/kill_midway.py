@@ -6,6 +6,7 @@ Not a test module (no ``test_`` prefix): a real process dying from a real signal
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import signal
 import sys
@@ -28,6 +29,8 @@ def main(path: Path, kill_after_chunks: int, mode: str) -> None:
         nonlocal done
         done += 1
         if done == kill_after_chunks:
+            # The test checks that the reader process (parallel mode) does not outlive us.
+            print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
     actor, today = Actor(kind="cli", name="test"), dt.date(2026, 11, 25)

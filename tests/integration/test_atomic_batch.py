@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,20 @@ def _ingest_process(platform: Platform, path: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _gone_within(pid: int, *, seconds: float) -> bool:
+    """Whether process ``pid`` exits (or is a zombie nobody reaped) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def _state(platform: Platform) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
     """What a clean run leaves, without ids, times and ciphertexts (random nonces)."""
     with platform.db.read() as s:
@@ -83,9 +98,18 @@ def test_killed_ingest_leaves_nothing_and_a_rerun_equals_a_clean_run(platform: P
 
     empty_all_tables(platform.db)
     # Half way: 5 of the 10 chunks are written inside the open transaction.
-    victim = subprocess.run([sys.executable, str(Path(__file__).parent / "kill_midway.py"), str(path), "5", mode],
-                            env=_env(platform), capture_output=True, timeout=600)
-    assert victim.returncode == -signal.SIGKILL, victim.stderr.decode()
+    # Not subprocess.run: it would wait for the end of the output, which a reader left behind keeps open.
+    errors = tmp_path / "victim.err"
+    with errors.open("wb") as err_file:
+        victim = subprocess.Popen([sys.executable, str(Path(__file__).parent / "kill_midway.py"), str(path), "5", mode],
+                                  env=_env(platform), stdout=subprocess.PIPE, stderr=err_file)
+        assert victim.stdout is not None
+        with victim.stdout:
+            readers = [int(pid) for pid in victim.stdout.readline().split()]
+            assert victim.wait(timeout=600) == -signal.SIGKILL, errors.read_text()
+    assert len(readers) == (1 if mode == "parallel" else 0)
+    for pid in readers:  # a reader left behind would go on reading a file nobody writes
+        assert _gone_within(pid, seconds=30), f"reader process {pid} outlived its killed writer"
     with platform.db.read() as s:
         assert s.execute(select(Record.id).limit(1)).first() is None
         assert s.execute(select(RecordVersion.id).limit(1)).first() is None

@@ -218,3 +218,53 @@ def test_memory_bounds_do_not_change_results_across_chunks(platform: Platform, m
                      today=TODAY, chunk_rows=3)
     assert (receipt.accepted, receipt.unchanged, receipt.corrected) == (12, 1, 1)
     assert _count(platform, Subject) == 12 and _count(platform, Record) == 12
+
+
+def test_a_source_id_in_the_next_chunk_sees_what_the_chunk_before_made_of_it(platform: Platform) -> None:
+    """A record created or corrected one chunk earlier is found again (earlier chunks are read back from the
+    database, in the batch's transaction), corrected in order and chained."""
+    from chengxin.ledger.service import verify
+
+    v = _version(platform)
+    text_field = next(f.code for f in v.fields if f.type.value in ("string", "text") and not f.pattern)
+    a, b, c = (valid_row(v, n) for n in (1, 2, 3))
+    a2, a3 = {**a, text_field: "第一次更正"}, {**a, text_field: "第二次更正"}
+    rows = [a, b, a2, c, a3, b, a3]  # chunks of two: [a b] [a2 c] [a3 b] [a3]
+    receipt = ingest(platform.db, [ApiRow(i, r) for i, r in enumerate(rows, 2)], catalog=platform.catalog,
+                     keyring=platform.keyring, department=DEPT, item_code=ITEM, actor=CLERK, channel="api",
+                     today=TODAY, chunk_rows=2)
+    assert (receipt.accepted, receipt.corrected, receipt.unchanged, receipt.rejected) == (3, 2, 2, 0)
+    with platform.db.read() as s:
+        record = s.execute(select(Record).where(Record.source_id == a["source_id"])).scalar_one()
+        history = s.execute(select(RecordVersion.version, RecordVersion.change, RecordVersion.fields)
+                            .where(RecordVersion.record_id == record.id).order_by(RecordVersion.version)).all()
+        report = verify(s, platform.keyring)
+    assert record.version == 3 and record.version_id == max(
+        rv_id for rv_id in _version_ids(platform, record.id))
+    assert [(n, change, fields[text_field]) for n, change, fields in history] == [
+        (1, "create", a[text_field]), (2, "correct", "第一次更正"), (3, "correct", "第二次更正")]
+    assert report.ok, report.findings
+    assert _count(platform, Record) == 3 and _count(platform, RecordVersion) == 5
+
+
+def _version_ids(platform: Platform, record_id: int) -> list[int]:
+    with platform.db.read() as s:
+        return list(s.execute(select(RecordVersion.id).where(RecordVersion.record_id == record_id)).scalars())
+
+
+def test_an_error_from_the_rows_half_way_reaches_the_caller_and_the_batch_is_not_kept(platform: Platform) -> None:
+    """The rows run out with an error (a bad file found half way) after chunks were written: the caller gets
+    that error and nothing of the batch is kept."""
+
+    v = _version(platform)
+
+    def rows() -> Any:
+        for n in range(1, 5):
+            yield ApiRow(n + 1, valid_row(v, n))
+        raise DomainError("file.broken", "文件在第 6 行损坏", "The file is broken at row 6")
+
+    with pytest.raises(DomainError) as refused:
+        ingest(platform.db, rows(), catalog=platform.catalog, keyring=platform.keyring, department=DEPT,
+               item_code=ITEM, actor=CLERK, channel="api", today=TODAY, chunk_rows=2)
+    assert refused.value.code == "file.broken"
+    assert _count(platform, Record) == 0 and _count(platform, RecordVersion) == 0 and _count(platform, Subject) == 0

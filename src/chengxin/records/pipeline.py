@@ -2,9 +2,10 @@
 
 Reading, validating, hashing and encrypting a row costs about as much CPU as writing it, so
 for a large file a second process (``records.reader.read_file``) does the first half and
-hands finished chunks over a bounded queue (memory stays flat: at most ``QUEUE_CHUNKS``
-chunks in flight). The write side is the same :func:`ingest_prepared` as for any batch, so
-a batch stays one transaction: if either process dies, nothing of it is committed.
+hands finished chunks over a pipe (memory stays flat: a full pipe holds the reader back, so
+at most ``PIPE_BYTES`` and two chunks are in flight). The write side is the same
+:func:`ingest_prepared` as for any batch, so a batch stays one transaction: if either process
+dies, nothing of it is committed.
 
 Small files are not worth a process start: they are read in this process.
 """
@@ -13,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
-import os
-import queue
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,10 @@ from chengxin.records.service import Receipt, check_submission, ingest_prepared
 # two-process ingests break even at ~20 MiB on SQLite, a little later on PostgreSQL (bench/ingest_threshold.py,
 # bench/RESULTS.md session 11): a 2 MiB file took 1.0 s instead of 0.3, an 8 MiB one 1.9 s instead of 1.2.
 PARALLEL_FROM_BYTES = 20 * 1024 * 1024
-QUEUE_CHUNKS = 4
+# The pipe's buffer, asked for (Linux lets an unprivileged process have up to /proc/sys/fs/pipe-max-size, 1 MiB
+# by default; elsewhere it stays at its default): a chunk of 5,000 rows is ~4 MB pickled, and every time the
+# buffer fills, the reader waits for the writer to drain it.
+PIPE_BYTES = 1 << 20
 
 
 @dataclass
@@ -47,14 +50,25 @@ class _FileFacts:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def _chunks_from_reader(out: Any, process: Any, facts: _FileFacts) -> Iterator[PreparedChunk]:
+def _widen(end: Connection) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # not Linux, or over the system's limit: keep the default
+        pass
+
+
+def _chunks_from_reader(messages: Connection, process: Any, facts: _FileFacts) -> Iterator[PreparedChunk]:
     while True:
-        try:
-            message = out.get(timeout=5.0)
-        except queue.Empty:
+        if not messages.poll(5.0):
             if not process.is_alive():
-                raise RuntimeError("the reader process died without a word") from None
+                raise RuntimeError("the reader process died without a word")
             continue
+        try:
+            message = messages.recv()
+        except EOFError:  # its end of the pipe closed before "done": the reader died
+            raise RuntimeError("the reader process died without a word") from None
         kind = message[0]
         if kind == "start":
             facts.format, facts.bytes_total = message[1], message[2]
@@ -121,23 +135,27 @@ def ingest_file(
             )
 
     context = mp.get_context("spawn")  # never fork a process that may hold threads and connections
-    out = context.Queue(maxsize=QUEUE_CHUNKS)
+    messages, out = context.Pipe(duplex=False)
+    _widen(out)
     process = context.Process(
         target=read_file,
         args=(str(path), None, str(keyring.key_dir), item_code, department, today, chunk_rows, max_bytes, filename,
-              out, os.getpid()),
+              out),
         daemon=True,
         name="chengxin-reader",
     )
-    process.start()
+    try:
+        process.start()
+    finally:
+        out.close()  # the reader holds the write end alone: when it dies, reading gives EOFError at once
     try:
         return ingest_prepared(
-            db, _chunks_from_reader(out, process, facts), catalog=catalog, keyring=keyring, department=department,
-            item_code=item_code, actor=actor, channel=channel, filename=filename,
+            db, _chunks_from_reader(messages, process, facts), catalog=catalog, keyring=keyring,
+            department=department, item_code=item_code, actor=actor, channel=channel, filename=filename,
             file_format=lambda: facts.format, warnings=lambda: facts.warnings, progress=report,
         )
     finally:
+        messages.close()  # a reader still sending gets a broken pipe and exits
         if process.is_alive():
             process.terminate()
         process.join(timeout=10)
-        out.close()

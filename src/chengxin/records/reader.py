@@ -15,10 +15,10 @@ import datetime as dt
 import gc
 import itertools
 import os
-import queue
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -206,20 +206,24 @@ def ric_fields(version: ItemVersion) -> tuple[str, ...]:
 
 
 def read_file(path: str, catalog_dir: str | None, key_dir: str, item_code: str, department: str, today: dt.date,
-              chunk_rows: int, max_bytes: int | None, filename: str | None, out: Any, parent: int) -> None:
-    """The reader process: parse and prepare every chunk, put each on ``out``; stop if the parent dies.
+              chunk_rows: int, max_bytes: int | None, filename: str | None, out: Connection) -> None:
+    """The reader process: parse and prepare every chunk, send each on ``out`` (the write end of a pipe whose
+    read end only the writer holds); stop if the writer is gone.
 
     Messages: ``("start", format, bytes)``, ``("chunk", PreparedChunk)`` …, then ``("done", format, warnings)``
-    — or ``("refused", …)`` for a file-level problem, ``("crash", traceback)`` for anything else."""
+    — or ``("refused", …)`` for a file-level problem, ``("crash", traceback)`` for anything else.
+
+    Sent from this thread, not a ``multiprocessing.Queue``: a queue's feeder thread pickles and writes a chunk
+    while this thread prepares the next, and winning the GIL back after each write into the pipe cost the
+    reader a third more CPU (~10 µs a row; bench/RESULTS.md, ingest, session 12). A full pipe blocks the send,
+    which bounds what is in flight: the pipe's buffer, one chunk being sent and one being prepared.
+    """
 
     def put(message: tuple[Any, ...]) -> None:
-        while True:
-            try:
-                out.put(message, timeout=1.0)
-                return
-            except queue.Full:
-                if os.getppid() != parent:  # the writer is gone (killed): nobody will read this
-                    os._exit(1)
+        try:
+            out.send(message)
+        except OSError:  # BrokenPipeError: the writer is gone (killed) and nobody will read this
+            os._exit(1)
 
     try:
         catalog = load_catalog(Path(catalog_dir) if catalog_dir else None)
@@ -242,3 +246,5 @@ def read_file(path: str, catalog_dir: str | None, key_dir: str, item_code: str, 
         put(("refused", type(exc).__name__, exc.code, exc.message, exc.message_en, exc.problem.field, exc.status))
     except BaseException:  # report, don't hang the writer
         put(("crash", traceback.format_exc()))
+    finally:
+        out.close()

@@ -12,6 +12,7 @@ Small files are not worth a process start: they are read in this process.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
@@ -51,12 +52,11 @@ class _FileFacts:
 
 
 def _widen(end: Connection) -> None:
-    try:
+    """Ask for a ``PIPE_BYTES`` buffer; not Linux, or over the system's limit: the default stays."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
         import fcntl
 
         fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):  # not Linux, or over the system's limit: keep the default
-        pass
 
 
 def _chunks_from_reader(messages: Connection, process: Any, facts: _FileFacts) -> Iterator[PreparedChunk]:

@@ -137,3 +137,24 @@ def test_spliced_canonical_bytes_equal_the_plain_ones() -> None:
     tail = [None, 4, "2026-11-25T08:00:00.000001+00:00"]
     spliced = canonical_spliced(head, orjson.dumps(fields, option=orjson.OPT_SORT_KEYS), orjson.dumps(tail))
     assert spliced == canonical_values([*head, fields, *tail])
+
+
+def test_a_record_whose_subject_was_removed_behind_the_databases_back_is_named(ledger: Platform) -> None:
+    """The database refuses to remove a subject that records name (a foreign key on SQLite, migration 0029's
+    triggers on PostgreSQL); past those checks — PostgreSQL's replica mode, a raw SQLite connection without
+    ``foreign_keys`` — verify still names the record left pointing at nothing."""
+    with ledger.db.read() as s:
+        rid, sid = s.execute(select(Record.id, Record.subject_id).where(Record.source_id == "SRC-0000012")).one()
+    if ledger.db.dialect == "postgresql":
+        with ledger.db.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text("DELETE FROM subject WHERE id = :sid"), {"sid": sid})
+    else:
+        import sqlite3
+
+        raw = sqlite3.connect(str(ledger.db.engine.url.database), isolation_level=None)  # foreign_keys off
+        raw.execute("DELETE FROM subject WHERE id = ?", (sid,))
+        raw.close()
+    findings = _verify(ledger).findings
+    assert [(f.kind, f.table, f.row_id) for f in findings] == [("head", "record", rid)]
+    assert f"its subject {sid} does not exist" in findings[0].message

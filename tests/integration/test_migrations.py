@@ -7,12 +7,14 @@ from alembic.migration import MigrationContext
 
 from chengxin.models import metadata
 from chengxin.platform import Platform
+from chengxin.records.schema import include_object
 from chengxin.search.schema import include_name
 
 
 def test_migrated_schema_matches_the_models(platform: Platform) -> None:
     with platform.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name}), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name,
+                                                                  "include_object": include_object}), metadata)
     assert diff == []
 
 

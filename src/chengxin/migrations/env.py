@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from chengxin.models import metadata
+from chengxin.records.schema import include_object
 from chengxin.search.schema import include_name
 
 config = context.config
@@ -18,6 +19,7 @@ def _run(connection: object) -> None:
         render_as_batch=True,  # SQLite needs batch mode for ALTER
         compare_type=True,
         include_name=include_name,  # type: ignore[arg-type]  # engine-specific search objects (migration 0004)
+        include_object=include_object,  # the record → subject key: triggers on PostgreSQL (migration 0029)
     )
     with context.begin_transaction():
         context.run_migrations()

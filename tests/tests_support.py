@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import text
 
 from chengxin.core.db import Database
 from chengxin.models import metadata
+from chengxin.platform import Platform
+from chengxin.search.rules import counted, name_grams
 from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE
 
 APPEND_ONLY = "'query_log'"  # tables whose triggers refuse UPDATE and DELETE
@@ -43,3 +47,14 @@ def empty_all_tables(db: Database) -> None:
                 conn.execute(text(f'DELETE FROM "{t}"'))
             for _, sql in triggers:
                 conn.execute(text(sql))
+
+
+def index_in_sync(platform: Platform) -> None:
+    """The bigram index and its (sampled) counts are exactly what the organisations' names give."""
+    with platform.db.read() as session:
+        orgs = session.execute(text("SELECT id, display_name FROM subject WHERE kind = 'organization'")).all()
+        grams = {(g, int(i)) for g, i in session.execute(text(f"SELECT gram, subject_id FROM {GRAM_TABLE}"))}
+        counts = {g: int(n) for g, n in session.execute(text(f"SELECT gram, n FROM {GRAM_COUNT_TABLE}")) if n}
+    want = {(g, int(i)) for i, name in orgs for g in name_grams(name)}
+    assert grams == want, f"missing {sorted(want - grams)[:5]}, stale {sorted(grams - want)[:5]}"
+    assert counts == Counter(g for g, i in want if counted(i))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,12 +16,11 @@ from chengxin.core.identifiers import make_ric, make_uscc
 from chengxin.ledger.service import lock_head, seal
 from chengxin.platform import Platform
 from chengxin.search import service as search_service
-from chengxin.search.rules import counted, fold, name_grams, rank_key
-from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE
+from chengxin.search.rules import fold, rank_key
 from chengxin.search.service import clean_query, search_subjects
 from chengxin.subjects.rules import SubjectKey, lookup_index
 from chengxin.subjects.service import ensure_subjects
-from tests_support import empty_all_tables
+from tests_support import empty_all_tables, index_in_sync
 
 URL = "/api/v1/public/search"
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -169,19 +167,6 @@ def test_portal_search_page(client: TestClient, seeded: Platform) -> None:
     assert r.status_code == 400 and "50" in r.text
     home = client.get("/", headers=HTML).text
     assert 'action="/search"' in home and "企业名称或统一社会信用代码" in home and 'href="/catalog"' in home
-
-
-def index_in_sync(platform: Platform) -> None:
-    """The bigram index and its (sampled) counts are exactly what the organisations' names give."""
-    from sqlalchemy import text
-
-    with platform.db.read() as session:
-        orgs = session.execute(text("SELECT id, display_name FROM subject WHERE kind = 'organization'")).all()
-        grams = {(g, int(i)) for g, i in session.execute(text(f"SELECT gram, subject_id FROM {GRAM_TABLE}"))}
-        counts = {g: int(n) for g, n in session.execute(text(f"SELECT gram, n FROM {GRAM_COUNT_TABLE}")) if n}
-    want = {(g, int(i)) for i, name in orgs for g in name_grams(name)}
-    assert grams == want, f"missing {sorted(want - grams)[:5]}, stale {sorted(grams - want)[:5]}"
-    assert counts == Counter(g for g, i in want if counted(i))
 
 
 def test_index_follows_renames_and_deletes(seeded: Platform) -> None:

@@ -38,7 +38,7 @@ from chengxin.ledger.service import (
 from chengxin.notices.hold import hold_new_records
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.reader import BatchMemo, IncomingRow, PreparedChunk, RejectedRow, chunked, prepare_chunk
-from chengxin.search.service import defer_name_index, index_names
+from chengxin.search.service import BulkNameIndex
 from chengxin.subjects.models import Subject
 from chengxin.subjects.rules import SubjectKey
 from chengxin.subjects.service import SubjectRef, ensure_subjects
@@ -47,6 +47,7 @@ REJECTION_SAMPLE = 1000
 SUBJECT_CACHE = 250_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
 ACTIVE, REVOKED = "active", "revoked"
 _KINDS = {kind.value: kind for kind in SubjectKind}
+_ORGANIZATION = SubjectKind.ORGANIZATION
 _SUBJECT_OF_HEAD = itemgetter(1)  # a head row's subject_id (HEAD_COLUMNS)
 
 
@@ -116,6 +117,7 @@ class _BatchWriter:
         # transaction), so memory stays flat however long the file is.
         self.seen: dict[str, _Prior] = {}
         self.touched: set[int] = set()  # subjects whose records this batch created or corrected
+        self.names = BulkNameIndex(session)  # new organisations' names: indexed by the batch (PostgreSQL)
 
     def reject(self, rejected: Sequence[RejectedRow]) -> None:
         if not rejected:
@@ -154,10 +156,11 @@ class _BatchWriter:
         subjects = self.subjects
         last_row = {index: n for n, index in enumerate(chunk.lookup_index) if index not in subjects}  # last one names it
         kinds, identifiers, names = chunk.kind, chunk.identifier, chunk.name
-        ensure_subjects(
+        new_subjects = ensure_subjects(
             keyring, lock, {index: SubjectKey(_KINDS[kinds[n]], identifiers[n], names[n]) for index, n in last_row.items()},
             subjects, bulk,
         )
+        self.names.add((subject_id, key.name) for subject_id, key in new_subjects if key.kind is _ORGANIZATION)
         rejected: list[RejectedRow] = []
         seen: dict[str, _Prior] = {}
         self.seen = seen
@@ -339,8 +342,6 @@ def ingest_prepared(
     with rare_collections(), db.write() as session:
         lock = lock_head(session)
         first_record_id = lock.record_id  # this batch's new records take the ids after it
-        first_subject_id = lock.subject_id  # ... and its new subjects
-        defer_name_index(session)  # new organisations' names indexed once, after the last chunk
         batch = IngestBatch(department_code=department, item_code=item_code, channel=channel, filename=filename,
                             actor=actor.label, started_at=started)
         session.add(batch)
@@ -355,7 +356,7 @@ def ingest_prepared(
                 progress(chunk)
         if receipt.received == 0:
             raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
-        index_names(session, first_subject_id + 1, lock.subject_id)
+        writer.names.finish()
         receipt.warnings = list(warnings() if callable(warnings) else warnings)
         # 信用告知 (issue #4 §4): new records of notice-required items wait for their notice's period.
         receipt.warnings += hold_new_records(session, catalog, department=department, item_code=item_code,

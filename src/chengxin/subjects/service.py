@@ -100,20 +100,22 @@ def ensure_subjects(
     wanted: dict[bytes, SubjectKey],
     cache: dict[bytes, SubjectRef],
     writer: BulkWriter,
-) -> None:
-    """Make sure every wanted subject exists; fill ``cache`` (blind index → ref) for all of them.
+) -> list[tuple[int, SubjectKey]]:
+    """Make sure every wanted subject exists; fill ``cache`` (blind index → ref) for all of them. Returns the
+    subjects created (id, key).
 
     One SELECT for those not cached yet, one bulk INSERT for those that are new.
     Must run under the ledger lock (ids come from it).
     """
     missing = [index for index in wanted if index not in cache]
     if not missing:
-        return
+        return []
     for subject_id, index, name_index in writer.select_in(
         "subject", ("id", "lookup_index", "name_index"), "lookup_index", missing
     ):
         cache[bytes(index)] = SubjectRef(subject_id, None if name_index is None else bytes(name_index))
     new_rows = []
+    created: list[tuple[int, SubjectKey]] = []
     # One creation time for the bulk, rendered once: per subject, the clock and its rendering cost as much as
     # a subject's row (a 1,000,000-row file names ~200,000 subjects).
     now = utcnow()
@@ -121,11 +123,14 @@ def ensure_subjects(
     for index in missing:
         if index in cache:
             continue
-        values = new_subject_row(keyring, lock.take_subject_id(), wanted[index], index, now)
+        key = wanted[index]
+        values = new_subject_row(keyring, lock.take_subject_id(), key, index, now)
         values["created_at"] = created_at
         new_rows.append(_SUBJECT_ROW(values))
         cache[index] = SubjectRef(int(values["id"]), values["name_index"])  # type: ignore[call-overload, arg-type]
+        created.append((int(values["id"]), key))  # type: ignore[call-overload]
     writer.insert("subject", SUBJECT_COLUMNS, new_rows)
+    return created
 
 
 def one_identifier(ric: str | None, uscc: str | None) -> tuple[SubjectKind, str]:

@@ -72,30 +72,27 @@ _STATEMENTS = (
     END $$""",
     """CREATE TRIGGER record_subject_changed AFTER UPDATE OF subject_id ON record FOR EACH ROW
     WHEN (OLD.subject_id IS DISTINCT FROM NEW.subject_id) EXECUTE FUNCTION record_subject_changed()""",
-    f"""CREATE FUNCTION subject_not_named() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION subject_ids_unnamed(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
       IF current_setting('transaction_isolation') <> 'read committed' THEN
         RAISE foreign_key_violation USING MESSAGE = '{_NAMED}',
-          HINT = 'delete subjects in a READ COMMITTED transaction: its check must see records committed meanwhile';
+          HINT = 'delete or renumber subjects in a READ COMMITTED transaction: its check must see records committed meanwhile';
       END IF;
       LOCK TABLE record IN SHARE MODE;
-      IF EXISTS (SELECT FROM old_subjects o WHERE EXISTS (SELECT FROM record r WHERE r.subject_id = o.id)) THEN
+      IF EXISTS (SELECT FROM unnest(ids) AS gone(id) WHERE EXISTS (SELECT FROM record r WHERE r.subject_id = gone.id)) THEN
         RAISE foreign_key_violation USING MESSAGE = '{_NAMED}';
       END IF;
+    END $$""",
+    """CREATE FUNCTION subject_not_named() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM subject_ids_unnamed(ARRAY(SELECT id FROM old_subjects));
       RETURN NULL;
     END $$""",
     """CREATE TRIGGER subject_not_named AFTER DELETE ON subject REFERENCING OLD TABLE AS old_subjects
     FOR EACH STATEMENT EXECUTE FUNCTION subject_not_named()""",
-    f"""CREATE FUNCTION subject_renumbered() RETURNS trigger LANGUAGE plpgsql AS $$
+    """CREATE FUNCTION subject_renumbered() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF current_setting('transaction_isolation') <> 'read committed' THEN
-        RAISE foreign_key_violation USING MESSAGE = '{_NAMED}',
-          HINT = 'change subject ids in a READ COMMITTED transaction: its check must see records committed meanwhile';
-      END IF;
-      LOCK TABLE record IN SHARE MODE;
-      IF EXISTS (SELECT FROM record WHERE subject_id = OLD.id) THEN
-        RAISE foreign_key_violation USING MESSAGE = '{_NAMED}';
-      END IF;
+      PERFORM subject_ids_unnamed(ARRAY[OLD.id]);
       RETURN NEW;
     END $$""",
     """CREATE TRIGGER subject_renumbered BEFORE UPDATE OF id ON subject FOR EACH ROW
@@ -119,6 +116,7 @@ _DROPS = (
     "DROP FUNCTION IF EXISTS subject_renumbered()",
     "DROP TRIGGER IF EXISTS subject_not_named ON subject",
     "DROP FUNCTION IF EXISTS subject_not_named()",
+    "DROP FUNCTION IF EXISTS subject_ids_unnamed(bigint[])",
     "DROP TRIGGER IF EXISTS record_subject_changed ON record",
     "DROP FUNCTION IF EXISTS record_subject_changed()",
     "DROP TRIGGER IF EXISTS record_subject_exists ON record",

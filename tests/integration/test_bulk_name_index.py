@@ -3,8 +3,8 @@
 On PostgreSQL the batch computes the grams itself (``search.service.BulkNameIndex``) and copies them in gram
 order, with the triggers off for the batch's own inserts; on SQLite the row triggers do it. Either way the
 index and its counts must be exactly what ``search.rules.name_grams`` gives for every organisation
-(``tests_support.index_in_sync``) — including names holding what ``COPY`` text gives a meaning to (backslash,
-tab, line breaks), folded characters, and more grams than one write holds.
+(``tests_support.index_in_sync``) — including names holding what ``COPY``'s CSV gives a meaning to (quotes,
+commas, line breaks), folded characters, and more grams than one write holds.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from chengxin.subjects.service import ensure_subjects
 from factories import valid_row
 from tests_support import index_in_sync
 
-ALPHABET = list("常州市科技有限公司华（）()ＡＢａbcXYZ１2 \u3000%_'\"\\\t\n\r·")
+ALPHABET = list("常州市科技有限公司华（）()ＡＢａbcXYZ１2 \u3000%_',;\"\\\t\n\r·")
 CLERK = Actor(kind="api_key", name="k1", department_code="samr")
 
 

@@ -377,9 +377,6 @@ def pg_select_in(table: str, columns: tuple[str, ...], key: str, key_type: type,
             f"(SELECT {', '.join(columns)} FROM {table} WHERE {where} LIMIT 1) AS found")
 
 
-_COPY_PIECE = 20_000  # lines joined per write: ~1 MB
-
-
 class BulkWriter:
     """Writes pre-adapted rows into one table, in the current transaction of ``session``."""
 
@@ -453,18 +450,6 @@ class BulkWriter:
         """Text already rendered as UTF-8 (canonical JSON from the reader), in the form :meth:`insert` takes for a
         column named in its ``utf8`` argument: the bytes as they are on SQLite, decoded on PostgreSQL (COPY)."""
         return value if self.dialect == "sqlite" else value.decode()
-
-    def copy_lines(self, table: str, columns: tuple[str, ...], lines: list[bytes]) -> None:
-        """PostgreSQL only: append rows given as lines of ``COPY`` text (fields escaped, tab-separated, each line
-        ending in a newline) — for many narrow rows made in bulk, where :meth:`insert`'s adaptation of each value
-        would cost more than the row itself (the name grams of a bulk ingest)."""
-        if self.dialect != "postgresql":
-            raise NotImplementedError("COPY text lines are PostgreSQL's")
-        raw = self.session.connection().connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for start in range(0, len(lines), _COPY_PIECE):
-                copy.write(b"".join(lines[start : start + _COPY_PIECE]))
 
     def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], *,
                utf8: tuple[str, ...] = ()) -> None:

@@ -256,8 +256,6 @@ def person_has_public_information(session: Session, catalog: Catalog, subject_id
 # -- bulk upkeep of the name index (PostgreSQL) ----------------------------------------------------------------
 
 FLUSH_GRAMS = 500_000  # grams held before they are written (~35 MB): memory stays flat however large the file
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 
 
 class BulkNameIndex:
@@ -271,7 +269,8 @@ class BulkNameIndex:
     while the reader's core idled, spent more than half of its time generating the grams with an SQL
     function per name and sorting them (13.2 s of a 1,000,000-row file here, 4.1 s generating and 3.6 s
     sorting; bench/RESULTS.md, ingest, session 13). The column's ``"C"`` collation orders text by its UTF-8
-    bytes, so sorting the COPY lines as bytes is the index's order. (0027's ``subject_name_grams_add``, which did
+    bytes, so sorting the CSV lines (each gram quoted, then its id) as bytes is, near enough, the index's
+    order. (0027's ``subject_name_grams_add``, which did
     this in SQL, is dropped by 0030.)
 
     SQLite: nothing to do — its row triggers stay (moving them to the batch's end measured slower, session 12).
@@ -280,7 +279,7 @@ class BulkNameIndex:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.active = session.get_bind().dialect.name == "postgresql"
-        self.lines: list[bytes] = []  # COPY text lines ``gram \t subject_id``, the id zero-padded to sort as a number
+        self.lines: list[bytes] = []  # CSV lines ``"gram",subject_id``, the id zero-padded to sort as a number
         self.counts: Counter[str] = Counter()
         if self.active:
             # The statement trigger of 0027 skips this transaction's inserts from here on.
@@ -293,11 +292,11 @@ class BulkNameIndex:
         lines, counts = self.lines, self.counts
         for subject_id, name in organisations:
             grams = name_grams(name)
-            tail = b"\t%019d\n" % subject_id
-            if _NEEDS_ESCAPE.search(name) is None:
-                lines.extend([gram.encode() + tail for gram in grams])
-            else:
-                lines.extend([gram.translate(_COPY_ESCAPES).encode() + tail for gram in grams])
+            tail = b'",%019d\n' % subject_id
+            if '"' not in name:
+                lines.extend([('"' + gram).encode() + tail for gram in grams])
+            else:  # CSV doubles a quote inside a quoted field
+                lines.extend([('"' + gram.replace('"', '""')).encode() + tail for gram in grams])
             if counted(subject_id):
                 counts.update(grams)
         if len(lines) >= FLUSH_GRAMS:
@@ -313,7 +312,7 @@ class BulkNameIndex:
     def _write(self) -> None:
         if self.lines:
             self.lines.sort()
-            BulkWriter(self.session).copy_lines(GRAM_TABLE, ("gram", "subject_id"), self.lines)
+            BulkWriter(self.session).copy_csv(GRAM_TABLE, ("gram", "subject_id"), b"".join(self.lines))
             self.lines = []
         if self.counts:
             grams = sorted(self.counts)

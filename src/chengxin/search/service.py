@@ -270,8 +270,7 @@ class BulkNameIndex:
     function per name and sorting them (13.2 s of a 1,000,000-row file here, 4.1 s generating and 3.6 s
     sorting; bench/RESULTS.md, ingest, session 13). The column's ``"C"`` collation orders text by its UTF-8
     bytes, so sorting the CSV lines (each gram quoted, then its id) as bytes is, near enough, the index's
-    order. (0027's ``subject_name_grams_add``, which did
-    this in SQL, is dropped by 0030.)
+    order. (0027's ``subject_name_grams_add``, which did this in SQL, is dropped by 0030.)
 
     SQLite: nothing to do — its row triggers stay (moving them to the batch's end measured slower, session 12).
     """

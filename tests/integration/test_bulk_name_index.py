@@ -10,6 +10,7 @@ commas, line breaks), folded characters, and more grams than one write holds.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -38,7 +39,7 @@ def _org(n: int, name: str) -> SubjectKey:
     return SubjectKey(SubjectKind.ORGANIZATION, make_uscc("9", "1", "320400", f"{n:08d}"), name)
 
 
-def _create_in_bulk(platform: Platform, keys: list[SubjectKey], *, after: list[SubjectKey] = ()) -> None:  # type: ignore[assignment]
+def _create_in_bulk(platform: Platform, keys: list[SubjectKey], *, after: Sequence[SubjectKey] = ()) -> None:
     """``keys`` created the way the batch writer creates them; ``after``: more, in the same transaction once the
     bulk index is finished (the trigger indexes those again)."""
     with platform.db.write() as session:

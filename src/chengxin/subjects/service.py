@@ -123,12 +123,12 @@ def ensure_subjects(
     for index in missing:
         if index in cache:
             continue
-        key = wanted[index]
-        values = new_subject_row(keyring, lock.take_subject_id(), key, index, now)
+        subject_id, key = lock.take_subject_id(), wanted[index]
+        values = new_subject_row(keyring, subject_id, key, index, now)
         values["created_at"] = created_at
         new_rows.append(_SUBJECT_ROW(values))
-        cache[index] = SubjectRef(int(values["id"]), values["name_index"])  # type: ignore[call-overload, arg-type]
-        created.append((int(values["id"]), key))  # type: ignore[call-overload]
+        cache[index] = SubjectRef(subject_id, values["name_index"])  # type: ignore[arg-type]
+        created.append((subject_id, key))
     writer.insert("subject", SUBJECT_COLUMNS, new_rows)
     return created
 

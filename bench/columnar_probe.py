@@ -76,7 +76,7 @@ def prepare_columnar(frame: pl.DataFrame, item: Any, keyring: KeyRing, memo: Bat
         raise SystemExit("probe: a field type this probe does not cover")
     checks = [
         pl.any_horizontal(pl.all().str.contains(CONTROL)),
-        pl.any_horizontal(pl.all().str.starts_with("'")),  # Excel's keep-as-text apostrophe: the row path's
+        pl.any_horizontal(pl.all().str.starts_with("'")),  # Excel's keep-as-text apostrophe: the CSV reader drops it
         pl.col("source_id").str.len_chars().is_between(1, MAX_SOURCE_ID).not_(),
         pl.col("subject_name").str.len_chars().is_between(1, MAX_NAME).not_(),
         (pl.col("ric") != "") == (pl.col("uscc") != ""),  # exactly one identifier

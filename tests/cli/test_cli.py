@@ -81,6 +81,7 @@ def test_verify_passes_then_names_a_tampered_row(cli: CliRunner, platform: Platf
                      "-d", "samr", "-i", "admin_penalty"])
     ok = cli.invoke(app, ["verify"])
     assert ok.exit_code == 0 and "账本完整" in ok.output
+    assert "3/3" in ok.output and "100%" in ok.output, ok.output  # the bar ends at the ledger's length
     with platform.db.engine.begin() as conn:
         conn.execute(text("UPDATE record_version SET source_id = 'FORGED' WHERE id = 2"))
     bad = cli.invoke(app, ["verify"])

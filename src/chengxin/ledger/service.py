@@ -130,6 +130,13 @@ def lock_head(session: Session) -> LedgerLock:
     return LedgerLock(head.last_seq, head.last_hash, head.last_record_id, head.last_subject_id)
 
 
+def ledger_length(session: Session) -> int:
+    """How many entries the ledger head says the ledger holds (0 before the first write): what
+    :func:`verify` will go through, for its progress bar."""
+    head = session.get(LedgerHead, HEAD_ID)
+    return 0 if head is None else head.last_seq
+
+
 def seal(session: Session, lock: LedgerLock, keyring: KeyRing) -> None:
     """Store the new head and sign a checkpoint of it — last step of every ledger write."""
     session.execute(

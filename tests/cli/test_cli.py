@@ -127,6 +127,7 @@ def test_key_rotation_reencrypts_every_person_and_lookups_still_work(
     old_version = platform.keyring.data_version
     result = cli.invoke(app, ["keys", "rotate"])
     assert result.exit_code == 0, result.output
+    assert "5/?" in result.output and "%" not in result.output, result.output  # no percentage of an unknown end
     assert platform.keyring.data_version == old_version + 1
     fresh = KeyRing(platform.keyring.key_dir)  # what the next process sees
     assert fresh.data_version == old_version + 1

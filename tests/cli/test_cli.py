@@ -62,6 +62,7 @@ def test_ingest_prints_the_receipt_and_a_second_run_changes_nothing(
     first = cli.invoke(app, ["ingest", str(path), "-d", "samr", "-i", "admin_penalty"])
     assert first.exit_code == 0, first.output
     assert "新增 2" in first.output and "拒绝 1" in first.output and "field.not_date" in first.output
+    assert "3 行" in first.output and "kB" in first.output, first.output  # the bar: rows read, size in units
     second = cli.invoke(app, ["ingest", str(path), "-d", "samr", "-i", "admin_penalty"])
     assert "新增 0" in second.output and "未变 2" in second.output
 
@@ -147,3 +148,21 @@ def test_demo_persons_are_real_name_checkable_identities(cli: CliRunner) -> None
     assert result.exit_code == 0, result.output
     rics = [w for w in result.output.split() if len(w) == 18 and w[:17].isdigit()]
     assert len(rics) == 3 and all(is_valid_ric(r) for r in rics)
+
+
+def test_a_database_not_yet_migrated_gets_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """The installed ``chengxin`` command (a real process) against a database nobody has migrated yet."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHENGXIN_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+           "CHENGXIN_KEY_DIR": str(tmp_path / "keys"), "COLUMNS": "200"}
+    command = str(Path(sys.executable).parent / "chengxin")
+    before = subprocess.run([command, "verify"], env=env, capture_output=True, text=True, timeout=120)
+    assert before.returncode == 2, before.stdout + before.stderr
+    assert "chengxin migrate" in before.stderr and "db.not_migrated" in before.stderr
+    assert "Traceback" not in before.stdout + before.stderr
+    assert subprocess.run([command, "migrate"], env=env, capture_output=True, timeout=120).returncode == 0
+    after = subprocess.run([command, "verify"], env=env, capture_output=True, text=True, timeout=120)
+    assert after.returncode == 0 and "账本完整" in after.stdout, after.stdout + after.stderr

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     TaskProgressColumn,
@@ -107,6 +108,27 @@ def _platform() -> Platform:
     return open_platform()
 
 
+def main() -> None:
+    """The ``chengxin`` command: :data:`app`, with a message a clerk can act on instead of a traceback when the
+    database has not been created or upgraded yet (every command but ``migrate`` / ``setup`` needs its tables)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        app()
+    except (OperationalError, ProgrammingError):  # SQLite: "no such table"; PostgreSQL: UndefinedTable
+        from chengxin.core.migrate import pending
+
+        try:
+            behind = pending(_platform().db.engine)
+        except Exception:  # the database itself is unreachable: the original error says more
+            behind = False
+        if not behind:
+            raise
+        err.print("[red]错误[/red] 数据库尚未建立或不是最新结构，请先运行 chengxin migrate（或 make run）"
+                  "  [dim](db.not_migrated: the database schema is missing or behind: run `chengxin migrate`)[/dim]")
+        raise SystemExit(2) from None
+
+
 def _progress() -> Progress:
     # No percentage where the end is not known (a bar of unknown length read "0%" all the way).
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
@@ -177,12 +199,18 @@ def ingest(
     from chengxin.records.pipeline import ingest_file
 
     platform = _platform()
+    rows_done = 0
     try:
-        with _progress() as progress:
+        # Bytes read (in MB, not raw byte counts) drive the bar; the rows read so far go in the description.
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TaskProgressColumn(),
+                      TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False) as progress:
             task = progress.add_task(f"归集 {file.name}", total=file.stat().st_size)
 
-            def advance(_rows: int, bytes_read: int, bytes_total: int) -> None:
-                progress.update(task, completed=bytes_read, total=bytes_total)
+            def advance(rows: int, bytes_read: int, bytes_total: int) -> None:
+                nonlocal rows_done
+                rows_done += rows
+                progress.update(task, completed=bytes_read, total=bytes_total,
+                                description=f"归集 {file.name} · {rows_done:,} 行")
 
             receipt = ingest_file(
                 platform.db, file, catalog=platform.catalog, keyring=platform.keyring, department=department,

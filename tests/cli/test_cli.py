@@ -74,6 +74,8 @@ def test_ingest_refuses_a_file_it_cannot_read_with_a_clear_message(
     path.write_text("来源编号,主体名称（姓名）\nA-1,甲公司\n", encoding="utf-8")
     result = cli.invoke(app, ["ingest", str(path), "-d", "samr", "-i", "admin_penalty"])
     assert result.exit_code == 2 and "file.missing_columns" in result.output
+    unknown = cli.invoke(app, ["ingest", str(path), "-d", "samr", "-i", "no_such_item"])
+    assert unknown.exit_code == 2 and "item.unknown" in unknown.output and "归集" not in unknown.output
 
 
 def test_verify_passes_then_names_a_tampered_row(cli: CliRunner, platform: Platform, tmp_path: Path) -> None:

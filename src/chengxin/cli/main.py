@@ -197,10 +197,12 @@ def ingest(
 ) -> None:
     """归集一个文件 Ingest one file; prints the receipt (回执)."""
     from chengxin.records.pipeline import ingest_file
+    from chengxin.records.service import check_submission
 
     platform = _platform()
     rows_done = 0
     try:
+        check_submission(platform.catalog, department, item, _cli_actor())  # an unknown code: no bar drawn first
         # Bytes read (in MB, not raw byte counts) drive the bar; the rows read so far go in the description.
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TaskProgressColumn(),
                       TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False) as progress:

@@ -15,6 +15,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -97,9 +98,18 @@ def _cli_actor() -> audit.Actor:
     return audit.Actor(kind="cli", name=os.environ.get("USER") or getpass.getuser() or "cli")
 
 
-def _fail(exc: DomainError) -> None:
+def _say_error(exc: DomainError) -> None:
     err.print(f"[red]错误[/red] {exc.message}  [dim]({exc.code}: {exc.message_en})[/dim]")
+
+
+def _fail(exc: DomainError) -> None:
+    _say_error(exc)
     raise typer.Exit(2)
+
+
+def _not_migrated() -> DomainError:
+    return DomainError("db.not_migrated", "数据库尚未建立或不是最新结构，请先运行 chengxin migrate（或 make run）",
+                       "The database schema is missing or behind: run `chengxin migrate` first")
 
 
 def _platform() -> Platform:
@@ -124,14 +134,14 @@ def main() -> None:
             behind = False
         if not behind:
             raise
-        err.print("[red]错误[/red] 数据库尚未建立或不是最新结构，请先运行 chengxin migrate（或 make run）"
-                  "  [dim](db.not_migrated: the database schema is missing or behind: run `chengxin migrate`)[/dim]")
+        _say_error(_not_migrated())  # outside the command now: exit by hand, as _fail does inside one
         raise SystemExit(2) from None
 
 
-def _progress() -> Progress:
-    # No percentage where the end is not known (a bar of unknown length read "0%" all the way).
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+def _progress(amount: ProgressColumn | None = None) -> Progress:
+    """The CLI's progress bar; ``amount`` shows how far it got (default: done / total, e.g. ``DownloadColumn()``
+    for bytes). No percentage where the end is not known (a bar of unknown length read "0%" all the way)."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), amount or MofNCompleteColumn(), TaskProgressColumn(),
                     TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False)
 
 
@@ -179,8 +189,7 @@ def serve(
     from chengxin.core.settings import get_settings, serve_workers
 
     if pending(_platform().db.engine):
-        _fail(DomainError("db.not_migrated", "数据库结构不是最新，请先运行 chengxin migrate（或 make run）",
-                          "The database schema is behind: run `chengxin migrate` first"))
+        _fail(_not_migrated())
 
     count = workers if workers is not None else serve_workers(get_settings(), os.cpu_count())
     typer.echo(f"门户和 API：http://{host}:{port}（{count} 个工作进程）")
@@ -204,8 +213,7 @@ def ingest(
     try:
         check_submission(platform.catalog, department, item, _cli_actor())  # an unknown code: no bar drawn first
         # Bytes read (in MB, not raw byte counts) drive the bar; the rows read so far go in the description.
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TaskProgressColumn(),
-                      TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=False) as progress:
+        with _progress(DownloadColumn()) as progress:
             task = progress.add_task(f"归集 {file.name}", total=file.stat().st_size)
 
             def advance(rows: int, bytes_read: int, bytes_total: int) -> None:

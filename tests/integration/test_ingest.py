@@ -268,3 +268,28 @@ def test_an_error_from_the_rows_half_way_reaches_the_caller_and_the_batch_is_not
                item_code=ITEM, actor=CLERK, channel="api", today=TODAY, chunk_rows=2)
     assert refused.value.code == "file.broken"
     assert _count(platform, Record) == 0 and _count(platform, RecordVersion) == 0 and _count(platform, Subject) == 0
+
+
+def test_an_insert_that_fails_behind_the_chaining_fails_the_batch_and_keeps_nothing(platform: Platform) -> None:
+    """A chunk's inserts run in a second thread while the next chunk is chained: when one of them fails (here
+    a record id taken behind the application's back), the caller gets the database's error and nothing of
+    the batch is kept — not even the chunks whose inserts had succeeded."""
+    from chengxin.records.service import HEAD_COLUMNS
+
+    v = _version(platform)
+    assert _submit(platform, [valid_row(v, 1)]).accepted == 1
+    with platform.db.read() as s:
+        first = s.execute(select(Record.id)).scalar_one()
+    copied = ", ".join("'INTRUDER'" if c == "source_id" else ":taken" if c == "id" else c for c in HEAD_COLUMNS)
+    with platform.db.write() as s:  # the id the batch's third record will take (chunks of two: the second chunk)
+        s.execute(text(f"INSERT INTO record ({', '.join(HEAD_COLUMNS)}) SELECT {copied} FROM record WHERE id = :id"),
+                  {"taken": first + 3, "id": first})
+    rows = [ApiRow(n + 1, valid_row(v, n)) for n in range(2, 8)]  # three chunks: the second fails in the thread
+    with pytest.raises(Exception) as failed:
+        ingest(platform.db, rows, catalog=platform.catalog, keyring=platform.keyring, department=DEPT,
+               item_code=ITEM, actor=CLERK, channel="api", today=TODAY, chunk_rows=2)
+    assert "unique" in str(failed.value).lower() or "duplicate" in str(failed.value).lower()
+    assert _count(platform, Record) == 2 and _count(platform, RecordVersion) == 1 and _count(platform, Subject) == 1
+    with platform.db.read() as s:
+        batches = s.execute(text("SELECT count(*) FROM ingest_batch")).scalar_one()
+    assert batches == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from hashlib import sha256
 from operator import itemgetter
@@ -103,7 +104,16 @@ class _Prior:
 
 
 class _BatchWriter:
-    """The write side of one batch: keeps per-batch state across chunks."""
+    """The write side of one batch: keeps per-batch state across chunks.
+
+    A chunk is written in two halves. What needs an answer from the database — which subjects and source
+    records exist — runs in this thread; the inserts that follow (record heads, chained versions, rejections)
+    run in a second thread, one chunk behind, while this thread chains the next chunk. On PostgreSQL the
+    writer and the server took turns: the server indexed a chunk's rows while the writer waited, then the
+    writer chained the next chunk while the server idled (bench/RESULTS.md, ingest, sessions 14–15). The two
+    threads never use the connection at the same time: every database call of this thread comes after
+    :meth:`_drain`.
+    """
 
     def __init__(self, session: Session, keyring: KeyRing, lock: LedgerLock, batch: IngestBatch, receipt: Receipt):
         self.session = session
@@ -113,40 +123,90 @@ class _BatchWriter:
         self.receipt = receipt
         self.subjects: dict[bytes, SubjectRef] = {}
         self.bulk = BulkWriter(session)
-        # Source ids of the current chunk: earlier chunks are already in the database (same
-        # transaction), so memory stays flat however long the file is.
+        # Source ids of the last chunk and where they stand after it: its inserts may still be running, so
+        # the next chunk finds them here, not in the database (chunks before it are in the database, same
+        # transaction), and memory stays flat however long the file is.
         self.seen: dict[str, _Prior] = {}
         self.touched: set[int] = set()  # subjects whose records this batch created or corrected
         self.names = BulkNameIndex(session)  # new organisations' names: indexed by the batch (PostgreSQL)
+        self._inserts: _Inserts | None = None  # the last chunk's, not yet started
+        self._running: Future[None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chengxin-insert")
 
-    def reject(self, rejected: Sequence[RejectedRow]) -> None:
+    def write(self, chunk: PreparedChunk, department: str, item_code: str) -> None:
+        """Write one chunk: new subjects, new versions (chained in order), record heads, rejections."""
+        self._drain()
+        if len(chunk):
+            inserts = self._resolve_and_chain(chunk, department, item_code)  # starts the held inserts
+        else:
+            self._start_inserts()
+            inserts = _Inserts([], [], [], [])
+        inserts.rejected.extend(chunk.rejected)
+        self._count_rejected(inserts.rejected)
+        self._inserts = inserts
+
+    def finish(self) -> None:
+        """Write what is still held; afterwards the session is this thread's alone again."""
+        self._drain()
+        if self._inserts is not None:
+            inserts, self._inserts = self._inserts, None
+            self._insert(inserts)
+        self.names.finish()
+
+    def close(self) -> None:
+        """Wait for the insert thread (whatever it ended with) and stop it: before the transaction ends."""
+        if self._running is not None:
+            wait([self._running])
+            self._running = None
+        self._thread.shutdown(wait=True)
+
+    def _drain(self) -> None:
+        """Wait for the running inserts (re-raising what they raised): the connection is free afterwards."""
+        if self._running is not None:
+            running, self._running = self._running, None
+            running.result()
+
+    def _start_inserts(self) -> None:
+        """Hand the held chunk's inserts to the insert thread (the connection must be free)."""
+        if self._inserts is not None:
+            inserts, self._inserts = self._inserts, None
+            self._running = self._thread.submit(self._insert, inserts)
+
+    def _count_rejected(self, rejected: Sequence[RejectedRow]) -> None:
         if not rejected:
             return
         self.receipt.rejected += len(rejected)
         room = REJECTION_SAMPLE - len(self.receipt.rejections)
         if room > 0:
             self.receipt.rejections.extend(rejected[:room])
-        self.session.execute(
-            insert(IngestRejection),
-            [
-                {
-                    "batch_id": self.batch.id,
-                    "row_no": r.row_no,
-                    "source_id": r.source_id,
-                    "field": p.field,
-                    "code": p.code,
-                    "message": p.message,
-                    "message_en": p.message_en,
-                }
-                for r in rejected
-                for p in r.problems
-            ],
-        )
 
-    def write(self, chunk: PreparedChunk, department: str, item_code: str) -> None:
-        """Write one chunk: new subjects, new versions (chained in order), record heads."""
-        if not len(chunk):
-            return
+    def _insert(self, inserts: _Inserts) -> None:
+        bulk = self.bulk
+        bulk.insert("record", HEAD_COLUMNS, inserts.created)
+        _update_heads(self.session, inserts.corrected)
+        bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), inserts.versions, utf8=("fields",))
+        if inserts.rejected:
+            batch_id = self.batch.id
+            self.session.connection().execute(
+                insert(IngestRejection),
+                [
+                    {
+                        "batch_id": batch_id,
+                        "row_no": r.row_no,
+                        "source_id": r.source_id,
+                        "field": p.field,
+                        "code": p.code,
+                        "message": p.message,
+                        "message_en": p.message_en,
+                    }
+                    for r in inserts.rejected
+                    for p in r.problems
+                ],
+            )
+
+    def _resolve_and_chain(self, chunk: PreparedChunk, department: str, item_code: str) -> _Inserts:
+        """The chunk's subjects and prior versions from the database, then its versions chained in order, while
+        the last chunk's inserts run."""
         keyring, lock, bulk = self.keyring, self.lock, self.bulk
         if len(self.subjects) > SUBJECT_CACHE:
             # Forget the oldest half (a dict keeps insertion order), not all: after a full clear every later
@@ -160,11 +220,13 @@ class _BatchWriter:
             keyring, lock, {index: SubjectKey(_KINDS[kinds[n]], identifiers[n], names[n]) for index, n in last_row.items()},
             subjects, bulk,
         )
+        seen = self._load_priors(chunk.source_id, department)
+        if self.names.full():
+            self.names.flush()
+        self._start_inserts()  # from here on the connection is the insert thread's
         self.names.add((subject_id, key.name) for subject_id, key in new_subjects if key.kind is _ORGANIZATION)
-        rejected: list[RejectedRow] = []
-        seen: dict[str, _Prior] = {}
         self.seen = seen
-        self._load_priors(chunk.source_id, department)
+        rejected: list[RejectedRow] = []
         now = utcnow()
         now_db = bulk.datetime(now)
         batch_id = self.batch.id
@@ -211,18 +273,37 @@ class _BatchWriter:
             seen[source_id] = _Prior(record_id, number, content_hash, ACTIVE)
         lock.seq, lock.record_id, lock.hash = seq, last_record_id, chain
         self.touched.update(map(_SUBJECT_OF_HEAD, heads.values()))
-        bulk.insert("record", HEAD_COLUMNS, [h for rid, h in heads.items() if rid in created])
-        _update_heads(self.session, [h for rid, h in heads.items() if rid not in created])
-        bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), versions, utf8=("fields",))
-        self.reject(rejected)
+        return _Inserts([h for rid, h in heads.items() if rid in created],
+                        [h for rid, h in heads.items() if rid not in created], versions, rejected)
 
-    def _load_priors(self, source_ids: list[str], department: str) -> None:
-        wanted = [s for s in dict.fromkeys(source_ids) if s not in self.seen]
+    def _load_priors(self, source_ids: list[str], department: str) -> dict[str, _Prior]:
+        """Where each source id of the chunk stands: after the last chunk (held here, its inserts perhaps still
+        to run) or as the database has it (the chunks before)."""
+        last = self.seen
+        seen: dict[str, _Prior] = {}
+        wanted = []
+        for source_id in dict.fromkeys(source_ids):
+            prior = last.get(source_id)
+            if prior is None:
+                wanted.append(source_id)
+            else:
+                seen[source_id] = prior
         for source_id, rid, number, content_hash, status in self.bulk.select_in(
             "record", ("source_id", "id", "version", "content_hash", "status"), "source_id", wanted,
             department_code=department,
         ):
-            self.seen[source_id] = _Prior(rid, number, bytes(content_hash), status)
+            seen[source_id] = _Prior(rid, number, bytes(content_hash), status)
+        return seen
+
+
+@dataclass(slots=True)
+class _Inserts:
+    """What one chunk adds to the tables, computed in the writer's thread, written by its insert thread."""
+
+    created: list[tuple[Any, ...]]  # heads of new records (HEAD_COLUMNS)
+    corrected: list[tuple[Any, ...]]  # heads of records this chunk corrected
+    versions: list[tuple[Any, ...]]  # chained versions (CHAINED_COLUMNS, chain_hash)
+    rejected: list[RejectedRow]
 
 
 HEAD_COLUMNS = (
@@ -348,15 +429,17 @@ def ingest_prepared(
         session.flush()
         receipt = Receipt(batch.id, department, item_code, channel, filename, started_at=started)
         writer = _BatchWriter(session, keyring, lock, batch, receipt)
-        for chunk in chunks:
-            receipt.received += chunk.received
-            writer.write(chunk, department, item_code)
-            writer.reject(chunk.rejected)
-            if progress:
-                progress(chunk)
+        try:
+            for chunk in chunks:
+                receipt.received += chunk.received
+                writer.write(chunk, department, item_code)
+                if progress:
+                    progress(chunk)
+            writer.finish()
+        finally:
+            writer.close()  # the insert thread is done before the transaction commits or rolls back
         if receipt.received == 0:
             raise DomainError("batch.empty", "没有可处理的数据行", "The submission has no data rows")
-        writer.names.finish()
         receipt.warnings = list(warnings() if callable(warnings) else warnings)
         # 信用告知 (issue #4 §4): new records of notice-required items wait for their notice's period.
         receipt.warnings += hold_new_records(session, catalog, department=department, item_code=item_code,

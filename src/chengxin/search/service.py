@@ -285,7 +285,8 @@ class BulkNameIndex:
             session.execute(text("SET LOCAL chengxin.grams_deferred = on"))
 
     def add(self, organisations: Iterable[tuple[int, str]]) -> None:
-        """Index these new organisations (id, name) — written at the latest by :meth:`finish`."""
+        """Index these new organisations (id, name): held until :meth:`flush` (when :meth:`full`) or :meth:`finish`;
+        only computes, never touches the database."""
         if not self.active:
             return
         lines, counts = self.lines, self.counts
@@ -298,7 +299,14 @@ class BulkNameIndex:
                 lines.extend([('"' + gram.replace('"', '""')).encode() + tail for gram in grams])
             if counted(subject_id):
                 counts.update(grams)
-        if len(lines) >= FLUSH_GRAMS:
+
+    def full(self) -> bool:
+        """Whether the grams held should be written now (:meth:`flush`) to keep memory flat."""
+        return len(self.lines) >= FLUSH_GRAMS
+
+    def flush(self) -> None:
+        """Write the grams held so far (the caller's connection must be free for it)."""
+        if self.active:
             self._write()
 
     def finish(self) -> None:

@@ -30,6 +30,8 @@ def field_value(spec: FieldSpec, n: int = 1) -> Any:
         return spec.options[n % len(spec.options)].value
     if spec.type is FieldType.DECIMAL:
         low = spec.minimum or 0
+        if spec.maximum is not None:  # inside the bounds (a score of 0–100)
+            return f"{low + n % int(spec.maximum - low + 1):.{spec.scale or 0}f}"
         return f"{low + 100 + n:.{spec.scale or 0}f}"
     if spec.type is FieldType.INTEGER:
         low = int(spec.minimum or 0)
@@ -46,7 +48,7 @@ def field_value(spec: FieldSpec, n: int = 1) -> Any:
         return "6901234567892"
     text = f"测试{spec.label_zh}{n}"
     if spec.pattern:
-        for candidate in (f"常市监处罚〔2024〕{n}号", f"A{n:06d}", f"{n:06d}", f"CZ{n:08d}"):
+        for candidate in (f"常市监处罚〔2024〕{n}号", f"A{n:06d}", f"{n:06d}", f"CZ{n:08d}", f"{n:017d}"):
             if re.fullmatch(spec.pattern, candidate):
                 return candidate
         raise AssertionError(f"tests cannot make a value for pattern {spec.pattern!r}")

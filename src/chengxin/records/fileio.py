@@ -46,7 +46,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Final, Literal, TextIO
@@ -57,11 +57,15 @@ from chengxin.catalog.model import Column, FieldType
 from chengxin.core.errors import DomainError, Problem
 
 __all__ = [
+    "CsvLayout",
     "FileFormat",
     "FileRejected",
     "RowSource",
     "SourceRow",
+    "csv_rows_from",
+    "no_rows_warning",
     "open_rows",
+    "plain_csv_layout",
     "write_csv_template",
     "write_template",
 ]
@@ -398,6 +402,7 @@ class RowSource:
         self._finished = False
         self._closed = False
         self._last_read = 0
+        self._csv_header: _Header | None = None
 
     # -- description ----------------------------------------------------------------------
 
@@ -641,6 +646,7 @@ def _open_csv(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str, enco
     pending = consumed[header.row_no :]
     source._header_row = header.row_no
     source._header_map = header.header_map
+    source._csv_header = header
     if header.unknown:
         source.warnings.append(_unknown_warning(header.unknown))
     source._rows = _csv_rows(source, reader, header, pending, encoding)
@@ -653,7 +659,10 @@ def _csv_rows(
     header: _Header,
     pending: list[list[str] | csv.Error],
     encoding: str,
+    lines_before: int = 0,
 ) -> Iterator[SourceRow]:
+    """``header.row_no``: the records before the first one ``reader`` gives; ``lines_before``: the lines before
+    it (for messages), when ``reader`` starts past the header (:func:`csv_rows_from`)."""
     codes = [col.code for _, col in header.positions]
     idxs = [i for i, _ in header.positions]
     width = len(idxs)
@@ -714,14 +723,60 @@ def _csv_rows(
                     yield row
             break
         except UnicodeDecodeError as exc:
-            raise _encoding_error(exc, reader.line_num, encoding) from None
+            raise _encoding_error(exc, lines_before + reader.line_num, encoding) from None
         except csv.Error as exc:
             rec += 1
             failure = exc
         yielded = True
         yield _bad_csv_row(rec, failure)
     if not yielded:
-        source.warnings.append(_no_rows_warning())
+        source.warnings.append(no_rows_warning())
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLayout:
+    """A CSV file the columnar path of ``records.columnar`` can read: UTF-8, and a header whose every cell names a
+    column (no unknown, blank or repeated ones), so that cell *i* of a line is column ``codes[i]``."""
+
+    encoding: str
+    delimiter: str
+    header_row: int  # the records before the data: the header, after a title row if there is one
+    codes: tuple[str, ...]
+
+
+def plain_csv_layout(source: RowSource) -> CsvLayout | None:
+    """The layout of ``source`` if it is such a CSV file, else ``None`` (the rows are then read one by one)."""
+    header = source._csv_header
+    if header is None or source.encoding not in ("utf-8", "utf-8-sig") or source.delimiter is None:
+        return None
+    if [i for i, _ in header.positions] != list(range(header.span)):
+        return None
+    return CsvLayout(source.encoding, source.delimiter, header.row_no, tuple(col.code for _, col in header.positions))
+
+
+def csv_rows_from(source: RowSource, path: Path, offset: int, *, records_before: int, lines_before: int,
+                  rows_seen: bool) -> RowSource:
+    """The rest of ``source``'s CSV file, from byte ``offset`` (the start of a line), read one row at a time as
+    :func:`open_rows` reads it — numbered on from ``records_before``; ``rows_seen``: rows came before it (so an
+    empty rest is not "no data rows"). Iterate it, and close it (or use it as a context manager)."""
+    header = source._csv_header
+    assert header is not None and source.encoding is not None and source.delimiter is not None
+    encoding = "utf-8" if source.encoding == "utf-8-sig" else source.encoding  # the BOM is behind us
+    rest = RowSource("csv", source.bytes_total)
+    fh = path.open("rb")
+    try:
+        fh.seek(offset)
+        text = io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
+    except BaseException:
+        fh.close()
+        raise
+    rest._closers.append(text.close)
+    rest._progress = fh.tell
+    rest._encoding, rest._delimiter, rest._csv_header = source.encoding, source.delimiter, header
+    reader = csv.reader(text, delimiter=source.delimiter)
+    rest._rows = _csv_rows(rest if rows_seen else source, reader, replace(header, row_no=records_before), [],
+                           encoding, lines_before)
+    return rest
 
 
 def _bad_csv_row(row_no: int, exc: csv.Error | None) -> SourceRow:
@@ -759,7 +814,8 @@ def _encoding_error(exc: UnicodeDecodeError, lines_done: int, encoding: str) -> 
     )
 
 
-def _no_rows_warning() -> Problem:
+def no_rows_warning() -> Problem:
+    """``file.no_rows``: a header and no data row."""
     return Problem("file.no_rows", "文件只有表头，没有数据行。", "The file has a header but no data rows.")
 
 
@@ -903,7 +959,7 @@ def _jsonl_rows(source: RowSource, fh: BinaryIO, matcher: _Matcher) -> Iterator[
     if unknown:
         source.warnings.append(_unknown_warning(list(unknown)))
     if not yielded:
-        source.warnings.append(_no_rows_warning())
+        source.warnings.append(no_rows_warning())
 
 
 def _bad_json_problem(line: bytes, line_no: int, exc: orjson.JSONDecodeError) -> Problem:
@@ -998,6 +1054,7 @@ def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> 
         raise
     source._header_row = header.row_no
     source._header_map = header.header_map
+    source._csv_header = header
     if header.unknown:
         source.warnings.append(_unknown_warning(header.unknown))
     source._rows = _xlsx_rows(source, next_row, header, consumed[header.row_no :])
@@ -1101,7 +1158,7 @@ def _xlsx_rows(
         yielded = True
         yield SourceRow(row_no, values, problems)
     if not yielded:
-        source.warnings.append(_no_rows_warning())
+        source.warnings.append(no_rows_warning())
 
 
 def _formula_problem(col: Column, value: object) -> Problem:

@@ -27,8 +27,9 @@ from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database
 from chengxin.core.errors import DomainError, Problem
+from chengxin.records.columnar import prepared_chunks
 from chengxin.records.fileio import FileRejected, open_rows
-from chengxin.records.reader import BatchMemo, PreparedChunk, chunked, prepare_chunk, read_file
+from chengxin.records.reader import PreparedChunk, read_file
 from chengxin.records.service import Receipt, check_submission, ingest_prepared
 
 # Below this a second process costs more than it saves: starting one costs ~0.6 s (a fresh interpreter that
@@ -121,15 +122,10 @@ def ingest_file(
 
     if not parallel:
         with open_rows(path, template_columns(item.latest), max_bytes=max_bytes, filename=filename) as source:
-            def chunks() -> Iterator[PreparedChunk]:
-                memo = BatchMemo()
-                for rows in chunked(source, chunk_rows):
-                    chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
-                    chunk.bytes_read = source.bytes_read
-                    yield chunk
-
+            chunks = prepared_chunks(source, path, item, department, today=today, keyring=keyring,
+                                     chunk_rows=chunk_rows)
             return ingest_prepared(
-                db, chunks(), catalog=catalog, keyring=keyring, department=department, item_code=item_code,
+                db, chunks, catalog=catalog, keyring=keyring, department=department, item_code=item_code,
                 actor=actor, channel=channel, filename=filename, file_format=source.format,
                 warnings=lambda: source.warnings, progress=report,
             )

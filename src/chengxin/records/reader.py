@@ -141,30 +141,37 @@ def prepare_chunk(
     memo.bound()
     chunk = PreparedChunk(received=len(rows))
     for row in rows:
-        result = prepare_row(item, department, row.values, row_no=row.row_no, today=today, read_problems=row.problems,
-                             known_identifiers=memo.identifiers)
-        if isinstance(result, PreparedRow):
-            subject, version = result.subject, result.version
-            kind = MEMBER_VALUE[subject.kind]
-            chunk.row_no.append(result.row_no)
-            chunk.source_id.append(result.source_id)
-            chunk.kind.append(kind)
-            chunk.identifier.append(subject.identifier)
-            chunk.name.append(subject.name)
-            chunk.lookup_index.append(memo.lookup_index(keyring, kind, subject.identifier))
-            chunk.name_index.append(memo.name_index(keyring, subject.name) if subject.kind is SubjectKind.PERSON
-                                    else None)
-            chunk.item_version.append(version.version)
-            chunk.category.append(MEMBER_VALUE[version.category])
-            chunk.decision_day.append(result.decision_date.isoformat())
-            chunk.severity.append(MEMBER_VALUE[result.severity] if result.severity else None)
-            fields = protect_identifiers(keyring, version, result.fields, department, result.source_id, memo)
-            chunk.fields_json.append(result.fields_json if fields is result.fields else canonical_fields(fields))
-            chunk.content_hash.append(keyring.keyed_digest(result.content))
-        else:
-            source_id = str(row.values.get("source_id") or "").strip() or None
-            chunk.rejected.append(RejectedRow(row.row_no, source_id[:64] if source_id else None, tuple(result)))
+        add_row(chunk, item, department, row, today, keyring, memo)
     return chunk
+
+
+def add_row(chunk: PreparedChunk, item: CatalogItem, department: str, row: IncomingRow, today: dt.date,
+            keyring: KeyRing, memo: BatchMemo) -> None:
+    """Validate one row and append it to ``chunk``, prepared or rejected (the row path, which judges every row the
+    columnar path of ``records.columnar`` does not vouch for)."""
+    result = prepare_row(item, department, row.values, row_no=row.row_no, today=today, read_problems=row.problems,
+                         known_identifiers=memo.identifiers)
+    if isinstance(result, PreparedRow):
+        subject, version = result.subject, result.version
+        kind = MEMBER_VALUE[subject.kind]
+        chunk.row_no.append(result.row_no)
+        chunk.source_id.append(result.source_id)
+        chunk.kind.append(kind)
+        chunk.identifier.append(subject.identifier)
+        chunk.name.append(subject.name)
+        chunk.lookup_index.append(memo.lookup_index(keyring, kind, subject.identifier))
+        chunk.name_index.append(memo.name_index(keyring, subject.name) if subject.kind is SubjectKind.PERSON
+                                else None)
+        chunk.item_version.append(version.version)
+        chunk.category.append(MEMBER_VALUE[version.category])
+        chunk.decision_day.append(result.decision_date.isoformat())
+        chunk.severity.append(MEMBER_VALUE[result.severity] if result.severity else None)
+        fields = protect_identifiers(keyring, version, result.fields, department, result.source_id, memo)
+        chunk.fields_json.append(result.fields_json if fields is result.fields else canonical_fields(fields))
+        chunk.content_hash.append(keyring.keyed_digest(result.content))
+    else:
+        source_id = str(row.values.get("source_id") or "").strip() or None
+        chunk.rejected.append(RejectedRow(row.row_no, source_id[:64] if source_id else None, tuple(result)))
 
 
 def protect_identifiers(
@@ -236,10 +243,10 @@ def read_file(path: str, catalog_dir: str | None, key_dir: str, item_code: str, 
         gc.freeze()
         with rare_collections(), open_rows(Path(path), columns, max_bytes=max_bytes, filename=filename) as source:
             put(("start", source.format, source.bytes_total))
-            memo = BatchMemo()
-            for rows in chunked(source, chunk_rows):
-                chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
-                chunk.bytes_read = source.bytes_read
+            from chengxin.records.columnar import prepared_chunks  # it builds on this module
+
+            for chunk in prepared_chunks(source, Path(path), item, department, today=today, keyring=keyring,
+                                         chunk_rows=chunk_rows):
                 put(("chunk", chunk))
             put(("done", source.format, list(source.warnings)))
     except DomainError as exc:

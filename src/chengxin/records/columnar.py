@@ -1,0 +1,394 @@
+"""The columnar path of the reader: a clean UTF-8 CSV file prepared a block of lines at a time.
+
+Reading a row at a time (``csv`` then :func:`records.rules.prepare_row`) costs ~28 µs a row, and on two cores the
+reader process then capped a large ingest near 30,000 rows/s (bench/RESULTS.md, ingest, session 14). Here polars
+splits a block of lines into columns and the checks run once per column or once per *distinct* value (a file
+repeats its dates, severities, deciding authorities, subjects …), with the very validators of the row path; only
+what is per row by nature — the fields' JSON, the content HMAC, encrypting citizen IDs — stays per row.
+
+The row path stays the judge. This path only *vouches* for a row when every check it makes proves the row path
+would accept it and produce the same values; any other row — a value with control characters, an apostrophe,
+a bad identifier, a second item version in the block, … — is handed to :func:`records.reader.add_row` in its
+place, so rejections carry the same problems. A block whose *shape* it cannot vouch for (a quote, a lone
+``\\r``, a NUL, a line with more cells than the header, bytes that are not UTF-8) ends the columnar path: the
+rest of the file is read row by row from that block on (``records.fileio.csv_rows_from``). Tests:
+``tests/unit/records/test_columnar.py`` (the two paths agree, row for row, on generated and hostile files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+import polars as pl
+
+from chengxin.catalog.model import CatalogItem, Category, FieldSpec, FieldType, ItemVersion, Severity, SubjectKind
+from chengxin.catalog.rules import CONTROL_CHARS, InvalidValue, compile_field, parse_date_value, parse_severity
+from chengxin.core.crypto import KeyRing
+from chengxin.core.errors import InvalidIdentifier
+from chengxin.core.identifiers import normalize_ric, normalize_uscc
+from chengxin.records.fileio import (
+    CsvLayout,
+    RowSource,
+    SourceRow,
+    csv_rows_from,
+    no_rows_warning,
+    plain_csv_layout,
+)
+from chengxin.records.reader import BatchMemo, PreparedChunk, add_row, chunked, prepare_chunk, protect_identifiers
+from chengxin.records.rules import MAX_NAME, MAX_SOURCE_ID, MEMBER_VALUE, canonical_fields, content_frame
+
+BLOCK_BYTES: Final = 8 << 20  # lines parsed at once (~20,000 rows of the benchmark file), then cut into chunks
+CONTROL: Final = CONTROL_CHARS.pattern  # the same class, as polars' (Rust) regex reads it
+_PLAIN_TEXT: Final = frozenset({FieldType.STRING, FieldType.TEXT})
+_PERSON, _ORGANIZATION = SubjectKind.PERSON, SubjectKind.ORGANIZATION
+_POSITION, _FLAGGED = "\x00position", "\x00flagged"  # helper columns: no column code holds a NUL
+
+
+def csv_chunks(
+    source: RowSource, path: Path, layout: CsvLayout, item: CatalogItem, department: str, *, today: dt.date,
+    keyring: KeyRing, memo: BatchMemo, chunk_rows: int,
+) -> Iterator[PreparedChunk]:
+    """Every chunk of the file behind ``source`` (opened by ``open_rows``, its header read), prepared as
+    :func:`records.reader.prepare_chunk` would prepare them, ``bytes_read`` set."""
+    with path.open("rb") as fh:
+        offset = _data_offset(fh.read(1 << 16), layout.header_row)
+        if offset is None:  # a header this path does not vouch for: all rows as the row path reads them
+            yield from _row_chunks(source, item, department, today, keyring, memo, chunk_rows)
+            return
+        fh.seek(offset)
+        records = lines = layout.header_row
+        received = 0
+        carry = b""
+        while True:
+            data = fh.read(BLOCK_BYTES)
+            if data:
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    carry += data  # a line longer than a block: read on
+                    continue
+                block, carry = carry + data[: cut + 1], data[cut + 1 :]
+            else:
+                block, carry = carry, b""
+                if not block:
+                    break
+            frame = _parse(block, layout)
+            if frame is None:
+                rest = csv_rows_from(source, path, offset, records_before=records, lines_before=lines,
+                                     rows_seen=received > 0)
+                with rest:
+                    for rows in chunked(rest, chunk_rows):
+                        chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
+                        chunk.bytes_read = rest.bytes_read
+                        yield chunk
+                return
+            height = frame.height
+            for start in range(0, height, chunk_rows):
+                chunk = prepare_frame(frame.slice(start, chunk_rows), records + start + 1, item, department,
+                                      today=today, keyring=keyring, memo=memo)
+                chunk.bytes_read = offset + len(block) * min(start + chunk_rows, height) // height
+                received += chunk.received
+                yield chunk
+            records += height
+            lines += height
+            offset += len(block)
+    if not received:
+        source.warnings.append(no_rows_warning())
+
+
+def _row_chunks(source: RowSource, item: CatalogItem, department: str, today: dt.date, keyring: KeyRing,
+                memo: BatchMemo, chunk_rows: int) -> Iterator[PreparedChunk]:
+    for rows in chunked(source, chunk_rows):
+        chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
+        chunk.bytes_read = source.bytes_read
+        yield chunk
+
+
+def _data_offset(head: bytes, header_row: int) -> int | None:
+    """Where the data starts: after the header's line (and the title row's). ``None`` when those lines are not
+    plain lines (a quote may hide a line break, a lone ``\\r`` ends a record for ``csv``)."""
+    offset = 0
+    for _ in range(header_row):
+        end = head.find(b"\n", offset)
+        if end < 0:
+            return None
+        offset = end + 1
+    lines = head[:offset]
+    if b'"' in lines or lines.count(b"\r") != lines.count(b"\r\n"):
+        return None
+    return offset
+
+
+def _parse(block: bytes, layout: CsvLayout) -> pl.DataFrame | None:
+    """The block's lines as columns of raw text, one row per line — or ``None`` when a line may not be one record
+    of ``len(layout.codes)`` cells or more to the ``csv`` module (quotes, lone ``\\r``, NUL, extra cells, not
+    UTF-8). Fewer cells are padded with empty ones, as the row path pads them."""
+    if b'"' in block or b"\x00" in block:
+        return None
+    returns = block.count(b"\r")
+    if returns and returns != block.count(b"\r\n"):
+        return None
+    try:
+        frame = pl.read_csv(block, has_header=False, new_columns=list(layout.codes), infer_schema=False,
+                            quote_char=None, separator=layout.delimiter, empty_string_is_null=False,
+                            raise_if_empty=False, encoding="utf8")
+    except pl.exceptions.PolarsError:  # more cells than columns, bytes that are not UTF-8
+        return None
+    lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    if frame.height != lines or frame.width != len(layout.codes):
+        return None
+    return frame
+
+
+_VALIDATORS: dict[tuple[str, str], dict[str, Callable[[Any], tuple[Any, Any]]]] = {}
+
+
+def _validators(version: ItemVersion) -> dict[str, Callable[[Any], tuple[Any, Any]]]:
+    """The row path's field validators of ``version`` (``catalog.rules.compile_field``), made once per version."""
+    key = (version.item_code, version.version)
+    validators = _VALIDATORS.get(key)
+    if validators is None:
+        validators = _VALIDATORS[key] = {spec.code: compile_field(spec) for spec in version.fields}
+    return validators
+
+
+def prepare_frame(
+    frame: pl.DataFrame, first_row_no: int, item: CatalogItem, department: str, *, today: dt.date,
+    keyring: KeyRing, memo: BatchMemo,
+) -> PreparedChunk:
+    """One slice of a block (raw cells, a column per header code) → the chunk ``prepare_chunk`` makes of the same
+    rows (row ``i`` of the slice is the file's row ``first_row_no + i``)."""
+    memo.bound()
+    codes = frame.columns
+    # polars strips what Python strips but \x1c-\x1f (control characters: such a row is flagged, and re-stripped)
+    frame = frame.with_columns(pl.all().str.strip_chars()).with_row_index(_POSITION)
+    frame = frame.filter(pl.any_horizontal([pl.col(code) != "" for code in codes]))  # blank rows: counted, skipped
+    chunk = PreparedChunk(received=frame.height)
+    if not frame.height:
+        return chunk
+    present = set(codes)
+
+    def column(code: str) -> pl.Expr:
+        return pl.col(code) if code in present else pl.lit("")
+
+    def distinct(code: str) -> list[str]:
+        return frame.get_column(code).unique().to_list() if code in present else [""]
+
+    # The decision date decides the item version: each distinct date checked once, by the row path's rules.
+    in_force: dict[str, tuple[dt.date, ItemVersion]] = {}
+    rows_of: Counter[int] = Counter()  # rows per version: the version most rows are under is vouched for
+    for text, count in (frame.get_column("decision_date").value_counts().iter_rows() if "decision_date" in present
+                        else ()):
+        if not text:
+            continue
+        try:
+            day = parse_date_value(text)
+        except InvalidValue:
+            continue
+        version = item.version_on(day)
+        if day <= today and version is not None and department in version.departments:
+            in_force[text] = (day, version)
+            rows_of[id(version)] += count
+    version = next((v for _, v in in_force.values() if id(v) == rows_of.most_common(1)[0][0]), None) \
+        if rows_of else None
+    if version is None:  # no row of the slice is in force: all to the row path, which says why
+        _judge(chunk, frame, codes, range(frame.height), first_row_no, item, department, today, keyring, memo)
+        return chunk
+    dates = [text for text, (_, v) in in_force.items() if v is version]  # another version's rows: the row path
+    flags: list[pl.Expr] = [
+        pl.any_horizontal([pl.col(code).str.contains(CONTROL) for code in codes]),
+        pl.any_horizontal([pl.col(code).str.starts_with("'") for code in codes]),  # the row path drops it, then strips
+        column("source_id").str.len_chars().is_between(1, MAX_SOURCE_ID).not_(),
+        column("subject_name").str.len_chars().is_between(1, MAX_NAME).not_(),
+        (column("ric") != "") == (column("uscc") != ""),  # exactly one identifier
+        column("decision_date").is_in(dates).not_(),
+    ]
+    if _PERSON not in version.subject_kinds:
+        flags.append(column("ric") != "")
+    if _ORGANIZATION not in version.subject_kinds:
+        flags.append(column("uscc") != "")
+    negative = version.category is Category.NEGATIVE
+    severities: dict[str, Severity | None] = {}
+    if negative:
+        for text in distinct("severity"):
+            try:
+                severities[text] = parse_severity(text, version)
+            except InvalidValue:
+                pass
+        flags.append(column("severity").is_in(list(severities)).not_())
+    identifiers = {"ric": _identifiers(frame, "ric", normalize_ric, memo, present),
+                   "uscc": _identifiers(frame, "uscc", normalize_uscc, memo, present)}
+    for code, known in identifiers.items():
+        flags.append((column(code) != "") & column(code).is_in(list(known)).not_())
+    values: list[pl.Expr] = []  # each field's value as the row path stores it; None: left out
+    python_mapped: dict[str, dict[str, Any]] = {}
+    for spec in version.fields:
+        if spec.code not in present:
+            if compile_field(spec)(None)[1] is not None:  # a required column the header lacks
+                flags.append(pl.lit(True))
+            continue
+        cell = pl.col(spec.code)
+        if spec.type in _PLAIN_TEXT and not spec.pattern:
+            flags.extend(_text_flags(spec))
+            values.append(pl.when(cell == "").then(None).otherwise(cell))
+        else:
+            valid = _valid_values(frame, spec, _validators(version)[spec.code])
+            flags.append(cell.is_in(list(valid)).not_())
+            # A flagged row's value may be missing from ``valid``: the row path prepares that row.
+            if all(value is None or value.__class__ is str for value in valid.values()):
+                values.append(cell.replace_strict(list(valid), list(valid.values()), default=None,
+                                                  return_dtype=pl.String))
+            else:  # numbers, booleans: mapped in Python, where they stay what the validator made them
+                python_mapped[spec.code] = valid
+                values.append(cell)
+    field_codes = [spec.code for spec in version.fields if spec.code in present]
+    common = [code for code in ("source_id", "subject_name", "ric", "uscc", "decision_date", "severity")
+              if code in present]
+    raw_frame = frame
+    frame = frame.select(pl.col(_POSITION), *[pl.col(code) for code in common], pl.any_horizontal(flags).alias(_FLAGGED),
+                         *[value.alias("\x00field:" + code) for code, value in zip(field_codes, values)])
+    positions = frame.get_column(_POSITION).to_list()
+    flagged = frame.get_column(_FLAGGED).to_list()
+    empty = [""] * frame.height
+    got = {code: frame.get_column(code).to_list() for code in common}
+    source_ids, names = got.get("source_id", empty), got.get("subject_name", empty)
+    rics, usccs, days = got.get("ric", empty), got.get("uscc", empty), got.get("decision_date", empty)
+    severity_texts = got.get("severity", empty)
+    field_columns = [frame.get_column("\x00field:" + code).to_list() for code in field_codes]
+    for position, code in enumerate(field_codes):
+        if code in python_mapped:
+            field_columns[position] = list(map(python_mapped[code].get, field_columns[position]))
+    rows: Iterator[tuple[Any, ...]] = zip(*field_columns) if field_columns else (() for _ in range(frame.height))
+    item_version, category = version.version, MEMBER_VALUE[version.category]
+    ric_known, uscc_known = identifiers["ric"], identifiers["uscc"]
+    # The content's bytes around the identifier, the severity and the day as stored: per kind, day and severity.
+    frames: dict[tuple[SubjectKind, str, str], tuple[bytes, bytes, str | None, str]] = {}
+    judged: list[int] = []
+    for n, cells in enumerate(rows):
+        if flagged[n]:
+            judged.append(n)
+            continue
+        if judged:  # rows keep their order: the row path's rows first
+            _judge(chunk, raw_frame, codes, judged, first_row_no, item, department, today, keyring, memo)
+            judged = []
+        ric, name, source_id, day_text = rics[n], names[n], source_ids[n], days[n]
+        if ric:
+            kind, identifier = _PERSON, ric_known[ric]
+        else:
+            kind, identifier = _ORGANIZATION, uscc_known[usccs[n]]
+        severity_text = severity_texts[n] if negative else ""
+        around = frames.get((kind, day_text, severity_text))
+        if around is None:
+            day = in_force[day_text][0]
+            severity = severities[severity_text] if negative else None
+            before, after = content_frame(kind, version, day, severity)
+            around = frames[kind, day_text, severity_text] = (
+                before, after, MEMBER_VALUE[severity] if severity else None, day.isoformat())
+        fields = {code: value for code, value in zip(field_codes, cells) if value is not None}
+        fields_json = canonical_fields(fields)
+        kind_value = MEMBER_VALUE[kind]
+        protected = protect_identifiers(keyring, version, fields, department, source_id, memo)
+        chunk.row_no.append(first_row_no + positions[n])
+        chunk.source_id.append(source_id)
+        chunk.kind.append(kind_value)
+        chunk.identifier.append(identifier)
+        chunk.name.append(name)
+        chunk.lookup_index.append(memo.lookup_index(keyring, kind_value, identifier))
+        chunk.name_index.append(memo.name_index(keyring, name) if kind is _PERSON else None)
+        chunk.item_version.append(item_version)
+        chunk.category.append(category)
+        chunk.decision_day.append(around[3])
+        chunk.severity.append(around[2])
+        chunk.fields_json.append(fields_json if protected is fields else canonical_fields(protected))
+        chunk.content_hash.append(keyring.keyed_digest(around[0] + orjson.dumps(identifier) + around[1] + fields_json
+                                                       + b"]"))
+    if judged:
+        _judge(chunk, raw_frame, codes, judged, first_row_no, item, department, today, keyring, memo)
+    return chunk
+
+
+def _judge(chunk: PreparedChunk, frame: pl.DataFrame, codes: list[str], rows: Iterable[int], first_row_no: int,
+           item: CatalogItem, department: str, today: dt.date, keyring: KeyRing, memo: BatchMemo) -> None:
+    """These rows of the slice (indexes into ``frame``) through the row path, with their cells as
+    ``records.fileio`` reads them: stripped as Python strips (\x1c-\x1f too), a blank row skipped, Excel's
+    apostrophe dropped."""
+    cells_of = frame.select(_POSITION, *codes)
+    for n in rows:
+        position, *cells = cells_of.row(n)
+        stripped = [cell.strip() for cell in cells]
+        if not any(stripped):
+            chunk.received -= 1  # blank once \x1c-\x1f are stripped: the row path never sees it
+            continue
+        row = SourceRow(first_row_no + position, {code: _as_read(cell) for code, cell in zip(codes, stripped)}, [])
+        add_row(chunk, item, department, row, today, keyring, memo)
+
+
+def _as_read(value: str) -> str:
+    """A stripped cell as ``records.fileio`` hands it to the row path: Excel's keep-as-text apostrophe dropped."""
+    return value[1:] if value[:1] == "'" else value
+
+
+def _identifiers(frame: pl.DataFrame, code: str, normalize: Callable[[str], str], memo: BatchMemo,
+                 present: set[str]) -> dict[str, str]:
+    """The column's valid identifiers, raw → normalised: each distinct one checked once a batch (``BatchMemo``,
+    shared with the row path); the others are left out, so their rows go to the row path."""
+    if code not in present:
+        return {}
+    known = memo.identifiers
+    valid: dict[str, str] = {}
+    for text in frame.get_column(code).unique().to_list():
+        if not text:
+            continue
+        value = known.get((code, text))
+        if value is None:
+            try:
+                value = known[code, text] = normalize(text)
+            except InvalidIdentifier:
+                continue
+        valid[text] = value
+    return valid
+
+
+def _text_flags(spec: FieldSpec) -> list[pl.Expr]:
+    """A text field without a pattern, checked as a column as ``catalog.rules``' string validator checks a value
+    (control characters are flagged for every column already)."""
+    value = pl.col(spec.code)
+    flags = []
+    if spec.required:
+        flags.append(value == "")
+    if spec.max_length:
+        flags.append(value.str.len_chars() > spec.max_length)
+    return flags
+
+
+def _valid_values(frame: pl.DataFrame, spec: FieldSpec, validate: Callable[[Any], tuple[Any, Any]]) -> dict[str, Any]:
+    """The column's distinct values the row path's validator accepts, raw → normalised (``None``: empty and
+    optional)."""
+    valid: dict[str, Any] = {}
+    for text in frame.get_column(spec.code).unique().to_list():
+        try:
+            value, problem = validate(text)
+        except Exception:  # noqa: BLE001 - as validate_fields: the row path will refuse it
+            continue
+        if problem is None:
+            valid[text] = value
+    return valid
+
+
+def prepared_chunks(
+    source: RowSource, path: Path, item: CatalogItem, department: str, *, today: dt.date, keyring: KeyRing,
+    chunk_rows: int,
+) -> Iterator[PreparedChunk]:
+    """Every chunk of an opened file, prepared — columnar when it is a plain UTF-8 CSV file, else row by row —
+    with ``bytes_read`` set. One batch: one call."""
+    memo = BatchMemo()
+    layout = plain_csv_layout(source)
+    if layout is None:
+        yield from _row_chunks(source, item, department, today, keyring, memo, chunk_rows)
+    else:
+        yield from csv_chunks(source, path, layout, item, department, today=today, keyring=keyring, memo=memo,
+                              chunk_rows=chunk_rows)

@@ -39,10 +39,10 @@ from chengxin.ledger.service import (
 from chengxin.notices.hold import hold_new_records
 from chengxin.records.models import IngestBatch, IngestRejection, Record, RecordVersion
 from chengxin.records.reader import BatchMemo, IncomingRow, PreparedChunk, RejectedRow, chunked, prepare_chunk
-from chengxin.search.service import BulkNameIndex
+from chengxin.search.service import BulkNameIndex, HeldGrams
 from chengxin.subjects.models import Subject
 from chengxin.subjects.rules import SubjectKey
-from chengxin.subjects.service import SubjectRef, ensure_subjects
+from chengxin.subjects.service import SUBJECT_COLUMNS, SubjectRef, prepare_subjects
 
 REJECTION_SAMPLE = 1000
 SUBJECT_CACHE = 250_000  # subjects remembered across chunks of one batch (bounded: memory stays flat)
@@ -107,8 +107,9 @@ class _BatchWriter:
     """The write side of one batch: keeps per-batch state across chunks.
 
     A chunk is written in two halves. What needs an answer from the database — which subjects and source
-    records exist — runs in this thread; the inserts that follow (record heads, chained versions, rejections)
-    run in a second thread, one chunk behind, while this thread chains the next chunk. On PostgreSQL the
+    records exist — runs in this thread; the inserts (new subjects, record heads, chained versions, rejections,
+    name grams) run in a second thread, the versions one chunk behind, while this thread chains the next chunk.
+    On PostgreSQL the
     writer and the server took turns: the server indexed a chunk's rows while the writer waited, then the
     writer chained the next chunk while the server idled (bench/RESULTS.md, ingest, sessions 14–15). The two
     threads never use the connection at the same time: every database call of this thread comes after
@@ -166,11 +167,23 @@ class _BatchWriter:
             running, self._running = self._running, None
             running.result()
 
-    def _start_inserts(self) -> None:
-        """Hand the held chunk's inserts to the insert thread (the connection must be free)."""
-        if self._inserts is not None:
-            inserts, self._inserts = self._inserts, None
-            self._running = self._thread.submit(self._insert, inserts)
+    def _start_inserts(self, subjects: list[tuple[Any, ...]] | None = None, grams: HeldGrams | None = None) -> None:
+        """Hand the insert thread the next chunk's new ``subjects`` (inserted first: the held chunk's versions may
+        refer to them), ``grams`` taken from the name index, and the held chunk's inserts. The connection must be
+        free."""
+        inserts, self._inserts = self._inserts, None
+        if not subjects and grams is None and inserts is None:
+            return
+
+        def run() -> None:
+            if subjects:
+                self.bulk.insert("subject", SUBJECT_COLUMNS, subjects)
+            if grams is not None:
+                self.names.write(grams)
+            if inserts is not None:
+                self._insert(inserts)
+
+        self._running = self._thread.submit(run)
 
     def _count_rejected(self, rejected: Sequence[RejectedRow]) -> None:
         if not rejected:
@@ -216,14 +229,14 @@ class _BatchWriter:
         subjects = self.subjects
         last_row = {index: n for n, index in enumerate(chunk.lookup_index) if index not in subjects}  # last one names it
         kinds, identifiers, names = chunk.kind, chunk.identifier, chunk.name
-        new_subjects = ensure_subjects(
+        new_subjects, subject_rows = prepare_subjects(
             keyring, lock, {index: SubjectKey(_KINDS[kinds[n]], identifiers[n], names[n]) for index, n in last_row.items()},
             subjects, bulk,
         )
         seen = self._load_priors(chunk.source_id, department)
-        if self.names.full():
-            self.names.flush()
-        self._start_inserts()  # from here on the connection is the insert thread's
+        # From here on the connection is the insert thread's: this chunk's subjects, grams to write, and the
+        # chunk before this one.
+        self._start_inserts(subject_rows, self.names.take() if self.names.full() else None)
         self.names.add((subject_id, key.name) for subject_id, key in new_subjects if key.kind is _ORGANIZATION)
         self.seen = seen
         rejected: list[RejectedRow] = []

@@ -304,29 +304,44 @@ class BulkNameIndex:
         """Whether the grams held should be written now (:meth:`flush`) to keep memory flat."""
         return len(self.lines) >= FLUSH_GRAMS
 
+    def take(self) -> HeldGrams:
+        """The grams held so far, handed over to :meth:`write` (which may run in another thread: the ingest's
+        insert thread); holding starts anew."""
+        held = HeldGrams(self.lines, self.counts)
+        self.lines, self.counts = [], Counter()
+        return held
+
     def flush(self) -> None:
         """Write the grams held so far (the caller's connection must be free for it)."""
-        if self.active:
-            self._write()
+        self.write(self.take())
 
     def finish(self) -> None:
         """Write what is left; subjects inserted later in this transaction are indexed by the trigger again."""
         if not self.active:
             return
-        self._write()
+        self.flush()
         self.session.execute(text("SET LOCAL chengxin.grams_deferred = off"))
 
-    def _write(self) -> None:
-        if self.lines:
-            self.lines.sort()
-            BulkWriter(self.session).copy_csv(GRAM_TABLE, ("gram", "subject_id"), b"".join(self.lines))
-            self.lines = []
-        if self.counts:
-            grams = sorted(self.counts)
+    def write(self, held: HeldGrams) -> None:
+        """Copy grams taken by :meth:`take` into the index, with their counts."""
+        if not self.active:
+            return
+        if held.lines:
+            held.lines.sort()
+            BulkWriter(self.session).copy_csv(GRAM_TABLE, ("gram", "subject_id"), b"".join(held.lines))
+        if held.counts:
+            grams = sorted(held.counts)
             self.session.execute(
                 text(f"INSERT INTO {GRAM_COUNT_TABLE} (gram, n) "
                      "SELECT g, n FROM unnest(CAST(:grams AS text[]), CAST(:counts AS bigint[])) AS c(g, n) ORDER BY g "
                      f"ON CONFLICT (gram) DO UPDATE SET n = {GRAM_COUNT_TABLE}.n + excluded.n"),
-                {"grams": grams, "counts": [self.counts[g] for g in grams]},
+                {"grams": grams, "counts": [held.counts[g] for g in grams]},
             )
-            self.counts = Counter()
+
+
+@dataclass(slots=True)
+class HeldGrams:
+    """Grams of new organisations not yet written (:meth:`BulkNameIndex.take`)."""
+
+    lines: list[bytes]  # CSV lines ``"gram",subject_id``
+    counts: Counter[str]

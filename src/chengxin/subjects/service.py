@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -107,9 +107,23 @@ def ensure_subjects(
     One SELECT for those not cached yet, one bulk INSERT for those that are new.
     Must run under the ledger lock (ids come from it).
     """
+    created, rows = prepare_subjects(keyring, lock, wanted, cache, writer)
+    writer.insert("subject", SUBJECT_COLUMNS, rows)
+    return created
+
+
+def prepare_subjects(
+    keyring: KeyRing,
+    lock: LedgerLock,
+    wanted: dict[bytes, SubjectKey],
+    cache: dict[bytes, SubjectRef],
+    writer: BulkWriter,
+) -> tuple[list[tuple[int, SubjectKey]], list[tuple[Any, ...]]]:
+    """:func:`ensure_subjects` but the INSERT: the subjects created (id, key) and their rows (``SUBJECT_COLUMNS``),
+    to be inserted before anything refers to them — by a bulk ingest's insert thread, while it goes on."""
     missing = [index for index in wanted if index not in cache]
     if not missing:
-        return []
+        return [], []
     for subject_id, index, name_index in writer.select_in(
         "subject", ("id", "lookup_index", "name_index"), "lookup_index", missing
     ):
@@ -129,8 +143,7 @@ def ensure_subjects(
         new_rows.append(_SUBJECT_ROW(values))
         cache[index] = SubjectRef(subject_id, values["name_index"])  # type: ignore[arg-type]
         created.append((subject_id, key))
-    writer.insert("subject", SUBJECT_COLUMNS, new_rows)
-    return created
+    return created, new_rows
 
 
 def one_identifier(ric: str | None, uscc: str | None) -> tuple[SubjectKind, str]:

@@ -9,7 +9,6 @@ remembered: every such row is refused with its own reason) and a memo that start
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,7 +18,6 @@ from hypothesis import strategies as st
 from tests.factories import ric_for, uscc_for, valid_row
 
 import chengxin.records.reader as reader
-from chengxin.catalog.loader import load_catalog
 from chengxin.catalog.model import Catalog, FieldType
 from chengxin.core.crypto import KeyRing
 from chengxin.records.reader import BatchMemo, PreparedChunk, prepare_chunk
@@ -28,16 +26,6 @@ from chengxin.records.service import ApiRow
 ITEM, DEPT, TODAY = "admin_penalty", "samr", dt.date(2026, 11, 25)
 BAD_USCC = uscc_for(7)[:-1] + ("0" if uscc_for(7)[-1] != "0" else "1")  # wrong check character
 BAD_RIC = ric_for(7)[:-1] + ("0" if ric_for(7)[-1] != "0" else "1")
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def keyring(tmp_path_factory: pytest.TempPathFactory) -> KeyRing:
-    return KeyRing.open(Path(tmp_path_factory.mktemp("keys")))
 
 
 def _row(catalog: Catalog, n: int, subject: int, kind: str) -> dict[str, Any]:

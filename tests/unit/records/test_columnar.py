@@ -36,16 +36,6 @@ COLUMNS = ("row_no", "source_id", "kind", "identifier", "name", "lookup_index", 
            "category", "decision_day", "severity", "content_hash")
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def keyring(tmp_path_factory: pytest.TempPathFactory) -> KeyRing:
-    return KeyRing.open(Path(tmp_path_factory.mktemp("keys")))
-
-
 def _dept(item: CatalogItem) -> str:
     return "samr" if "samr" in item.latest.departments else sorted(item.latest.departments)[0]
 

@@ -32,6 +32,7 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.errors import InvalidIdentifier
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
 from chengxin.records.fileio import (
+    UNKNOWN_COLUMN,
     CsvLayout,
     RowSource,
     SourceRow,
@@ -163,10 +164,11 @@ def prepare_frame(
     """One slice of a block (raw cells, a column per header code) → the chunk ``prepare_chunk`` makes of the same
     rows (row ``i`` of the slice is the file's row ``first_row_no + i``)."""
     memo.bound()
-    codes = frame.columns
+    cells = frame.columns  # every cell of a line
+    codes = [code for code in cells if not code.startswith(UNKNOWN_COLUMN)]  # those the template knows
     # polars strips what Python strips but \x1c-\x1f (control characters: such a row is flagged, and re-stripped)
     frame = frame.with_columns(pl.all().str.strip_chars()).with_row_index(_POSITION)
-    frame = frame.filter(pl.any_horizontal([pl.col(code) != "" for code in codes]))  # blank rows: counted, skipped
+    frame = frame.filter(pl.any_horizontal([pl.col(cell) != "" for cell in cells]))  # blank rows: counted, skipped
     chunk = PreparedChunk(received=frame.height)
     if not frame.height:
         return chunk
@@ -196,7 +198,7 @@ def prepare_frame(
     version = next((v for _, v in in_force.values() if id(v) == rows_of.most_common(1)[0][0]), None) \
         if rows_of else None
     if version is None:  # no row of the slice is in force: all to the row path, which says why
-        _judge(chunk, frame, codes, range(frame.height), first_row_no, item, department, today, keyring, memo)
+        _judge(chunk, frame, cells, range(frame.height), first_row_no, item, department, today, keyring, memo)
         return chunk
     dates = [text for text, (_, v) in in_force.items() if v is version]  # another version's rows: the row path
     flags: list[pl.Expr] = [
@@ -268,12 +270,12 @@ def prepare_frame(
     # The content's bytes around the identifier, the severity and the day as stored: per kind, day and severity.
     frames: dict[tuple[SubjectKind, str, str], tuple[bytes, bytes, str | None, str]] = {}
     judged: list[int] = []
-    for n, cells in enumerate(rows):
+    for n, row_values in enumerate(rows):
         if flagged[n]:
             judged.append(n)
             continue
         if judged:  # rows keep their order: the row path's rows first
-            _judge(chunk, raw_frame, codes, judged, first_row_no, item, department, today, keyring, memo)
+            _judge(chunk, raw_frame, cells, judged, first_row_no, item, department, today, keyring, memo)
             judged = []
         ric, name, source_id, day_text = rics[n], names[n], source_ids[n], days[n]
         if ric:
@@ -288,7 +290,7 @@ def prepare_frame(
             before, after = content_frame(kind, version, day, severity)
             around = frames[kind, day_text, severity_text] = (
                 before, after, MEMBER_VALUE[severity] if severity else None, day.isoformat())
-        fields = {code: value for code, value in zip(field_codes, cells) if value is not None}
+        fields = {code: value for code, value in zip(field_codes, row_values) if value is not None}
         fields_json = canonical_fields(fields)
         kind_value = MEMBER_VALUE[kind]
         protected = protect_identifiers(keyring, version, fields, department, source_id, memo)
@@ -307,24 +309,25 @@ def prepare_frame(
         chunk.content_hash.append(keyring.keyed_digest(around[0] + orjson.dumps(identifier) + around[1] + fields_json
                                                        + b"]"))
     if judged:
-        _judge(chunk, raw_frame, codes, judged, first_row_no, item, department, today, keyring, memo)
+        _judge(chunk, raw_frame, cells, judged, first_row_no, item, department, today, keyring, memo)
     return chunk
 
 
-def _judge(chunk: PreparedChunk, frame: pl.DataFrame, codes: list[str], rows: Iterable[int], first_row_no: int,
+def _judge(chunk: PreparedChunk, frame: pl.DataFrame, cells: list[str], rows: Iterable[int], first_row_no: int,
            item: CatalogItem, department: str, today: dt.date, keyring: KeyRing, memo: BatchMemo) -> None:
-    """These rows of the slice (indexes into ``frame``) through the row path, with their cells as
-    ``records.fileio`` reads them: stripped as Python strips (\x1c-\x1f too), a blank row skipped, Excel's
-    apostrophe dropped."""
-    cells_of = frame.select(_POSITION, *codes)
+    """These rows of the slice (indexes into ``frame``, whose ``cells`` are a line's cells) through the row path,
+    with their cells as ``records.fileio`` reads them: stripped as Python strips (\x1c-\x1f too), a blank row
+    skipped, Excel's apostrophe dropped, unknown columns left out."""
+    lines = frame.select(_POSITION, *cells)
     for n in rows:
-        position, *cells = cells_of.row(n)
-        stripped = [cell.strip() for cell in cells]
+        position, *values = lines.row(n)
+        stripped = [value.strip() for value in values]
         if not any(stripped):
             chunk.received -= 1  # blank once \x1c-\x1f are stripped: the row path never sees it
             continue
-        row = SourceRow(first_row_no + position, {code: _as_read(cell) for code, cell in zip(codes, stripped)}, [])
-        add_row(chunk, item, department, row, today, keyring, memo)
+        known: dict[str, object] = {
+            cell: _as_read(value) for cell, value in zip(cells, stripped) if not cell.startswith(UNKNOWN_COLUMN)}
+        add_row(chunk, item, department, SourceRow(first_row_no + position, known, []), today, keyring, memo)
 
 
 def _as_read(value: str) -> str:

@@ -57,6 +57,7 @@ from chengxin.catalog.model import Column, FieldType
 from chengxin.core.errors import DomainError, Problem
 
 __all__ = [
+    "UNKNOWN_COLUMN",
     "CsvLayout",
     "FileFormat",
     "FileRejected",
@@ -735,8 +736,9 @@ def _csv_rows(
 
 @dataclass(frozen=True, slots=True)
 class CsvLayout:
-    """A CSV file the columnar path of ``records.columnar`` can read: UTF-8, and a header whose every cell names a
-    column (no unknown, blank or repeated ones), so that cell *i* of a line is column ``codes[i]``."""
+    """A CSV file the columnar path of ``records.columnar`` can read: UTF-8, its header read — cell *i* of a line
+    is column ``codes[i]``, or a column the template does not know (:data:`UNKNOWN_COLUMN` and its position:
+    ignored, as the row path ignores it)."""
 
     encoding: str
     delimiter: str
@@ -744,14 +746,17 @@ class CsvLayout:
     codes: tuple[str, ...]
 
 
+UNKNOWN_COLUMN: Final = "\x00unknown:"  # no column code holds a NUL
+
+
 def plain_csv_layout(source: RowSource) -> CsvLayout | None:
-    """The layout of ``source`` if it is such a CSV file, else ``None`` (the rows are then read one by one)."""
+    """The layout of ``source`` if it is a UTF-8 CSV file, else ``None`` (the rows are then read one by one)."""
     header = source._csv_header
     if header is None or source.encoding not in ("utf-8", "utf-8-sig") or source.delimiter is None:
         return None
-    if [i for i, _ in header.positions] != list(range(header.span)):
-        return None
-    return CsvLayout(source.encoding, source.delimiter, header.row_no, tuple(col.code for _, col in header.positions))
+    known = dict(header.positions)
+    codes = tuple(known[i].code if i in known else f"{UNKNOWN_COLUMN}{i}" for i in range(header.span))
+    return CsvLayout(source.encoding, source.delimiter, header.row_no, codes)
 
 
 def csv_rows_from(source: RowSource, path: Path, offset: int, *, records_before: int, lines_before: int,

@@ -277,3 +277,28 @@ def test_generated_files_come_out_the_same(catalog: Catalog, keyring: KeyRing, t
         for code in data.draw(st.lists(st.sampled_from(codes), max_size=3)):
             row[code] = data.draw(CELL)
     assert_same(_write(tmp_path / "g.csv", item, rows), item, keyring, chunk_rows=data.draw(st.integers(1, 6)))
+
+
+def test_columns_the_template_does_not_know_are_ignored_as_the_row_path_ignores_them(
+        catalog: Catalog, keyring: KeyRing, tmp_path: Path) -> None:
+    item = catalog.item("admin_penalty")
+    rows = _rows(catalog, "admin_penalty", 20)
+    columns = template_columns(item.latest)
+    labels = [c.label_zh for c in columns]
+    codes = [c.code for c in columns]
+    labels[3:3] = ["内部备注"]  # a department's own columns, one among the template's and one at the end
+    labels.append("经办人")
+    lines = [",".join(labels)]
+    for n, row in enumerate(rows):
+        cells = [str(row.get(code, "")) for code in codes]
+        cells[3:3] = ["\x07备注" if n == 4 else f"备注{n}"]  # control characters where nobody reads them
+        cells.append("" if n % 2 else "张经办")
+        if n == 7:
+            cells = [""] * len(cells)
+            cells[3] = "只有备注"  # only an unknown cell filled: not a blank row, a row with nothing in it
+        lines.append(",".join(cells))
+    path = tmp_path / "extra.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    flat, warnings = assert_same(path, item, keyring, judged=lambda n: n == 1)
+    assert [w["code"] for w in warnings] == ["file.unknown_columns"]
+    assert flat["received"] == 20 and len(flat["source_id"]) == 19

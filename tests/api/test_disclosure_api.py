@@ -71,7 +71,7 @@ def world(platform: Platform) -> dict[str, int]:
     revoke_record(platform.db, keyring=platform.keyring, record_id=revoked, reason="复议撤销",
                   actor=Actor(kind="staff", name="office", role="credit_office"))
     with platform.db.read() as s:
-        subject = dict(s.execute(select(Record.source_id, Record.subject_id)).tuples().all())
+        subject = dict(s.execute(select(Record.source_id, Record.subject_id)).all())
     return {"org": subject["PEN-1"], "org2": subject["PEN-ORG2"], "p5": subject["PEN-P5"], "p6": subject["PEN-P6"]}
 
 

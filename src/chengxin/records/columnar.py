@@ -44,6 +44,7 @@ from chengxin.records.reader import BatchMemo, PreparedChunk, add_row, chunked, 
 from chengxin.records.rules import MAX_NAME, MAX_SOURCE_ID, MEMBER_VALUE, canonical_fields, content_frame
 
 BLOCK_BYTES: Final = 2 << 20  # lines parsed at once (~5,000 rows of the benchmark file): memory stays low
+LONGEST_LINE: Final = 8 << 20  # a line longer than this is not read in columns (memory stays flat)
 CONTROL: Final = CONTROL_CHARS.pattern  # the same class, as polars' (Rust) regex reads it
 _PLAIN_TEXT: Final = frozenset({FieldType.STRING, FieldType.TEXT})
 _PERSON, _ORGANIZATION = SubjectKind.PERSON, SubjectKind.ORGANIZATION
@@ -67,17 +68,22 @@ def csv_chunks(
         carry = b""
         while True:
             data = fh.read(BLOCK_BYTES)
+            frame: pl.DataFrame | None = None
             if data:
                 cut = data.rfind(b"\n")
                 if cut < 0:
-                    carry += data  # a line longer than a block: read on
-                    continue
-                block, carry = carry + data[: cut + 1], data[cut + 1 :]
+                    carry += data  # a line longer than a block: read on, up to a point
+                    if len(carry) <= LONGEST_LINE:
+                        continue
+                    block = b""  # no record is that long: the row path says what is wrong with it
+                else:
+                    block, carry = carry + data[: cut + 1], data[cut + 1 :]
+                    frame = _parse(block, layout)
             else:
                 block, carry = carry, b""
                 if not block:
                     break
-            frame = _parse(block, layout)
+                frame = _parse(block, layout)
             if frame is None:
                 rest = csv_rows_from(source, path, offset, records_before=records, lines_before=lines,
                                      rows_seen=received > 0)
@@ -133,14 +139,18 @@ def _parse(block: bytes, layout: CsvLayout) -> pl.DataFrame | None:
     returns = block.count(b"\r")
     if returns and returns != block.count(b"\r\n"):
         return None
+    # polars takes the number of columns from the first line: a line of empty cells, one per column, goes first
+    # (and is dropped), so that a short first line is padded like the others.
+    width = len(layout.codes)
     try:
-        frame = pl.read_csv(block, has_header=False, new_columns=list(layout.codes), infer_schema=False,
-                            quote_char=None, separator=layout.delimiter, empty_string_is_null=False,
-                            raise_if_empty=False, encoding="utf8")
+        frame = pl.read_csv(layout.delimiter.encode() * (width - 1) + b"\n" + block, has_header=False,
+                            new_columns=list(layout.codes), infer_schema=False, quote_char=None,
+                            separator=layout.delimiter, empty_string_is_null=False, raise_if_empty=False,
+                            encoding="utf8").slice(1)
     except pl.exceptions.PolarsError:  # more cells than columns, bytes that are not UTF-8
         return None
     lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-    if frame.height != lines or frame.width != len(layout.codes):
+    if frame.height != lines or frame.width != width:
         return None
     return frame
 

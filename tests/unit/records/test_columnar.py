@@ -302,3 +302,17 @@ def test_columns_the_template_does_not_know_are_ignored_as_the_row_path_ignores_
     flat, warnings = assert_same(path, item, keyring, judged=lambda n: n == 1)
     assert [w["code"] for w in warnings] == ["file.unknown_columns"]
     assert flat["received"] == 20 and len(flat["source_id"]) == 19
+
+
+def test_a_line_longer_than_the_columnar_path_holds_goes_to_the_row_path(catalog: Catalog, keyring: KeyRing,
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays flat: a line with no end in sight is not gathered in memory but left to the row path."""
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 2000)
+    monkeypatch.setattr(columnar, "LONGEST_LINE", 6000)
+    item = catalog.item("admin_penalty")
+    rows = _rows(catalog, "admin_penalty", 20)
+    path = _write(tmp_path / "f.csv", item, rows, raw_lines={12: "垃圾" * 5000})
+    # The row path reads on from the block the long line starts in: that line and every one after it.
+    flat, _ = assert_same(path, item, keyring, judged=lambda n: len(rows) - 12 <= n < len(rows))
+    assert [r[0] for r in flat["rejected"]] == [14]

@@ -1,4 +1,4 @@
-"""The columnar path of the reader: a clean UTF-8 CSV file prepared a block of lines at a time.
+"""The columnar path of the reader: a CSV file (UTF-8 or GB18030) prepared a block of lines at a time.
 
 Reading a row at a time (``csv`` then :func:`records.rules.prepare_row`) costs ~28 µs a row, and on two cores the
 reader process then capped a large ingest near 30,000 rows/s (bench/RESULTS.md, ingest, session 14). Here polars
@@ -10,7 +10,7 @@ The row path stays the judge. This path only *vouches* for a row when every chec
 would accept it and produce the same values; any other row — a value with control characters, an apostrophe,
 a bad identifier, a second item version in the block, … — is handed to :func:`records.reader.add_row` in its
 place, so rejections carry the same problems. A block whose *shape* it cannot vouch for (a quote, a lone
-``\\r``, a NUL, a line with more cells than the header, bytes that are not UTF-8) ends the columnar path: the
+``\\r``, a NUL, a line with more cells than the header, bytes not in the file's encoding) ends the columnar path: the
 rest of the file is read row by row from that block on (``records.fileio.csv_rows_from``). Tests:
 ``tests/unit/records/test_columnar.py`` (the two paths agree, row for row, on generated and hostile files).
 """
@@ -139,6 +139,11 @@ def _parse(block: bytes, layout: CsvLayout) -> pl.DataFrame | None:
     returns = block.count(b"\r")
     if returns and returns != block.count(b"\r\n"):
         return None
+    if layout.encoding == "gb18030":  # polars reads UTF-8 only. No GB18030 character holds a \n, " or delimiter byte.
+        try:
+            block = block.decode("gb18030").encode()
+        except UnicodeDecodeError:
+            return None
     # polars takes the number of columns from the first line: a line of empty cells, one per column, goes first
     # (and is dropped), so that a short first line is padded like the others.
     width = len(layout.codes)

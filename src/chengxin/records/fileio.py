@@ -736,7 +736,7 @@ def _csv_rows(
 
 @dataclass(frozen=True, slots=True)
 class CsvLayout:
-    """A CSV file the columnar path of ``records.columnar`` can read: UTF-8, its header read — cell *i* of a line
+    """A CSV file the columnar path of ``records.columnar`` can read: UTF-8 or GB18030, its header read — cell *i* of a line
     is column ``codes[i]``, or a column the template does not know (:data:`UNKNOWN_COLUMN` and its position:
     ignored, as the row path ignores it)."""
 
@@ -750,9 +750,10 @@ UNKNOWN_COLUMN: Final = "\x00unknown:"  # no column code holds a NUL
 
 
 def plain_csv_layout(source: RowSource) -> CsvLayout | None:
-    """The layout of ``source`` if it is a UTF-8 CSV file, else ``None`` (the rows are then read one by one)."""
+    """The layout of ``source`` if it is a CSV file in UTF-8 or GB18030 (GBK), else ``None`` (the rows are then
+    read one by one)."""
     header = source._csv_header
-    if header is None or source.encoding not in ("utf-8", "utf-8-sig") or source.delimiter is None:
+    if header is None or source.encoding not in ("utf-8", "utf-8-sig", "gb18030") or source.delimiter is None:
         return None
     known = dict(header.positions)
     codes = tuple(known[i].code if i in known else f"{UNKNOWN_COLUMN}{i}" for i in range(header.span))

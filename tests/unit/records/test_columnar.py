@@ -41,7 +41,8 @@ def _dept(item: CatalogItem) -> str:
 
 
 def _write(path: Path, item: CatalogItem, rows: list[dict[str, Any]], *, sep: str = ",", newline: str = "\n",
-           title: bool = False, bom: bool = False, raw_lines: dict[int, str] | None = None) -> Path:
+           title: bool = False, bom: bool = False, raw_lines: dict[int, str] | None = None,
+           encoding: str = "utf-8") -> Path:
     """A CSV file with the template's Chinese header; cells written as they are (no quoting), ``raw_lines``
     replacing whole data lines by index."""
     labels = [c.label_zh for c in template_columns(item.latest)]
@@ -52,7 +53,7 @@ def _write(path: Path, item: CatalogItem, rows: list[dict[str, Any]], *, sep: st
             lines.append(raw_lines[n])
         else:
             lines.append(sep.join(str(row.get(code, "")) for code in codes))
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + (newline.join(lines) + newline).encode())
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + (newline.join(lines) + newline).encode(encoding))
     return path
 
 
@@ -134,7 +135,9 @@ def _rows(catalog: Catalog, item_code: str, count: int, **overrides: Any) -> lis
 def test_valid_files_come_out_the_same(catalog: Catalog, keyring: KeyRing, tmp_path: Path, item_code: str) -> None:
     item = catalog.item(item_code)
     rows = _rows(catalog, item_code, 40)
-    flat, _ = assert_same(_write(tmp_path / "f.csv", item, rows), item, keyring, judged=lambda n: n == 0)
+    encoding = "gb18030" if len(item_code) % 2 else "utf-8"  # GBK files are common: about half the items in it
+    flat, _ = assert_same(_write(tmp_path / "f.csv", item, rows, encoding=encoding), item, keyring,
+                          judged=lambda n: n == 0)
     assert flat["received"] == 40 and len(flat["source_id"]) == 40
 
 
@@ -165,15 +168,17 @@ HOSTILE: dict[str, dict[str, str]] = {
 }
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_a_hostile_cell_comes_out_as_the_row_path_makes_it(catalog: Catalog, keyring: KeyRing, tmp_path: Path,
-                                                           case: str) -> None:
+                                                           case: str, encoding: str) -> None:
     item = catalog.item("admin_penalty")
     rows = _rows(catalog, "admin_penalty", 12)
     rows[5] = {**rows[5], **HOSTILE[case]}
     rows[9] = {**rows[9], **HOSTILE[case], "source_id": rows[9]["source_id"]} if "source_id" in HOSTILE[case] \
         else {**rows[9], **HOSTILE[case]}
-    assert_same(_write(tmp_path / "f.csv", item, rows), item, keyring, chunk_rows=4, judged=lambda n: n <= 2)
+    assert_same(_write(tmp_path / "f.csv", item, rows, encoding=encoding), item, keyring, chunk_rows=4,
+                judged=lambda n: n <= 2)
 
 
 def test_field_values_are_normalised_as_the_validators_do(catalog: Catalog, keyring: KeyRing, tmp_path: Path) -> None:
@@ -226,15 +231,16 @@ def test_file_shapes(catalog: Catalog, keyring: KeyRing, tmp_path: Path, shape: 
     assert_same(path, item, keyring, judged=(lambda n: 0 < n < len(rows)) if unsure else (lambda n: n == wrong_rows))
 
 
-def test_bytes_that_are_not_utf8_half_way_are_refused_with_the_same_line(catalog: Catalog, keyring: KeyRing,
-                                                                          tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("encoding", "foreign"), [("utf-8", "常州".encode("gbk")), ("gb18030", b"\xff\xfe")])
+def test_bytes_not_in_the_files_encoding_half_way_are_refused_with_the_same_line(
+        catalog: Catalog, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str,
+        foreign: bytes) -> None:
     monkeypatch.setattr(columnar, "BLOCK_BYTES", 2000)
     item = catalog.item("admin_penalty")
-    path = _write(tmp_path / "f.csv", item, _rows(catalog, "admin_penalty", 40))
+    path = _write(tmp_path / "f.csv", item, _rows(catalog, "admin_penalty", 40), encoding=encoding)
     data = path.read_bytes()
     at = data.index(b"\n", len(data) * 2 // 3) + 1
-    path.write_bytes(data[:at] + "常州".encode("gbk") + data[at:])
+    path.write_bytes(data[:at] + foreign + data[at:])
     refused = assert_same(path, item, keyring)
     assert refused[:2] == ("refused", "file.encoding")
 

@@ -109,18 +109,17 @@ class _BatchWriter:
     A chunk is written in two halves. What needs an answer from the database — which subjects and source
     records exist — runs in this thread; the inserts (new subjects, record heads, chained versions, rejections,
     name grams) run in a second thread, the versions one chunk behind, while this thread chains the next chunk.
-    On PostgreSQL the
-    writer and the server took turns: the server indexed a chunk's rows while the writer waited, then the
-    writer chained the next chunk while the server idled (bench/RESULTS.md, ingest, sessions 14–15). The two
-    threads never use the connection at the same time: every database call of this thread comes after
-    :meth:`_drain`.
+    Before, on PostgreSQL, the writer and the server took turns: the server indexed a chunk's rows while the
+    writer waited, then the writer chained the next chunk while the server idled (bench/RESULTS.md, ingest,
+    sessions 14–15). The two threads never use the connection at the same time: every database call of this
+    thread comes after :meth:`_drain`, and the insert thread touches no ORM object (``batch_id`` is a plain int).
     """
 
     def __init__(self, session: Session, keyring: KeyRing, lock: LedgerLock, batch: IngestBatch, receipt: Receipt):
         self.session = session
         self.keyring = keyring
         self.lock = lock
-        self.batch = batch
+        self.batch_id: int = batch.id
         self.receipt = receipt
         self.subjects: dict[bytes, SubjectRef] = {}
         self.bulk = BulkWriter(session)
@@ -199,7 +198,7 @@ class _BatchWriter:
         _update_heads(self.session, inserts.corrected)
         bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), inserts.versions, utf8=("fields",))
         if inserts.rejected:
-            batch_id = self.batch.id
+            batch_id = self.batch_id
             self.session.connection().execute(
                 insert(IngestRejection),
                 [
@@ -242,7 +241,7 @@ class _BatchWriter:
         rejected: list[RejectedRow] = []
         now = utcnow()
         now_db = bulk.datetime(now)
-        batch_id = self.batch.id
+        batch_id = self.batch_id
         tail_json = orjson.dumps([None, batch_id, iso_time(now)])
         versions: list[tuple[Any, ...]] = []
         heads: dict[int, tuple[Any, ...]] = {}  # record id → head row (last one wins within a chunk)

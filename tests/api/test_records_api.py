@@ -522,6 +522,10 @@ def test_csv_without_a_required_column_names_it(client: TestClient, platform: Pl
     assert "decision_no" in error["message_en"]
 
 
+_PENALTY_HEADER = ("来源编号,统一社会信用代码,主体名称（姓名）,决定日期,失信程度,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,"
+                   "处罚类别,处罚内容,处罚机关名称\n")
+
+
 def _urandom_not_text(size: int = 2 * 1024 * 1024) -> bytes:
     while True:
         data = os.urandom(size)
@@ -541,8 +545,11 @@ BAD_FILES: dict[str, tuple[str, Callable[[bytes], bytes], str | None]] = {
     "html": ("a.xlsx", lambda _t: "<html><body>行政处罚</body></html>".encode(), "file.unknown_format"),
     "no_header": ("a.csv", lambda _t: "随便,写点\n什么,内容\n".encode(), "file.no_header"),
     "bad_jsonl": ("a.jsonl", lambda _t: b'{"source_id": \n', "file.bad_json"),
-    "header_only": ("a.csv", lambda _t: "来源编号,统一社会信用代码,主体名称（姓名）,决定日期,失信程度,行政处罚决定书文号,"
-                    "违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,处罚机关名称\n".encode(), None),
+    # A good header and 4 MiB of (blank) lines, then 2 MiB of bytes that are not text: the columnar reader hands
+    # them to the row path, which names the line where the encoding breaks.
+    "lines_then_garbage": ("a.csv", lambda _t: _PENALTY_HEADER.encode() + b",,,\n" * 1_100_000
+                           + _urandom_not_text().replace(b"\x00", b"\x01"), "file.encoding"),
+    "header_only": ("a.csv", lambda _t: _PENALTY_HEADER.encode(), None),
 }
 
 

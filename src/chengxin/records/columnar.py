@@ -17,6 +17,7 @@ rest of the file is read row by row from that block on (``records.fileio.csv_row
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +28,7 @@ import orjson
 import polars as pl
 
 from chengxin.catalog.model import CatalogItem, Category, FieldSpec, FieldType, ItemVersion, Severity, SubjectKind
-from chengxin.catalog.rules import CONTROL_CHARS, InvalidValue, compile_field, parse_date_value, parse_severity
+from chengxin.catalog.rules import CONTROL_CHARS, InvalidValue, compile_validators, parse_date_value, parse_severity
 from chengxin.core.crypto import KeyRing
 from chengxin.core.errors import InvalidIdentifier
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
@@ -63,7 +64,7 @@ def csv_chunks(
             yield from _row_chunks(source, item, department, today, keyring, memo, chunk_rows)
             return
         fh.seek(offset)
-        records = lines = layout.header_row
+        records = layout.header_row
         received = 0
         carry = b""
         while True:
@@ -85,13 +86,10 @@ def csv_chunks(
                     break
                 frame = _parse(block, layout)
             if frame is None:
-                rest = csv_rows_from(source, path, offset, records_before=records, lines_before=lines,
-                                     rows_seen=received > 0)
-                with rest:
-                    for rows in chunked(rest, chunk_rows):
-                        chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
-                        chunk.bytes_read = rest.bytes_read
-                        yield chunk
+                # A record is a line here (no quotes): the records so far are the lines so far.
+                with csv_rows_from(source, path, offset, records_before=records, lines_before=records,
+                                   rows_seen=received > 0) as rest:
+                    yield from _row_chunks(rest, item, department, today, keyring, memo, chunk_rows)
                 return
             height = frame.height
             for start in range(0, height, chunk_rows):
@@ -101,7 +99,6 @@ def csv_chunks(
                 received += chunk.received
                 yield chunk
             records += height
-            lines += height
             offset += len(block)
     if not received:
         source.warnings.append(no_rows_warning())
@@ -109,6 +106,7 @@ def csv_chunks(
 
 def _row_chunks(source: RowSource, item: CatalogItem, department: str, today: dt.date, keyring: KeyRing,
                 memo: BatchMemo, chunk_rows: int) -> Iterator[PreparedChunk]:
+    """The rows of ``source`` prepared one by one (the row path), chunk by chunk."""
     for rows in chunked(source, chunk_rows):
         chunk = prepare_chunk(item, department, rows, today=today, keyring=keyring, memo=memo)
         chunk.bytes_read = source.bytes_read
@@ -160,18 +158,6 @@ def _parse(block: bytes, layout: CsvLayout) -> pl.DataFrame | None:
     return frame
 
 
-_VALIDATORS: dict[tuple[str, str], dict[str, Callable[[Any], tuple[Any, Any]]]] = {}
-
-
-def _validators(version: ItemVersion) -> dict[str, Callable[[Any], tuple[Any, Any]]]:
-    """The row path's field validators of ``version`` (``catalog.rules.compile_field``), made once per version."""
-    key = (version.item_code, version.version)
-    validators = _VALIDATORS.get(key)
-    if validators is None:
-        validators = _VALIDATORS[key] = {spec.code: compile_field(spec) for spec in version.fields}
-    return validators
-
-
 def prepare_frame(
     frame: pl.DataFrame, first_row_no: int, item: CatalogItem, department: str, *, today: dt.date,
     keyring: KeyRing, memo: BatchMemo,
@@ -197,7 +183,8 @@ def prepare_frame(
 
     # The decision date decides the item version: each distinct date checked once, by the row path's rules.
     in_force: dict[str, tuple[dt.date, ItemVersion]] = {}
-    rows_of: Counter[int] = Counter()  # rows per version: the version most rows are under is vouched for
+    rows_of: Counter[int] = Counter()  # rows per version (by id): the version most rows are under is vouched for
+    versions: dict[int, ItemVersion] = {}
     for text, count in (frame.get_column("decision_date").value_counts().iter_rows() if "decision_date" in present
                         else ()):
         if not text:
@@ -210,8 +197,8 @@ def prepare_frame(
         if day <= today and version is not None and department in version.departments:
             in_force[text] = (day, version)
             rows_of[id(version)] += count
-    version = next((v for _, v in in_force.values() if id(v) == rows_of.most_common(1)[0][0]), None) \
-        if rows_of else None
+            versions[id(version)] = version
+    version = versions[rows_of.most_common(1)[0][0]] if rows_of else None
     if version is None:  # no row of the slice is in force: all to the row path, which says why
         _judge(chunk, frame, cells, range(frame.height), first_row_no, item, department, today, keyring, memo)
         return chunk
@@ -232,10 +219,8 @@ def prepare_frame(
     severities: dict[str, Severity | None] = {}
     if negative:
         for text in distinct("severity"):
-            try:
+            with contextlib.suppress(InvalidValue):  # not an option: the row's flagged below
                 severities[text] = parse_severity(text, version)
-            except InvalidValue:
-                pass
         flags.append(column("severity").is_in(list(severities)).not_())
     identifiers = {"ric": _identifiers(frame, "ric", normalize_ric, memo, present),
                    "uscc": _identifiers(frame, "uscc", normalize_uscc, memo, present)}
@@ -243,9 +228,10 @@ def prepare_frame(
         flags.append((column(code) != "") & column(code).is_in(list(known)).not_())
     values: list[pl.Expr] = []  # each field's value as the row path stores it; None: left out
     python_mapped: dict[str, dict[str, Any]] = {}
+    validators = compile_validators(version)  # the row path's own
     for spec in version.fields:
         if spec.code not in present:
-            if compile_field(spec)(None)[1] is not None:  # a required column the header lacks
+            if validators[spec.code](None)[1] is not None:  # a required column the header lacks
                 flags.append(pl.lit(True))
             continue
         cell = pl.col(spec.code)
@@ -253,7 +239,7 @@ def prepare_frame(
             flags.extend(_text_flags(spec))
             values.append(pl.when(cell == "").then(None).otherwise(cell))
         else:
-            valid = _valid_values(frame, spec, _validators(version)[spec.code])
+            valid = _valid_values(frame, spec, validators[spec.code])
             flags.append(cell.is_in(list(valid)).not_())
             # A flagged row's value may be missing from ``valid``: the row path prepares that row.
             if all(value is None or value.__class__ is str for value in valid.values()):

@@ -10,9 +10,9 @@ key types: textgram (two-character text grams, as now), intgram (the two code po
 stopgram (text grams without the four of 有限公司, in almost every organisation's name); pygram (no trigger:
 the same text grams made in Python per chunk of subjects, sorted, one executemany).
 
-Variants: base (as the app runs), notrig (the search index's name-gram triggers on subject dropped),
-big (cache_size 512 MB), syncoff (synchronous=OFF), sorted (triggers dropped, then every organisation's grams
-and the sample's counts in one sorted INSERT … SELECT each, as PostgreSQL's deferred index does).
+Variants: base (as the app runs), notrig (the search index's name triggers on subject dropped),
+big (cache_size 512 MB), syncoff (synchronous=OFF). (Session 12's ``sorted`` variant wrote into
+``subject_name_gram``, which SQLite no longer has since migration 0031.)
 """
 
 from __future__ import annotations
@@ -30,16 +30,7 @@ from ingest_run import TABLES  # noqa: E402
 
 from chengxin.core.db import BulkWriter, Database, make_engine  # noqa: E402
 
-PRAGMAS = {"base": [], "notrig": [], "sorted": [], "textgram": [], "intgram": [], "stopgram": [], "pygram": [], "big": ["PRAGMA cache_size=-524288"], "syncoff": ["PRAGMA synchronous=OFF"]}
-
-
-# Not folded (the benchmark's names hold nothing to fold): the cost measured is the SQL and the inserts.
-_GRAMS = ("WITH RECURSIVE pos(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM pos WHERE n < 200) "
-          "SELECT substr(s.display_name, pos.n, 2) AS gram, s.id AS subject_id FROM subject s "
-          "JOIN pos ON pos.n <= length(s.display_name) WHERE s.kind = 'organization'")
-SORTED_GRAMS = f"INSERT OR IGNORE INTO subject_name_gram (gram, subject_id) {_GRAMS} ORDER BY 1, 2"
-SORTED_COUNTS = (f"INSERT INTO subject_name_gram_count (gram, n) SELECT gram, count(DISTINCT subject_id) FROM ({_GRAMS}) "
-                 "WHERE (((subject_id * 40503) >> 8) & 7) = 0 GROUP BY gram ORDER BY gram")
+PRAGMAS = {"base": [], "notrig": [], "textgram": [], "intgram": [], "stopgram": [], "pygram": [], "big": ["PRAGMA cache_size=-524288"], "syncoff": ["PRAGMA synchronous=OFF"]}
 
 
 _POS = "WITH RECURSIVE pos(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM pos WHERE n < length(new.display_name))"
@@ -84,7 +75,7 @@ def main() -> None:
             for pragma in pragmas:
                 dbapi.execute(pragma)
 
-        if variant in ("notrig", "sorted", "pygram", *_SIMPLE_GRAMS):
+        if variant in ("notrig", "pygram", *_SIMPLE_GRAMS):
             with engine.begin() as conn:
                 names = [r[0] for r in conn.execute(text(
                     "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'subject'"))]
@@ -108,11 +99,6 @@ def main() -> None:
                 per_table[table] = round(time.process_time() - t0, 2)
             if variant in (*_SIMPLE_GRAMS, "pygram"):
                 per_table["grams_kept"] = session.execute(text("SELECT count(*) FROM bench_gram")).scalar_one()
-            if variant == "sorted":  # the grams of every new organisation at once, in key order
-                t0 = time.process_time()
-                session.execute(text(SORTED_GRAMS))
-                session.execute(text(SORTED_COUNTS))
-                per_table["grams"] = round(time.process_time() - t0, 2)
         print(f"{variant:<8} CPU {time.process_time() - cpu:6.2f} s  wall {time.perf_counter() - wall:6.2f} s  {per_table}",
               flush=True)
         engine.dispose()

@@ -9,7 +9,8 @@ Queries: substrings of 2, 3 and 4–8 characters cut from random organisations' 
 (``--queries`` of them, a quarter each; "all search" is these); then as many single characters as each
 of those kinds, cut the same way (their own random stream: the other queries are those of earlier runs).
 Target (issue #3): p99 under 50 ms. Baseline in the same run: a primary-key read of a subject.
-Also printed: the size of the search index (migration 0008: the bigram table and its counts).
+Also printed: the size of the search index (PostgreSQL, migration 0008: the bigram table and its counts;
+SQLite, migration 0031: the FTS5 table of the same grams as tokens, its shadow tables included).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from chengxin.catalog.model import SubjectKind  # noqa: E402
 from chengxin.core.crypto import KeyRing  # noqa: E402
 from chengxin.core.db import Database, make_engine  # noqa: E402
 from chengxin.core.identifiers import make_ric, make_uscc  # noqa: E402
-from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE  # noqa: E402
+from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE, NAME_FTS_TABLE  # noqa: E402
 from chengxin.search.service import search_subjects  # noqa: E402
 from chengxin.subjects.service import SubjectKey  # noqa: E402
 
@@ -70,15 +71,16 @@ def load(db: Database, keyring: KeyRing, count: int, names: dict[int, str]) -> N
 
 
 def search_index_mb(db: Database) -> float:
-    """Size of the bigram table and its counts (PostgreSQL: with their indexes; SQLite: via dbstat)."""
+    """Size of the name index: PostgreSQL's bigram table and its counts, with their indexes; SQLite's FTS5
+    table and its shadow tables (via dbstat)."""
     with db.engine.connect() as conn:
         if db.dialect == "postgresql":
             size = conn.execute(text(f"SELECT pg_total_relation_size('{GRAM_TABLE}') "
                                      f"+ pg_total_relation_size('{GRAM_COUNT_TABLE}')")).scalar_one()
         else:
             try:
-                size = conn.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name IN (:a, :b)"),
-                                    {"a": GRAM_TABLE, "b": GRAM_COUNT_TABLE}).scalar_one()
+                size = conn.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name = :fts OR name GLOB :shadow"),
+                                    {"fts": NAME_FTS_TABLE, "shadow": NAME_FTS_TABLE + "_*"}).scalar_one()
             except Exception:  # SQLite built without the dbstat table
                 return float("nan")
     return float(size or 0) / 1e6
@@ -149,7 +151,7 @@ def main() -> None:
             v = timings[kind]
             print(f"{engine:<11}{args.subjects:>10}{load_s:>8.1f}  {kind:<9}{len(v):>5}{statistics.median(v):>9.2f}"
                   f"{pct(v, 0.99):>9.2f}{max(v):>9.2f}{statistics.median(hits[kind]):>10.0f}")
-        print(f"{engine:<11}{args.subjects:>10}  search index (bigrams + counts): {index_mb:.0f} MB")
+        print(f"{engine:<11}{args.subjects:>10}  name index: {index_mb:.0f} MB")
         db.engine.dispose()
 
 

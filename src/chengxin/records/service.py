@@ -128,7 +128,7 @@ class _BatchWriter:
         # transaction), and memory stays flat however long the file is.
         self.seen: dict[str, _Prior] = {}
         self.touched: set[int] = set()  # subjects whose records this batch created or corrected
-        self.names = BulkNameIndex(session)  # new organisations' names: indexed by the batch (PostgreSQL)
+        self.names = BulkNameIndex(session)  # new organisations' names: indexed by the batch itself
         self._inserts: _Inserts | None = None  # the last chunk's, not yet started
         self._running: Future[None] | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chengxin-insert")

@@ -1,8 +1,8 @@
 """Pure rules of the public name search: folding, the grams a name is indexed under, ranking.
 
-No database here. Migration 0008 computes the same grams in SQL (triggers on ``subject``);
-tests/unit/search/test_rules.py and the property tests of tests/api/test_search_api.py keep both
-sides equal.
+No database here. Migrations 0008 (PostgreSQL) and 0031 (SQLite) compute the same grams in SQL
+(triggers on ``subject``); tests/unit/search/test_search_rules.py and the property tests of
+tests/api/test_search_api.py keep both sides equal.
 """
 
 from __future__ import annotations
@@ -33,10 +33,29 @@ def name_grams(name: str) -> set[str]:
     return {folded[i : i + 2] for i in range(len(folded))}
 
 
+def gram_token(gram: str) -> str:
+    """A gram or a character as an FTS5 token in SQLite's name index (migration 0031): its UTF-8 bytes in hex,
+    so the ``ascii`` tokenizer never splits or folds it (a gram may hold a space or punctuation)."""
+    return gram.encode().hex()
+
+
+def name_tokens(name: str) -> str:
+    """What SQLite's name index holds for an organisation, space-separated: the tokens of its grams and of
+    each character of its folded name — so a one-character query reads one list, not the lists of every
+    bigram starting with that character (a merge of half the index for a common one: p99 42 ms against
+    4 ms; bench/RESULTS.md, search, session 16)."""
+    return " ".join([gram_token(gram) for gram in name_grams(name) | set(fold(name))])
+
+
+def match_all(grams: Iterable[str]) -> str:
+    """An FTS5 query for the names holding every one of ``grams`` (bigrams, or one character)."""
+    return " ".join(f'"{gram_token(gram)}"' for gram in grams)
+
+
 def counted(subject_id: int) -> bool:
     """Whether a subject is in the sample the gram counts are kept over: one in eight, by a hash of
     its id (migration 0008 ``_counted``). The counts only choose where a search starts reading; a
-    sample keeps them cheap to maintain."""
+    sample keeps them cheap to maintain. (PostgreSQL only: SQLite's FTS5 index needs no counts.)"""
     return ((subject_id * 40503) >> 8) & 7 == 0
 
 

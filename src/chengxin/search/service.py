@@ -9,19 +9,25 @@ Who can be found
   public may see (``chengxin.disclosure.service.public_file``); otherwise the search answers exactly
   as if the person did not exist.
 
-How (migration 0008, ``chengxin.search.rules``)
-- ``subject_name_gram (gram, subject_id)`` holds, for every organisation, each bigram of its folded
-  name and its last character; ``subject_name_gram_count (gram, n)`` how many names hold each gram
-  (in a fixed one-in-eight sample of organisations: enough to tell a rare bigram from a common one).
-  Triggers in plain SQL keep both in sync on both engines, whoever writes ``subject``. A gram's
-  posting list is a range of the primary key in ``subject_id`` order: it is read in order and the
-  read stops as soon as enough candidates are found, so a common query costs no more than a rare one.
-- 1 character ``c``: the grams starting with ``c`` (one key range), at most ``SHORT_CANDIDATES``.
-- 2 characters: the posting list of that bigram.
-- 3+ characters: the rarest of the query's bigrams (by the counts) drives; the next ``FILTERS`` rarest
-  are looked up in the index before a subject row is read; the row is then checked for the whole
-  query (in SQL when the query has no ASCII character, else in Python after folding). The counts only
-  choose the order: a wrong count costs time, never a result.
+How (migrations 0008 and 0031, ``chengxin.search.rules``)
+- Every organisation is indexed under the grams of its folded name: each bigram and its last character
+  alone (``name_grams``). Triggers in plain SQL keep the index in sync on both engines, whoever writes
+  ``subject``; a bulk ingest writes its new organisations' grams itself (``BulkNameIndex``).
+- PostgreSQL: ``subject_name_gram (gram, subject_id)``, and ``subject_name_gram_count (gram, n)``, how
+  many names hold each gram (in a fixed one-in-eight sample of organisations: enough to tell a rare
+  bigram from a common one). A gram's posting list is a range of the primary key in ``subject_id``
+  order: it is read in order and the read stops as soon as enough candidates are found, so a common
+  query costs no more than a rare one.
+  - 1 character ``c``: the grams starting with ``c`` (one key range), at most ``SHORT_CANDIDATES``.
+  - 2 characters: the posting list of that bigram.
+  - 3+ characters: the rarest of the query's bigrams (by the counts) drives; the next ``FILTERS`` rarest
+    are looked up in the index before a subject row is read. The counts only choose the order: a wrong
+    count costs time, never a result.
+- SQLite: ``subject_name_fts``, an FTS5 table with the grams, and each character of the folded name, as
+  tokens (``name_tokens``). A query of 2+ characters matches all its bigrams (FTS5 intersects the lists in
+  id order, seeking in the long ones, and stops at the limit); 1 character matches that character's token.
+- Either way the subject row is then checked for the whole query (in SQL when the query has no ASCII
+  character, else in Python after folding): holding every bigram is not holding the text.
 - Exact and prefix matches of a name or a USCC: range scans of ``(kind, display_name)`` and
   ``(kind, display_id)``.
 
@@ -50,8 +56,19 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.db import BulkWriter
 from chengxin.core.errors import DomainError, NotFound
 from chengxin.core.identifiers import is_valid_ric
-from chengxin.search.rules import contains, counted, dedupe, fold, is_ascii_free, name_grams, query_bigrams, rank_key
-from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE
+from chengxin.search.rules import (
+    contains,
+    counted,
+    dedupe,
+    fold,
+    is_ascii_free,
+    match_all,
+    name_grams,
+    name_tokens,
+    query_bigrams,
+    rank_key,
+)
+from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE, NAME_FTS_TABLE, NAME_FTS_UPKEEP
 
 MAX_QUERY = 50
 MAX_LIMIT = 100
@@ -162,6 +179,8 @@ def _by_name(session: Session, q: str, limit: int, offset: int) -> SearchPage:
 def _substring(session: Session, folded: str, cap: int) -> tuple[list[SubjectHit], bool]:
     """Up to ``cap`` organisations whose folded name contains ``folded`` (index order, not ranked),
     and whether there may be more."""
+    if session.get_bind().dialect.name == "sqlite":
+        return _fts_matches(session, match_all(query_bigrams(folded) if len(folded) > 1 else [folded]), folded, cap)
     if len(folded) == 1:
         return _by_character(session, folded, cap)
     bigrams = query_bigrams(folded)
@@ -169,7 +188,6 @@ def _substring(session: Session, folded: str, cap: int) -> tuple[list[SubjectHit
         counts = _posting_lengths(session, bigrams)
         bigrams = sorted(bigrams, key=lambda g: counts.get(g, 0))
     drive, filters = bigrams[0], bigrams[1 : 1 + FILTERS]
-    sqlite = session.get_bind().dialect.name == "sqlite"
     params: dict[str, object] = {"drive": drive, "org": ORG, "n": cap + 1}
     gram_where = ["g.gram = :drive"]
     for i, gram in enumerate(filters):
@@ -180,15 +198,26 @@ def _substring(session: Session, folded: str, cap: int) -> tuple[list[SubjectHit
     subject_where = ["s.id = g.subject_id", "s.kind = :org"]
     if is_ascii_free(folded):  # the database can check the whole query (else: checked below)
         params["q"] = folded
-        subject_where.append("instr(s.display_name, :q) > 0" if sqlite else "strpos(s.display_name, :q) > 0")
-    if sqlite:  # CROSS JOIN: SQLite keeps this join order
-        sql = (f"SELECT {_COLUMNS} FROM {GRAM_TABLE} g CROSS JOIN subject s "
-               f"WHERE {' AND '.join(gram_where + subject_where)} LIMIT :n")
-    else:  # OFFSET 0 keeps the planner from flattening the look-up into a hash join
-        sql = (f"SELECT {_COLUMNS} FROM {GRAM_TABLE} g CROSS JOIN LATERAL "
-               f"(SELECT {_COLUMNS} FROM subject s WHERE {' AND '.join(subject_where)} OFFSET 0) s "
-               f"WHERE {' AND '.join(gram_where)} LIMIT :n")
+        subject_where.append("strpos(s.display_name, :q) > 0")
+    # OFFSET 0 keeps the planner from flattening the look-up into a hash join
+    sql = (f"SELECT {_COLUMNS} FROM {GRAM_TABLE} g CROSS JOIN LATERAL "
+           f"(SELECT {_COLUMNS} FROM subject s WHERE {' AND '.join(subject_where)} OFFSET 0) s "
+           f"WHERE {' AND '.join(gram_where)} LIMIT :n")
     rows = _rows(session, sql, **params)
+    return [h for h in rows[:cap] if contains(h.display_name, folded)], len(rows) > cap
+
+
+def _fts_matches(session: Session, match: str, folded: str, cap: int) -> tuple[list[SubjectHit], bool]:
+    """SQLite: up to ``cap`` organisations whose name index entry matches ``match`` and whose folded name holds
+    ``folded`` (id order, not ranked), and whether there may be more."""
+    params: dict[str, object] = {"match": match, "org": ORG, "n": cap + 1}
+    where = [f"f.{NAME_FTS_TABLE} MATCH :match", "s.id = f.rowid", "s.kind = :org"]
+    if is_ascii_free(folded):
+        params["q"] = folded
+        where.append("instr(s.display_name, :q) > 0")
+    # CROSS JOIN: SQLite keeps this join order (the index drives, the subject row is read by its key).
+    rows = _rows(session, f"SELECT {_COLUMNS} FROM {NAME_FTS_TABLE} f CROSS JOIN subject s "
+                          f"WHERE {' AND '.join(where)} LIMIT :n", **params)
     return [h for h in rows[:cap] if contains(h.display_name, folded)], len(rows) > cap
 
 
@@ -253,41 +282,48 @@ def person_has_public_information(session: Session, catalog: Catalog, subject_id
     return True
 
 
-# -- bulk upkeep of the name index (PostgreSQL) ----------------------------------------------------------------
+# -- bulk upkeep of the name index -------------------------------------------------------------------------
 
 FLUSH_GRAMS = 500_000  # grams held before they are written (~35 MB): memory stays flat however large the file
 
 
 class BulkNameIndex:
-    """The name grams of the organisations one bulk ingest creates, written by the ingest itself on
-    PostgreSQL: computed here (``search.rules.name_grams``, the triggers' definition) and copied into
-    ``subject_name_gram`` in key order, with their counts, before the batch commits. Same transaction:
-    nobody ever sees the subjects without their grams.
+    """The name grams of the organisations one bulk ingest creates, written by the ingest itself: computed
+    here (``search.rules.name_grams``, the triggers' definition) and written before the batch commits, with
+    the insert triggers off for the batch's own subjects. Same transaction: nobody ever sees the subjects
+    without their grams. Subjects inserted after :meth:`finish` are indexed by the triggers again.
 
-    Why not the triggers: per chunk they insert all over an index that outgrows the server's buffers
-    (migration 0027); and the one ``INSERT … SELECT`` of 0027 at the batch's end, which the server ran alone
-    while the reader's core idled, spent more than half of its time generating the grams with an SQL
-    function per name and sorting them (13.2 s of a 1,000,000-row file here, 4.1 s generating and 3.6 s
-    sorting; bench/RESULTS.md, ingest, session 13). The column's ``"C"`` collation orders text by its UTF-8
-    bytes, so sorting the CSV lines (each gram quoted, then its id) as bytes is, near enough, the index's
-    order. (0027's ``subject_name_grams_add``, which did this in SQL, is dropped by 0030.)
+    PostgreSQL: copied into ``subject_name_gram`` in key order, with their counts. Why not the triggers: per
+    chunk they insert all over an index that outgrows the server's buffers (migration 0027); and the one
+    ``INSERT … SELECT`` of 0027 at the batch's end, which the server ran alone while the reader's core idled,
+    spent more than half of its time generating the grams with an SQL function per name and sorting them
+    (13.2 s of a 1,000,000-row file here; bench/RESULTS.md, ingest, session 13). The column's ``"C"``
+    collation orders text by its UTF-8 bytes, so sorting the CSV lines (each gram quoted, then its id) as
+    bytes is, near enough, the index's order.
 
-    SQLite: nothing to do — its row triggers stay (moving them to the batch's end measured slower, session 12).
+    SQLite: one row of tokens per organisation into the FTS5 table (migration 0031), where the trigger's SQL
+    spent ~45 µs per name cutting it into grams (bench/RESULTS.md, ingest, session 16).
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.active = session.get_bind().dialect.name == "postgresql"
-        self.lines: list[bytes] = []  # CSV lines ``"gram",subject_id``, the id zero-padded to sort as a number
-        self.counts: Counter[str] = Counter()
-        if self.active:
-            # The statement trigger of 0027 skips this transaction's inserts from here on.
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
+        self.lines: list[bytes] = []  # PostgreSQL: CSV lines ``"gram",subject_id``, the id zero-padded to sort as a number
+        self.counts: Counter[str] = Counter()  # PostgreSQL: grams of the sampled organisations
+        self.rows: list[tuple[int, str]] = []  # SQLite: (subject id, its tokens)
+        self.held = 0  # grams held
+        if self.sqlite:  # the insert trigger skips this transaction's subjects from here on
+            session.execute(text(f"UPDATE {NAME_FTS_UPKEEP} SET deferred = 1"))
+        else:  # the statement trigger of 0027 does
             session.execute(text("SET LOCAL chengxin.grams_deferred = on"))
 
     def add(self, organisations: Iterable[tuple[int, str]]) -> None:
         """Index these new organisations (id, name): held until :meth:`flush` (when :meth:`full`) or :meth:`finish`;
         only computes, never touches the database."""
-        if not self.active:
+        if self.sqlite:
+            rows = [(subject_id, name_tokens(name)) for subject_id, name in organisations]
+            self.rows.extend(rows)
+            self.held += sum(token.count(" ") + 1 for _, token in rows)
             return
         lines, counts = self.lines, self.counts
         for subject_id, name in organisations:
@@ -299,16 +335,17 @@ class BulkNameIndex:
                 lines.extend([('"' + gram.replace('"', '""')).encode() + tail for gram in grams])
             if counted(subject_id):
                 counts.update(grams)
+        self.held = len(lines)
 
     def full(self) -> bool:
         """Whether the grams held should be written now (:meth:`flush`) to keep memory flat."""
-        return len(self.lines) >= FLUSH_GRAMS
+        return self.held >= FLUSH_GRAMS
 
     def take(self) -> HeldGrams:
         """The grams held so far, handed over to :meth:`write` (which may run in another thread: the ingest's
         insert thread); holding starts anew."""
-        held = HeldGrams(self.lines, self.counts)
-        self.lines, self.counts = [], Counter()
+        held = HeldGrams(self.lines, self.counts, self.rows)
+        self.lines, self.counts, self.rows, self.held = [], Counter(), [], 0
         return held
 
     def flush(self) -> None:
@@ -316,16 +353,19 @@ class BulkNameIndex:
         self.write(self.take())
 
     def finish(self) -> None:
-        """Write what is left; subjects inserted later in this transaction are indexed by the trigger again."""
-        if not self.active:
-            return
+        """Write what is left; subjects inserted later in this transaction are indexed by the triggers again."""
         self.flush()
-        self.session.execute(text("SET LOCAL chengxin.grams_deferred = off"))
+        if self.sqlite:
+            self.session.execute(text(f"UPDATE {NAME_FTS_UPKEEP} SET deferred = 0"))
+        else:
+            self.session.execute(text("SET LOCAL chengxin.grams_deferred = off"))
 
     def write(self, held: HeldGrams) -> None:
-        """Copy grams taken by :meth:`take` into the index, with their counts."""
-        if not self.active:
-            return
+        """Write grams taken by :meth:`take` into the index (and, on PostgreSQL, their counts)."""
+        if held.rows:
+            raw = self.session.connection().connection.driver_connection
+            assert raw is not None
+            raw.executemany(f"INSERT INTO {NAME_FTS_TABLE} (rowid, grams) VALUES (?, ?)", held.rows)
         if held.lines:
             held.lines.sort()
             BulkWriter(self.session).copy_csv(GRAM_TABLE, ("gram", "subject_id"), b"".join(held.lines))
@@ -343,5 +383,6 @@ class BulkNameIndex:
 class HeldGrams:
     """Grams of new organisations not yet written (:meth:`BulkNameIndex.take`)."""
 
-    lines: list[bytes]  # CSV lines ``"gram",subject_id``
-    counts: Counter[str]
+    lines: list[bytes]  # PostgreSQL: CSV lines ``"gram",subject_id``
+    counts: Counter[str]  # PostgreSQL: the sampled organisations' grams
+    rows: list[tuple[int, str]]  # SQLite: (subject id, tokens)

@@ -39,12 +39,29 @@ def gram_token(gram: str) -> str:
     return gram.encode().hex()
 
 
+class _CharTokens(dict[str, str]):
+    """``gram_token`` of single characters, each computed once (a name is cut into its characters' tokens)."""
+
+    def __missing__(self, char: str) -> str:
+        if len(self) >= 100_000:  # bounded, whatever a hostile file holds
+            self.clear()
+        token = self[char] = char.encode().hex()
+        return token
+
+
+_CHAR_TOKENS = _CharTokens()
+
+
 def name_tokens(name: str) -> str:
     """What SQLite's name index holds for an organisation, space-separated: the tokens of its grams and of
     each character of its folded name — so a one-character query reads one list, not the lists of every
     bigram starting with that character (a merge of half the index for a common one: p99 42 ms against
-    4 ms; bench/RESULTS.md, search, session 16)."""
-    return " ".join([gram_token(gram) for gram in name_grams(name) | set(fold(name))])
+    4 ms; bench/RESULTS.md, search, session 16). A bigram's token is its two characters' tokens joined
+    (UTF-8 encodes a text character by character); the last character's gram is its own token."""
+    chars = [_CHAR_TOKENS[char] for char in fold(name)]
+    tokens = set(chars)
+    tokens.update(map(str.__add__, chars, chars[1:]))
+    return " ".join(tokens)
 
 
 def match_all(grams: Iterable[str]) -> str:

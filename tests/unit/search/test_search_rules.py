@@ -5,7 +5,17 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chengxin.search.rules import contains, fold, is_ascii_free, name_grams, query_bigrams, rank_key
+from chengxin.search.rules import (
+    contains,
+    fold,
+    gram_token,
+    is_ascii_free,
+    match_all,
+    name_grams,
+    name_tokens,
+    query_bigrams,
+    rank_key,
+)
 
 # Names as departments submit them: Chinese, Latin in either case and width, digits, brackets, spaces.
 NAME_CHARS = st.sampled_from(list("常州市科技有限公司华恒集团（）()ＡＢＣabcXYZ１２3 　%_'\"-·")) | st.characters(
@@ -25,6 +35,22 @@ def test_grams_are_bigrams_and_the_last_character() -> None:
     assert name_grams("华") == {"华"}
     assert name_grams("") == set()
     assert query_bigrams("有限有限") == ["有限", "限有"]
+
+
+def test_tokens_are_the_hex_of_the_grams_and_of_each_folded_character() -> None:
+    assert gram_token("科技") == "e7a791e68a80" and gram_token("a ") == "6120"
+    assert set(name_tokens("ＡＢ科").split()) == {"6162", "62e7a791", "e7a791", "61", "62"}
+    assert name_tokens("") == ""
+    assert match_all(["科技", "a"]) == '"e7a791e68a80" "61"'
+
+
+@given(name=NAMES)
+def test_name_tokens_are_the_tokens_of_the_grams_and_the_characters(name: str) -> None:
+    """The fast form (characters' tokens joined) is the definition: every gram and every folded character,
+    each as ``gram_token``, nothing else — what migration 0031's triggers store too."""
+    tokens = name_tokens(name).split()
+    assert len(tokens) == len(set(tokens))
+    assert set(tokens) == {gram_token(g) for g in name_grams(name) | set(fold(name))}
 
 
 @given(name=NAMES, data=st.data())

@@ -53,16 +53,17 @@ def index_in_sync(platform: Platform) -> None:
     """The name index is exactly what the organisations' names give.
 
     PostgreSQL: the bigram table and its (sampled) counts. SQLite: the FTS5 table holds one row per
-    organisation with exactly its tokens (``search.rules.name_tokens``), its index agrees with those rows (FTS5's own integrity
-    check), each organisation is found by all its grams together, and no bulk ingest is left deferring."""
+    organisation with exactly its tokens (``search.rules.name_tokens``), its index agrees with those rows
+    (FTS5's own integrity check), each organisation is found by all its grams together, and no bulk ingest
+    is left deferring."""
     with platform.db.read() as session:
         orgs = session.execute(text("SELECT id, display_name FROM subject WHERE kind = 'organization'")).all()
-        want = {(g, int(i)) for i, name in orgs for g in name_grams(name)}
         if platform.db.dialect == "sqlite":
             rows = {int(i): set((tokens or "").lower().split())
                     for i, tokens in session.execute(text(f"SELECT rowid, grams FROM {NAME_FTS_TABLE}"))}
             expected = {int(i): set(name_tokens(name).split()) for i, name in orgs}
-            assert rows == expected, f"differ at {sorted(k for k in rows.keys() | expected.keys() if rows.get(k) != expected.get(k))[:5]}"
+            differ = sorted(k for k in rows.keys() | expected.keys() if rows.get(k) != expected.get(k))
+            assert rows == expected, f"tokens differ for subjects {differ[:5]}"
             session.execute(text(f"INSERT INTO {NAME_FTS_TABLE} ({NAME_FTS_TABLE}, rank) VALUES ('integrity-check', 1)"))
             for i, name in orgs:
                 grams = name_grams(name)
@@ -74,5 +75,6 @@ def index_in_sync(platform: Platform) -> None:
             return
         grams = {(g, int(i)) for g, i in session.execute(text(f"SELECT gram, subject_id FROM {GRAM_TABLE}"))}
         counts = {g: int(n) for g, n in session.execute(text(f"SELECT gram, n FROM {GRAM_COUNT_TABLE}")) if n}
+    want = {(g, int(i)) for i, name in orgs for g in name_grams(name)}
     assert grams == want, f"missing {sorted(want - grams)[:5]}, stale {sorted(grams - want)[:5]}"
     assert counts == Counter(g for g, i in want if counted(i))

@@ -6,11 +6,16 @@ from collections import Counter
 
 from sqlalchemy import text
 
-from chengxin.core.db import Database
+from chengxin.catalog.model import SubjectKind
+from chengxin.core.db import BulkWriter, Database
+from chengxin.core.identifiers import make_uscc
+from chengxin.ledger.service import lock_head, seal
 from chengxin.models import metadata
 from chengxin.platform import Platform
 from chengxin.search.rules import counted, match_all, name_grams, name_tokens
 from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE, NAME_FTS_TABLE, NAME_FTS_UPKEEP
+from chengxin.subjects.rules import SubjectKey, lookup_index
+from chengxin.subjects.service import ensure_subjects
 
 APPEND_ONLY = "'query_log'"  # tables whose triggers refuse UPDATE and DELETE
 
@@ -47,6 +52,20 @@ def empty_all_tables(db: Database) -> None:
                 conn.execute(text(f'DELETE FROM "{t}"'))
             for _, sql in triggers:
                 conn.execute(text(sql))
+
+
+def add_subjects(platform: Platform, keys: list[SubjectKey]) -> None:
+    """Subjects created in one transaction outside any bulk ingest (the name index's triggers index them)."""
+    with platform.db.write() as session:
+        lock = lock_head(session)
+        wanted = {lookup_index(platform.keyring, k.kind.value, k.identifier): k for k in keys}
+        ensure_subjects(platform.keyring, lock, wanted, {}, BulkWriter(session))
+        seal(session, lock, platform.keyring)
+
+
+def org(n: int, name: str) -> SubjectKey:
+    """An organisation numbered ``n`` (its USCC made from it) named ``name``."""
+    return SubjectKey(SubjectKind.ORGANIZATION, make_uscc("9", "1", "320400", f"{n:08d}"), name)
 
 
 def index_in_sync(platform: Platform) -> None:

@@ -10,17 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chengxin.catalog.model import SubjectKind
-from chengxin.core.db import BulkWriter
 from chengxin.core.errors import DomainError
 from chengxin.core.identifiers import make_ric, make_uscc
-from chengxin.ledger.service import lock_head, seal
 from chengxin.platform import Platform
 from chengxin.search import service as search_service
 from chengxin.search.rules import fold, rank_key
 from chengxin.search.service import clean_query, search_subjects
-from chengxin.subjects.rules import SubjectKey, lookup_index
-from chengxin.subjects.service import ensure_subjects
-from tests_support import empty_all_tables, index_in_sync
+from chengxin.subjects.rules import SubjectKey
+from tests_support import add_subjects, empty_all_tables, index_in_sync, org
 
 URL = "/api/v1/public/search"
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -28,18 +25,6 @@ TECH = "常州某某科技有限公司"
 TECH_USCC = make_uscc("9", "1", "320400", "MA1X2Y3K")
 PERSON_RIC = make_ric("320402", dt.date(1988, 3, 4), 123)
 PERSON_NAME = "张科技明"  # a person whose (encrypted) name contains the organisations' query
-
-
-def add_subjects(platform: Platform, keys: list[SubjectKey]) -> None:
-    with platform.db.write() as session:
-        lock = lock_head(session)
-        wanted = {lookup_index(platform.keyring, k.kind.value, k.identifier): k for k in keys}
-        ensure_subjects(platform.keyring, lock, wanted, {}, BulkWriter(session))
-        seal(session, lock, platform.keyring)
-
-
-def org(n: int, name: str) -> SubjectKey:
-    return SubjectKey(SubjectKind.ORGANIZATION, make_uscc("9", "1", "320400", f"{n:08d}"), name)
 
 
 @pytest.fixture()

@@ -18,37 +18,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
 
-from chengxin.catalog.model import SubjectKind
-from chengxin.core.db import BulkWriter, make_engine
+from chengxin.core.db import make_engine
 from chengxin.core.identifiers import make_uscc
 from chengxin.core.migrate import alembic_config
-from chengxin.ledger.service import lock_head, seal
 from chengxin.platform import Platform
 from chengxin.search.rules import name_grams, name_tokens
 from chengxin.search.schema import GRAM_TABLE, NAME_FTS_TABLE, NAME_FTS_UPKEEP
 from chengxin.search.service import BulkNameIndex, search_subjects
-from chengxin.subjects.rules import SubjectKey, lookup_index
-from chengxin.subjects.service import ensure_subjects
-from tests_support import index_in_sync
+from tests_support import add_subjects, index_in_sync, org
 
 pytestmark = pytest.mark.sqlite_only
 
 # The characters around each range the fold changes (ASCII capitals, full-width forms, the ideographic space).
 FOLD_EDGES = "@AZ[`az{" + "".join(chr(c) for c in (0xFF00, 0xFF01, 0xFF21, 0xFF3A, 0xFF41, 0xFF5E, 0xFF5F, 0x2FFF,
                                                      0x3000, 0x3001, 0xE000))
-
-
-def _org(n: int, name: str) -> SubjectKey:
-    return SubjectKey(SubjectKind.ORGANIZATION, make_uscc("9", "1", "320400", f"{n:08d}"), name)
-
-
-def _add(platform: Platform, keys: list[SubjectKey]) -> None:
-    """Subjects inserted outside any bulk index: the insert trigger indexes them."""
-    with platform.db.write() as session:
-        lock = lock_head(session)
-        wanted = {lookup_index(platform.keyring, k.kind.value, k.identifier): k for k in keys}
-        ensure_subjects(platform.keyring, lock, wanted, {}, BulkWriter(session))
-        seal(session, lock, platform.keyring)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -61,7 +44,7 @@ def test_the_triggers_index_every_name_as_the_search_rules_cut_it(
 ) -> None:
     with platform.db.write() as session:
         session.execute(text("DELETE FROM subject"))
-    _add(platform, [_org(n, name) for n, name in enumerate(names)])
+    add_subjects(platform, [org(n, name) for n, name in enumerate(names)])
     index_in_sync(platform)
     with platform.db.write() as session:  # a rename through the update trigger
         session.execute(text("UPDATE subject SET display_name = :name WHERE id = (SELECT min(id) FROM subject)"),
@@ -76,7 +59,7 @@ def test_a_bulk_write_that_fails_leaves_the_triggers_on(platform: Platform) -> N
         assert session.execute(text(f"SELECT deferred FROM {NAME_FTS_UPKEEP}")).scalar_one() == 1
         names.add([(1, "不会写入的有限公司")])
         raise RuntimeError("the batch fails")
-    _add(platform, [_org(5, "常州回滚之后科技有限公司")])
+    add_subjects(platform, [org(5, "常州回滚之后科技有限公司")])
     index_in_sync(platform)
     with platform.db.read() as session:
         assert [h.display_name for h in search_subjects(session, "回滚之后").results] == ["常州回滚之后科技有限公司"]
@@ -84,7 +67,7 @@ def test_a_bulk_write_that_fails_leaves_the_triggers_on(platform: Platform) -> N
 
 def test_one_character_finds_the_names_holding_it_wherever_it_stands(platform: Platform) -> None:
     """One character's token: first, middle and last characters, and no name without it."""
-    _add(platform, [_org(1, "泰州物流"), _org(2, "华泰证券"), _org(3, "常州安泰"), _org(4, "常州华恒")])
+    add_subjects(platform, [org(1, "泰州物流"), org(2, "华泰证券"), org(3, "常州安泰"), org(4, "常州华恒")])
     with platform.db.read() as session:
         assert sorted(h.display_name for h in search_subjects(session, "泰").results) == ["华泰证券", "常州安泰", "泰州物流"]
 

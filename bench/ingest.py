@@ -3,8 +3,8 @@
     .venv/bin/python bench/ingest.py --rows 1000000 [--engines sqlite,postgresql]
 
 Targets (issue #2): ≥ 50,000 rows/s on SQLite, ≥ 30,000 rows/s on PostgreSQL, ≥ 1/4 of the baseline
-(the same final rows written by a plain bulk insert / COPY, measured in the same run), peak RSS of
-the ingest process < 500 MB.
+(the same final rows — subjects, records, versions and the name index's rows — written by a plain bulk insert /
+COPY, measured in the same run), peak RSS of the ingest process < 500 MB.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import random
 import sys
+import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,51 @@ def proc_cpu(pid: int) -> float:
     """CPU seconds (user + system) of process ``pid`` from /proc (e.g. the PostgreSQL backend, on this host)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ThreadCpu:
+    """CPU seconds of each thread of this process while measuring, by thread name, polled from /proc/self/task
+    (a worker thread's figure is the last one seen before it ended: up to ``interval`` short). Tells the
+    writer's own thread from its insert thread, which one process's CPU time lumps together."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.seen: dict[int, tuple[str, float]] = {}  # tid → (name, CPU s)
+        self.before: dict[int, float] = {}  # tid → CPU s when measuring began (threads that already ran)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="bench-thread-cpu", daemon=True)
+
+    def __enter__(self) -> ThreadCpu:
+        self._read()
+        self.before = {tid: cpu for tid, (_, cpu) in self.seen.items()}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._read()
+
+    def by_name(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for tid, (name, cpu) in self.seen.items():
+            if name != "bench-thread-cpu":
+                out[name] = round(out.get(name, 0.0) + cpu - self.before.get(tid, 0.0), 2)
+        return out
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._read()
+
+    def _read(self) -> None:
+        names = {thread.native_id: thread.name for thread in threading.enumerate()}  # the OS knows no names here
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                name = names.get(int(task.name)) or (task / "comm").read_text().strip()
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the thread ended meanwhile
+                continue
+            self.seen[int(task.name)] = (name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
 
 
 def key_dir() -> Path:

@@ -5,7 +5,8 @@ machine shared with other work where wall clock does not.
     .venv/bin/python bench/ingest_cpu.py --rows 200000 --engine sqlite [--profile out.prof [--wall]] [--label x]
 
 Run old and new code alternately (``PYTHONPATH=/tmp/before/src`` for the old one) and compare the
-``writer`` column; ``--profile`` writes a cProfile of the writing process (the reader is not profiled), of its
+``writer`` column (``writer_threads_cpu_s`` splits it by thread: the writer's own and its insert thread);
+``--profile`` writes a cProfile of the writing process (the reader is not profiled), of its
 CPU time or, with ``--wall``, of wall-clock time.
 """
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import fresh_database, key_dir, penalty_file, proc_cpu  # noqa: E402
+from _common import ThreadCpu, fresh_database, key_dir, penalty_file, proc_cpu  # noqa: E402
 
 from chengxin.catalog.loader import load_catalog  # noqa: E402
 from chengxin.core.audit import Actor  # noqa: E402
@@ -63,8 +64,9 @@ def main() -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     if profiler:
         profiler.enable()
-    receipt = ingest_file(db, path, catalog=catalog, keyring=keyring, department="samr", item_code="admin_penalty",
-                          actor=Actor(kind="cli", name="bench"), channel="cli", today=dt.date(2026, 11, 25))
+    with ThreadCpu() as threads:
+        receipt = ingest_file(db, path, catalog=catalog, keyring=keyring, department="samr", item_code="admin_penalty",
+                              actor=Actor(kind="cli", name="bench"), channel="cli", today=dt.date(2026, 11, 25))
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
@@ -75,7 +77,7 @@ def main() -> None:
         "engine": args.engine, "rows": receipt.received, "accepted": receipt.accepted, "wall_s": round(seconds, 2),
         "rows_per_s": round(receipt.received / seconds), "writer_cpu_s": round(writer_cpu, 2),
         "reader_cpu_s": round(children.ru_utime + children.ru_stime, 2), "backend_cpu_s": round(backend, 2),
-        "load": os.getloadavg()[0],
+        "writer_threads_cpu_s": threads.by_name(), "load": os.getloadavg()[0],
     }))
 
 

@@ -311,7 +311,7 @@ class BulkNameIndex:
         self.lines: list[bytes] = []  # PostgreSQL: CSV lines ``"gram",subject_id``, the id zero-padded to sort as a number
         self.counts: Counter[str] = Counter()  # PostgreSQL: grams of the sampled organisations
         self.rows: list[tuple[int, str]] = []  # SQLite: (subject id, its tokens)
-        self.held = 0  # grams held
+        self.tokens = 0  # SQLite: tokens held in ``rows`` (PostgreSQL holds one line a gram)
         if self.sqlite:  # the insert trigger skips this transaction's subjects from here on
             session.execute(text(f"UPDATE {NAME_FTS_UPKEEP} SET deferred = 1"))
         else:  # the statement trigger of 0027 does
@@ -323,7 +323,7 @@ class BulkNameIndex:
         if self.sqlite:
             rows = [(subject_id, name_tokens(name)) for subject_id, name in organisations]
             self.rows.extend(rows)
-            self.held += sum(token.count(" ") + 1 for _, token in rows)
+            self.tokens += sum(token.count(" ") + 1 for _, token in rows)
             return
         lines, counts = self.lines, self.counts
         for subject_id, name in organisations:
@@ -335,17 +335,16 @@ class BulkNameIndex:
                 lines.extend([('"' + gram.replace('"', '""')).encode() + tail for gram in grams])
             if counted(subject_id):
                 counts.update(grams)
-        self.held = len(lines)
 
     def full(self) -> bool:
         """Whether the grams held should be written now (:meth:`flush`) to keep memory flat."""
-        return self.held >= FLUSH_GRAMS
+        return len(self.lines) + self.tokens >= FLUSH_GRAMS
 
     def take(self) -> HeldGrams:
         """The grams held so far, handed over to :meth:`write` (which may run in another thread: the ingest's
         insert thread); holding starts anew."""
         held = HeldGrams(self.lines, self.counts, self.rows)
-        self.lines, self.counts, self.rows, self.held = [], Counter(), [], 0
+        self.lines, self.counts, self.rows, self.tokens = [], Counter(), [], 0
         return held
 
     def flush(self) -> None:
@@ -363,9 +362,7 @@ class BulkNameIndex:
     def write(self, held: HeldGrams) -> None:
         """Write grams taken by :meth:`take` into the index (and, on PostgreSQL, their counts)."""
         if held.rows:
-            raw = self.session.connection().connection.driver_connection
-            assert raw is not None
-            raw.executemany(f"INSERT INTO {NAME_FTS_TABLE} (rowid, grams) VALUES (?, ?)", held.rows)
+            BulkWriter(self.session).insert(NAME_FTS_TABLE, ("rowid", "grams"), held.rows)
         if held.lines:
             held.lines.sort()
             BulkWriter(self.session).copy_csv(GRAM_TABLE, ("gram", "subject_id"), b"".join(held.lines))

@@ -166,6 +166,13 @@ HOSTILE: dict[str, dict[str, str]] = {
     "a long name": {"subject_name": "名" * 201},
     "no name": {"subject_name": ""},
 }
+# Valid text that JSON escapes: the columnar path makes the fields' JSON in columns and must escape as orjson does.
+ESCAPED: dict[str, dict[str, str]] = {
+    "a backslash": {"case_name": "C:\\案件\\1号\\"},
+    "a tab inside": {"case_name": "案件\t1号"},
+    "escapes written out": {"facts": "{\\u0022a\\u0022:1}\\n\\"},
+    "a backslash next to a citizen ID field": {"legal_representative": "\\"},
+}
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
@@ -179,6 +186,16 @@ def test_a_hostile_cell_comes_out_as_the_row_path_makes_it(catalog: Catalog, key
         else {**rows[9], **HOSTILE[case]}
     assert_same(_write(tmp_path / "f.csv", item, rows, encoding=encoding), item, keyring, chunk_rows=4,
                 judged=lambda n: n <= 2)
+
+
+@pytest.mark.parametrize("case", sorted(ESCAPED))
+def test_text_that_json_escapes_is_escaped_as_the_row_path_escapes_it(catalog: Catalog, keyring: KeyRing,
+                                                                  tmp_path: Path, case: str) -> None:
+    item = catalog.item("admin_penalty")
+    rows = [{**row, **ESCAPED[case]} for row in _rows(catalog, "admin_penalty", 9)]
+    flat, _ = assert_same(_write(tmp_path / "f.csv", item, rows), item, keyring, chunk_rows=4,
+                          judged=lambda n: n == 0)
+    assert len(flat["source_id"]) == 9
 
 
 def test_field_values_are_normalised_as_the_validators_do(catalog: Catalog, keyring: KeyRing, tmp_path: Path) -> None:

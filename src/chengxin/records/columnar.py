@@ -4,7 +4,8 @@ Reading a row at a time (``csv`` then :func:`records.rules.prepare_row`) costs ~
 reader process then capped a large ingest near 30,000 rows/s (bench/RESULTS.md, ingest, session 14). Here polars
 splits a block of lines into columns and the checks run once per column or once per *distinct* value (a file
 repeats its dates, severities, deciding authorities, subjects …), with the very validators of the row path; only
-what is per row by nature — the fields' JSON, the content HMAC, encrypting citizen IDs — stays per row.
+what is per row by nature — the content HMAC, encrypting citizen IDs — stays per row; even the fields' canonical
+JSON is put together in columns, and the chunk's columns are built as lists, not row by row.
 
 The row path stays the judge. This path only *vouches* for a row when every check it makes proves the row path
 would accept it and produce the same values; any other row — a value with control characters, an apostrophe,
@@ -18,9 +19,10 @@ rest of the file is read row by row from that block on (``records.fileio.csv_row
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -59,6 +61,8 @@ _PLAIN_TEXT: Final = frozenset({FieldType.STRING, FieldType.TEXT})
 _PERSON, _ORGANIZATION = SubjectKind.PERSON, SubjectKind.ORGANIZATION
 # helper columns: no column code holds a NUL
 _POSITION, _FLAGGED, _FIELDS, _PROTECT = "\x00position", "\x00flagged", "\x00fields", "\x00protect"
+_ROW_COLUMNS: Final = tuple(f.name for f in dataclasses.fields(PreparedChunk) if f.name not in ("received", "rejected",
+                                                                                               "bytes_read"))
 # What JSON escapes in a text the columns vouch for (no quote, no other control character; orjson's escapes).
 _JSON_ESCAPES: Final = (("\\", "\\\\"), ('"', '\\"'), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 
@@ -265,62 +269,81 @@ def prepare_frame(
     common = [code for code in ("source_id", "subject_name", "ric", "uscc", "decision_date", "severity")
               if code in present]
     raw_frame = frame
-    frame = frame.select(pl.col(_POSITION), *[pl.col(code) for code in common], pl.any_horizontal(flags).alias(_FLAGGED),
+    frame = frame.select(pl.col(_POSITION), *[pl.col(code) for code in common], pl.any_horizontal(flags).fill_null(True).alias(_FLAGGED),
                          fields_json.cast(pl.Binary).alias(_FIELDS),
                          (pl.any_horizontal(protected) if protected else pl.lit(False)).alias(_PROTECT))
-    positions = frame.get_column(_POSITION).to_list()
-    flagged = frame.get_column(_FLAGGED).to_list()
-    jsons, protect = frame.get_column(_FIELDS).to_list(), frame.get_column(_PROTECT).to_list()
-    empty = [""] * frame.height
+    judged = frame.get_column(_FLAGGED).arg_true().to_list()  # to the row path
+    vouched = _vouched_rows(frame.filter(pl.col(_FLAGGED).not_()) if judged else frame, common, first_row_no,
+                            version, department, keyring, memo, in_force, severities, identifiers)
+    if not judged:
+        vouched.received = chunk.received
+        return vouched
+    _judge(chunk, raw_frame, cells, judged, first_row_no, item, department, today, keyring, memo)
+    return _in_file_order(chunk, vouched)
+
+
+def _vouched_rows(frame: pl.DataFrame, common: Sequence[str], first_row_no: int, version: ItemVersion, department: str,
+                  keyring: KeyRing, memo: BatchMemo, in_force: dict[str, tuple[dt.date, ItemVersion]],
+                  severities: dict[str, Severity | None], identifiers: dict[str, dict[str, str]]) -> PreparedChunk:
+    """The rows every check vouched for, prepared column by column (``received`` left at 0): what is per row by
+    nature — the content HMAC, a citizen ID field's encryption — in one loop, the rest per column or per distinct
+    value (the per-row appends of a row at a time were ~4 µs of the reader's ~25 a row; bench/RESULTS.md)."""
+    height = frame.height
+    empty = [""] * height
     got = {code: frame.get_column(code).to_list() for code in common}
     source_ids, names = got.get("source_id", empty), got.get("subject_name", empty)
     rics, usccs, days = got.get("ric", empty), got.get("uscc", empty), got.get("decision_date", empty)
-    severity_texts = got.get("severity", empty)
-    item_version, category = version.version, MEMBER_VALUE[version.category]
+    negative = version.category is Category.NEGATIVE
+    severity_texts = got.get("severity", empty) if negative else empty
     ric_known, uscc_known = identifiers["ric"], identifiers["uscc"]
+    person, organization = MEMBER_VALUE[_PERSON], MEMBER_VALUE[_ORGANIZATION]
+    kinds = [person if ric else organization for ric in rics]
+    subject_ids = [ric_known[ric] if ric else uscc_known[uscc] for ric, uscc in zip(rics, usccs)]
     # The content's bytes around the identifier, the severity and the day as stored: per kind, day and severity.
-    frames: dict[tuple[SubjectKind, str, str], tuple[bytes, bytes, str | None, str]] = {}
-    judged: list[int] = []
-    for n, fields_json in enumerate(jsons):
-        if flagged[n]:
-            judged.append(n)
-            continue
-        if judged:  # rows keep their order: the row path's rows first
-            _judge(chunk, raw_frame, cells, judged, first_row_no, item, department, today, keyring, memo)
-            judged = []
-        ric, name, source_id, day_text = rics[n], names[n], source_ids[n], days[n]
-        if ric:
-            kind, identifier = _PERSON, ric_known[ric]
-        else:
-            kind, identifier = _ORGANIZATION, uscc_known[usccs[n]]
-        severity_text = severity_texts[n] if negative else ""
-        around = frames.get((kind, day_text, severity_text))
-        if around is None:
-            day = in_force[day_text][0]
-            severity = severities[severity_text] if negative else None
-            before, after = content_frame(kind, version, day, severity)
-            around = frames[kind, day_text, severity_text] = (
-                before, after, MEMBER_VALUE[severity] if severity else None, day.isoformat())
-        kind_value = MEMBER_VALUE[kind]
-        chunk.row_no.append(first_row_no + positions[n])
-        chunk.source_id.append(source_id)
-        chunk.kind.append(kind_value)
-        chunk.identifier.append(identifier)
-        chunk.name.append(name)
-        chunk.lookup_index.append(memo.lookup_index(keyring, kind_value, identifier))
-        chunk.name_index.append(memo.name_index(keyring, name) if kind is _PERSON else None)
-        chunk.item_version.append(item_version)
-        chunk.category.append(category)
-        chunk.decision_day.append(around[3])
-        chunk.severity.append(around[2])
-        chunk.fields_json.append(canonical_fields(protect_identifiers(keyring, version, orjson.loads(fields_json),
-                                                                      department, source_id, memo))
-                                 if protect[n] else fields_json)
-        chunk.content_hash.append(keyring.keyed_digest(around[0] + orjson.dumps(identifier) + around[1] + fields_json
-                                                       + b"]"))
-    if judged:
-        _judge(chunk, raw_frame, cells, judged, first_row_no, item, department, today, keyring, memo)
-    return chunk
+    frames: dict[tuple[str, str, str], tuple[bytes, bytes, str | None, str]] = {}
+    for key in set(zip(kinds, days, severity_texts)):
+        kind, day_text, severity_text = key
+        day = in_force[day_text][0]
+        severity = severities[severity_text] if negative else None
+        before, after = content_frame(_PERSON if kind == person else _ORGANIZATION, version, day, severity)
+        frames[key] = (before, after, MEMBER_VALUE[severity] if severity else None, day.isoformat())
+    arounds = [frames[key] for key in zip(kinds, days, severity_texts)]
+    jsons: list[bytes] = frame.get_column(_FIELDS).to_list()
+    digest, dumps = keyring.keyed_digest, orjson.dumps
+    hashes = [digest(before + dumps(identifier) + after + fields_json + b"]")
+              for (before, after, _, _), identifier, fields_json in zip(arounds, subject_ids, jsons)]
+    for n in frame.get_column(_PROTECT).arg_true().to_list():  # citizen IDs inside: stored protected
+        jsons[n] = canonical_fields(protect_identifiers(keyring, version, orjson.loads(jsons[n]), department,
+                                                        source_ids[n], memo))
+    lookup_index, name_index = memo.lookup_index, memo.name_index
+    return PreparedChunk(
+        received=0,
+        row_no=(frame.get_column(_POSITION).cast(pl.Int64) + first_row_no).to_list(),
+        source_id=source_ids,
+        kind=kinds,
+        identifier=subject_ids,
+        name=names,
+        lookup_index=[lookup_index(keyring, kind, identifier) for kind, identifier in zip(kinds, subject_ids)],
+        name_index=[name_index(keyring, name) if ric else None for ric, name in zip(rics, names)],
+        item_version=[version.version] * height,
+        category=[MEMBER_VALUE[version.category]] * height,
+        decision_day=[around[3] for around in arounds],
+        severity=[around[2] for around in arounds],
+        fields_json=jsons,
+        content_hash=hashes,
+    )
+
+
+def _in_file_order(judged: PreparedChunk, vouched: PreparedChunk) -> PreparedChunk:
+    """The rows the row path prepared (with the slice's count and rejections) and the vouched ones, merged in the
+    file's order (each is in it already)."""
+    row_no = judged.row_no + vouched.row_no
+    order = sorted(range(len(row_no)), key=row_no.__getitem__)
+    merged = PreparedChunk(received=judged.received, rejected=judged.rejected)
+    for name in _ROW_COLUMNS:
+        both = getattr(judged, name) + getattr(vouched, name)
+        setattr(merged, name, [both[n] for n in order])
+    return merged
 
 
 def _judge(chunk: PreparedChunk, frame: pl.DataFrame, cells: list[str], rows: Iterable[int], first_row_no: int,

@@ -1,6 +1,7 @@
 """Issue #7 complaints about shops (电商投诉举报) in a real browser: a commerce-bureau clerk signs in, goes from 电商监测
 to the complaints list, pages through it, filters it by status and by shop, and opens the shop the complaints are
-about — and finds nothing about the complainants anywhere on the page.
+about — and finds nothing about the complainants anywhere on the page. On the way: every item of the staff's
+menu is on screen (the menu wraps on a desktop; it scrolled its last items out of sight).
 
 The platform, its shops and the complaints (as the departments' intake files them) are set up through the service
 layer; every step of the clerk is clicks and form fills."""
@@ -83,6 +84,13 @@ def test_a_clerk_pages_filters_and_follows_complaints_to_the_shop(
     pg.get_by_label("用户名").fill("clerk_commerce_ec")
     pg.get_by_label("密码").fill(PASSWORD)
     pg.get_by_role("button", name="登录").click()
+
+    # Every item of the staff's main menu is on screen at 1280 px (wrapped, not scrolled out of sight).
+    items = pg.locator("nav.site-nav a")
+    assert items.count() >= 15
+    for n in range(items.count()):
+        box = items.nth(n).bounding_box()
+        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1280, items.nth(n).inner_text()
 
     # 1. From the e-commerce monitoring menu to the complaints: newest first, a page of 50.
     pg.get_by_role("link", name="电商监测").click()

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from tests.browser.ec_support import push_shops, register_longcheng
 
-from chengxin.core.audit import SYSTEM, Actor
-from chengxin.core.clock import CHINA, today_cn
+from chengxin.core.audit import Actor
+from chengxin.core.clock import CHINA
 from chengxin.core.db import utcnow
 from chengxin.ecommerce.complaints import service as complaints
-from chengxin.ecommerce.trade import service as trade
 from chengxin.platform import Platform
 from chengxin.records.service import ApiRow
 from factories import uscc_for
@@ -42,17 +42,11 @@ def _received(days_ago: int) -> str:
 @pytest.fixture()
 def filed(platform: Platform) -> None:
     """A platform with two shops; the 12315 hotline's complaints about them, as samr's intake files them."""
-    with platform.db.write() as session:
-        trade.register_platform(session, platform.keyring, uscc=uscc_for(4500), code="longcheng", name="龙城优选",
-                                url="https://longcheng.example", operator_name="常州龙城优选电子商务有限公司",
-                                actor=SYSTEM)
-    shops = [ApiRow(i, {"shop_code": code, "name": name, "url": f"https://shop.example.com/{code}",
-                        "owner_uscc": uscc_for(n), "owner_name": owner, "licence_no": uscc_for(n),
-                        "category": "食品/茶叶", "opened_on": "2020-05-01", "status": "open"})
-             for i, (code, (name, owner, n)) in enumerate(SHOPS.items(), start=1)]
-    receipt = trade.ingest_shops(platform.db, platform.keyring, shops, actor=SYSTEM, platform="longcheng",
-                                 channel="api", today=today_cn())
-    assert receipt.rejected == 0, receipt.rejections
+    register_longcheng(platform, 4500)
+    push_shops(platform, [{"shop_code": code, "name": name, "url": f"https://shop.example.com/{code}",
+                           "owner_uscc": uscc_for(n), "owner_name": owner, "licence_no": uscc_for(n),
+                           "category": "食品/茶叶", "opened_on": "2020-05-01", "status": "open"}
+                          for code, (name, owner, n) in SHOPS.items()])
     rows = [{"source_complaint_id": f"12315-{n:06d}", "channel": "12315", "received_at": _received(2 + n // 10),
              "platform": "longcheng", "shop_code": "TEA01", "category": "not_as_described", "status": "handling",
              "summary": f"收到的茶叶与商品页面描述的产地不符（第{n}件）"} for n in range(1, HANDLING + 1)]

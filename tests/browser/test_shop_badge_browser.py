@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from tests.browser.ec_support import push_shops, register_longcheng
 
-from chengxin.core.audit import SYSTEM
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.ecommerce.trade import service
 from chengxin.ecommerce.trade.params import trade_rules_on
 from chengxin.platform import Platform
-from chengxin.records.service import ApiRow
 from factories import uscc_for
 
 pytestmark = pytest.mark.browser
@@ -30,17 +29,12 @@ SHOP = {"shop_code": "TEA01", "name": "龙城碧螺春茶叶旗舰店", "url": "
 
 
 def _push_shop(platform: Platform, **change: str) -> None:
-    receipt = service.ingest_shops(platform.db, platform.keyring, [ApiRow(1, {**SHOP, **change})], actor=SYSTEM,
-                                   platform="longcheng", channel="api", today=today_cn())
-    assert receipt.rejected == 0, receipt.rejections
+    push_shops(platform, [{**SHOP, **change}])
 
 
 @pytest.fixture()
 def shop(platform: Platform) -> None:
-    with platform.db.write() as session:
-        service.register_platform(session, platform.keyring, uscc=uscc_for(4400), code="longcheng", name="龙城优选",
-                                  url="https://longcheng.example", operator_name="常州龙城优选电子商务有限公司",
-                                  actor=SYSTEM)
+    register_longcheng(platform, 4400)
     _push_shop(platform)
 
 

@@ -269,7 +269,8 @@ def prepare_frame(
     common = [code for code in ("source_id", "subject_name", "ric", "uscc", "decision_date", "severity")
               if code in present]
     raw_frame = frame
-    frame = frame.select(pl.col(_POSITION), *[pl.col(code) for code in common], pl.any_horizontal(flags).fill_null(True).alias(_FLAGGED),
+    frame = frame.select(pl.col(_POSITION), *[pl.col(code) for code in common],
+                         pl.any_horizontal(flags).fill_null(True).alias(_FLAGGED),  # unsure: the row path's
                          fields_json.cast(pl.Binary).alias(_FIELDS),
                          (pl.any_horizontal(protected) if protected else pl.lit(False)).alias(_PROTECT))
     judged = frame.get_column(_FLAGGED).arg_true().to_list()  # to the row path
@@ -284,7 +285,7 @@ def prepare_frame(
 
 def _vouched_rows(frame: pl.DataFrame, common: Sequence[str], first_row_no: int, version: ItemVersion, department: str,
                   keyring: KeyRing, memo: BatchMemo, in_force: dict[str, tuple[dt.date, ItemVersion]],
-                  severities: dict[str, Severity | None], identifiers: dict[str, dict[str, str]]) -> PreparedChunk:
+                  severities: dict[str, Severity | None], known: dict[str, dict[str, str]]) -> PreparedChunk:
     """The rows every check vouched for, prepared column by column (``received`` left at 0): what is per row by
     nature — the content HMAC, a citizen ID field's encryption — in one loop, the rest per column or per distinct
     value (the per-row appends of a row at a time were ~4 µs of the reader's ~25 a row; bench/RESULTS.md)."""
@@ -295,10 +296,10 @@ def _vouched_rows(frame: pl.DataFrame, common: Sequence[str], first_row_no: int,
     rics, usccs, days = got.get("ric", empty), got.get("uscc", empty), got.get("decision_date", empty)
     negative = version.category is Category.NEGATIVE
     severity_texts = got.get("severity", empty) if negative else empty
-    ric_known, uscc_known = identifiers["ric"], identifiers["uscc"]
+    ric_known, uscc_known = known["ric"], known["uscc"]  # raw → normalised
     person, organization = MEMBER_VALUE[_PERSON], MEMBER_VALUE[_ORGANIZATION]
     kinds = [person if ric else organization for ric in rics]
-    subject_ids = [ric_known[ric] if ric else uscc_known[uscc] for ric, uscc in zip(rics, usccs)]
+    identifiers = [ric_known[ric] if ric else uscc_known[uscc] for ric, uscc in zip(rics, usccs)]
     # The content's bytes around the identifier, the severity and the day as stored: per kind, day and severity.
     frames: dict[tuple[str, str, str], tuple[bytes, bytes, str | None, str]] = {}
     for key in set(zip(kinds, days, severity_texts)):
@@ -311,7 +312,7 @@ def _vouched_rows(frame: pl.DataFrame, common: Sequence[str], first_row_no: int,
     jsons: list[bytes] = frame.get_column(_FIELDS).to_list()
     digest, dumps = keyring.keyed_digest, orjson.dumps
     hashes = [digest(before + dumps(identifier) + after + fields_json + b"]")
-              for (before, after, _, _), identifier, fields_json in zip(arounds, subject_ids, jsons)]
+              for (before, after, _, _), identifier, fields_json in zip(arounds, identifiers, jsons)]
     for n in frame.get_column(_PROTECT).arg_true().to_list():  # citizen IDs inside: stored protected
         jsons[n] = canonical_fields(protect_identifiers(keyring, version, orjson.loads(jsons[n]), department,
                                                         source_ids[n], memo))
@@ -321,9 +322,9 @@ def _vouched_rows(frame: pl.DataFrame, common: Sequence[str], first_row_no: int,
         row_no=(frame.get_column(_POSITION).cast(pl.Int64) + first_row_no).to_list(),
         source_id=source_ids,
         kind=kinds,
-        identifier=subject_ids,
+        identifier=identifiers,
         name=names,
-        lookup_index=[lookup_index(keyring, kind, identifier) for kind, identifier in zip(kinds, subject_ids)],
+        lookup_index=[lookup_index(keyring, kind, identifier) for kind, identifier in zip(kinds, identifiers)],
         name_index=[name_index(keyring, name) if ric else None for ric, name in zip(rics, names)],
         item_version=[version.version] * height,
         category=[MEMBER_VALUE[version.category]] * height,

@@ -129,6 +129,38 @@ def test_home_shows_platform_counts_and_catalog_search(client: TestClient, platf
     assert "/static/vendor/htmx.min.js" in text and "/static/app.css" in text
 
 
+PUBLIC_MENU = ["/", "/search", "/catalog", "/lists", "/commitments", "/measures", "/scores", "/shops",
+               "/risk-notices", "/verify"]
+CLERK_MENU = ["/office", "/submit", "/batches", "/quality", "/office/ecommerce/findings", "/office/calendar"]
+OFFICE_MENU = ["/office", "/submit", "/batches", "/quality", "/office/ecommerce/findings", "/alerts", "/office/lists",
+               "/office/checks", "/office/subscriptions", "/office/calendar"]
+
+
+def _menu(html: str, label: str) -> list[str] | None:
+    """The links of the ``<nav>`` named ``label``, in order (None: no such menu on the page)."""
+    found = re.search(rf'<nav class="[^"]+" aria-label="{label}">(.*?)</nav>', html, re.S)
+    return None if found is None else re.findall(r'<a href="([^"]+)"', found.group(1))
+
+
+@pytest.mark.parametrize(("role", "department", "staff_menu"), [
+    (None, None, None),  # a citizen: the public menu only, no links that only lead to the sign-in page
+    ("clerk", "samr", CLERK_MENU),
+    ("credit_office", None, OFFICE_MENU),
+])
+def test_the_public_menu_is_the_same_for_all_and_staff_get_their_own(
+    client: TestClient, make_user: Callable[..., str], role: str | None, department: str | None,
+    staff_menu: list[str] | None,
+) -> None:
+    _sign_in(client, make_user(role, department) if role else None)
+    page = client.get("/catalog")
+    assert page.status_code == 200
+    assert _menu(page.text, "主导航") == PUBLIC_MENU
+    assert _menu(page.text, "工作台导航") == staff_menu
+    if staff_menu is not None:  # the page being shown is marked in the menu it belongs to
+        batches = client.get("/batches").text
+        assert '<a href="/batches" aria-current="page">' in batches.replace("  ", " ")
+
+
 def test_static_files_are_served(client: TestClient) -> None:
     assert client.get("/static/app.css").status_code == 200
     js = client.get("/static/vendor/htmx.min.js")

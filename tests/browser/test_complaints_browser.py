@@ -79,12 +79,16 @@ def test_a_clerk_pages_filters_and_follows_complaints_to_the_shop(
     pg.get_by_label("密码").fill(PASSWORD)
     pg.get_by_role("button", name="登录").click()
 
-    # Every item of the staff's main menu is on screen at 1280 px (wrapped, not scrolled out of sight).
-    items = pg.locator("nav.site-nav a")
-    assert items.count() >= 15
-    for n in range(items.count()):
-        box = items.nth(n).bounding_box()
-        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1280, items.nth(n).inner_text()
+    # Every item of both menus is on screen at 1280 px (not scrolled out of sight), and each menu is one row.
+    for menu, least in (("主导航", 10), ("工作台导航", 6)):
+        items = pg.get_by_role("navigation", name=menu).get_by_role("link")
+        assert items.count() >= least, menu
+        rows = set()
+        for n in range(items.count()):
+            box = items.nth(n).bounding_box()
+            assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1280, items.nth(n).inner_text()
+            rows.add(round(box["y"]))
+        assert len(rows) == 1, f"{menu} wraps onto {len(rows)} rows"
 
     # 1. From the e-commerce monitoring menu to the complaints: newest first, a page of 50.
     pg.get_by_role("link", name="电商监测").click()

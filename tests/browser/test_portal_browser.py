@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -112,8 +113,23 @@ def test_clerk_uploads_a_file_and_reads_the_receipt(
 
     pg.locator('input[name="item"][value="admin_penalty"]').check()
     pg.set_input_files("#file", str(upload))
+    # The page's script sends the file and follows the ingest's progress (static/upload.js), then opens the receipt.
+    # What the page's script received is kept in sessionStorage (it survives the move to the receipt page).
+    pg.evaluate("""() => {
+      const open = XMLHttpRequest.prototype.open;
+      XMLHttpRequest.prototype.open = function (...args) {
+        this.addEventListener("load", () => sessionStorage.setItem("answer", JSON.stringify(
+          {type: this.getResponseHeader("Content-Type"), body: this.responseText})));
+        return open.apply(this, args);
+      };
+    }""")
     pg.get_by_role("button", name="上传并校验").click()
     expect(pg).to_have_url(re.compile(r"/batches/\d+$"))
+    answer = json.loads(pg.evaluate("() => sessionStorage.getItem('answer')"))
+    assert answer["type"].startswith("application/x-ndjson")
+    events = [json.loads(line) for line in answer["body"].splitlines() if line.strip()]
+    assert events[0] == {"rows": 2, "bytes": upload.stat().st_size, "total": upload.stat().st_size}
+    assert events[-1]["done"] is True and events[-1]["received"] == 2 and pg.url.endswith(events[-1]["url"])
 
     counts = pg.locator(".counts")
     expect(counts.locator(".count", has_text="新增").locator(".count-num")).to_have_text("1")
@@ -127,3 +143,37 @@ def test_clerk_uploads_a_file_and_reads_the_receipt(
     shot = tmp_path / "receipt.png"
     pg.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_a_refused_file_is_explained_on_the_form_and_can_be_sent_again(
+    server: str, page: Page, platform: Platform, make_user: Callable[..., str], tmp_path: Path
+) -> None:
+    """A file refused as a whole (here: no header row the item knows) leaves the clerk on the form with the
+    reason and its code; the button works again and the corrected file goes through."""
+    pg = page
+    make_user("clerk", "samr", username="samr_clerk2", password=PASSWORD)
+    good = _penalty_csv(platform, tmp_path / "行政处罚.csv")
+    bad = tmp_path / "随便一个表.csv"
+    bad.write_text("序号,备注\n1,无关的表格\n", encoding="utf-8")
+
+    pg.goto(server + "/login?next=/submit")
+    pg.get_by_label("用户名").fill("samr_clerk2")
+    pg.get_by_label("密码").fill(PASSWORD)
+    pg.get_by_role("button", name="登录").click()
+    expect(pg).to_have_url(re.compile(r"/submit$"))
+
+    pg.locator('input[name="item"][value="admin_penalty"]').check()
+    pg.set_input_files("#file", str(bad))
+    pg.get_by_role("button", name="上传并校验").click()
+    alert = pg.get_by_role("alert")
+    expect(alert).to_contain_text("文件未能处理")
+    expect(alert).to_contain_text("file.")
+    expect(pg).to_have_url(re.compile(r"/submit$"))
+    expect(pg.locator(".upload-progress")).to_be_hidden()
+
+    pg.set_input_files("#file", str(good))
+    button = pg.get_by_role("button", name="上传并校验")
+    expect(button).to_be_enabled()
+    button.click()
+    expect(pg).to_have_url(re.compile(r"/batches/\d+$"))
+    expect(pg.locator(".counts .count", has_text="收到").locator(".count-num")).to_have_text("2")

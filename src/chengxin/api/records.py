@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -17,6 +19,8 @@ from chengxin.records import service
 from chengxin.records.service import ApiRow, RecordDetail
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
+
+UPLOAD_PREFIX = "chengxin-upload-"
 
 
 def _department(actor: audit.Actor, requested: str | None) -> str:
@@ -53,15 +57,23 @@ def submit_batch(body: BatchIn, platform: PlatformDep, actor: ActorDep) -> Recei
 def ingest_upload(platform: Platform, actor: audit.Actor, upload: UploadFile, item: str, department: str,
                   *, channel: str) -> service.Receipt:
     """Spool an upload to disk (size-checked), then ingest it as a file (large files on two cores)."""
+    with spool_upload(upload, platform.settings.max_upload_bytes, UPLOAD_PREFIX) as path:
+        return ingest_spooled(platform, actor, path, upload.filename, item, department, channel=channel)
+
+
+def ingest_spooled(platform: Platform, actor: audit.Actor, path: Path, filename: str | None, item: str,
+                   department: str, *, channel: str,
+                   progress: Callable[[int, int, int], None] | None = None) -> service.Receipt:
+    """Ingest an upload already spooled to ``path`` (``spool_upload``); ``progress(rows, bytes_read,
+    bytes_total)`` per chunk, as :func:`records.pipeline.ingest_file` reports it."""
     from chengxin.records.pipeline import ingest_file
 
-    limit = platform.settings.max_upload_bytes
-    with spool_upload(upload, limit, "chengxin-upload-") as path:
-        return ingest_file(
-            platform.db, path, catalog=platform.catalog, keyring=platform.keyring, department=department,
-            item_code=item, actor=actor, channel=channel, today=today_cn(), filename=upload.filename,
-            max_bytes=limit, chunk_rows=platform.settings.ingest_chunk_rows,
-        )
+    return ingest_file(
+        platform.db, path, catalog=platform.catalog, keyring=platform.keyring, department=department,
+        item_code=item, actor=actor, channel=channel, today=today_cn(), filename=filename,
+        max_bytes=platform.settings.max_upload_bytes, chunk_rows=platform.settings.ingest_chunk_rows,
+        progress=progress,
+    )
 
 
 @router.post("/records/files", summary="上传文件报送 Submit a file (.xlsx / .csv / .jsonl)", response_model=ReceiptOut)

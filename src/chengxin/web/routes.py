@@ -12,6 +12,7 @@ import logging
 import math
 import secrets
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,8 @@ from sqlalchemy.orm import Session
 from chengxin.accounts.service import Role, authenticate, close_session, open_session, user_for_token
 from chengxin.api.catalog import item_summary, version_dict
 from chengxin.api.deps import SESSION_COOKIE
-from chengxin.api.records import ingest_upload, quality_out
+from chengxin.api.records import UPLOAD_PREFIX, ingest_spooled, ingest_upload, quality_out
+from chengxin.api.uploads import spool_upload
 from chengxin.catalog.model import Catalog, CatalogItem, Duration
 from chengxin.catalog.rules import InvalidDuration, parse_duration, template_columns
 from chengxin.core import audit
@@ -33,6 +35,7 @@ from chengxin.core.clock import CHINA, today_cn
 from chengxin.core.errors import DomainError, Unauthenticated
 from chengxin.platform import Platform
 from chengxin.records import service as records
+from chengxin.web.progress import Report, stream_progress, wants_progress
 
 log = logging.getLogger("chengxin.web")
 
@@ -529,12 +532,45 @@ def submit(
             field="file",
         )
         return _submit_form(request, viewer, item=item, error=err, status=400)
+    if wants_progress(request):
+        return _submit_with_progress(request, platform, viewer, file, item)
     try:
         receipt = ingest_upload(platform, viewer.actor, file, item, viewer.department_code, channel="file")
     except DomainError as exc:  # FileRejected included: the file as a whole could not be taken
         status = exc.status if 400 <= exc.status < 500 else 400
         return _submit_form(request, viewer, item=item, error=exc, status=status)
     return RedirectResponse(f"/batches/{receipt.batch_id}", status_code=303)
+
+
+def _submit_with_progress(request: Request, platform: Platform, viewer: Viewer, file: UploadFile,
+                          item: str) -> Response:
+    """The upload ingested in a thread of its own, its progress streamed to the page (``web.progress``). The
+    file is spooled here, before the answer starts: a refusal of the whole upload (too large) is still the
+    form page with its error, and the thread owns the spooled copy until the batch is written."""
+    department = viewer.department_code
+    assert department is not None
+    spooled = ExitStack()
+    try:
+        path = spooled.enter_context(spool_upload(file, platform.settings.max_upload_bytes, UPLOAD_PREFIX))
+    except DomainError as exc:
+        spooled.close()
+        return _submit_form(request, viewer, item=item, error=exc, status=exc.status)
+
+    def ingest(report: Report) -> dict[str, Any]:
+        done = 0
+
+        def advance(rows: int, bytes_read: int, bytes_total: int) -> None:
+            nonlocal done
+            done += rows
+            report({"rows": done, "bytes": bytes_read, "total": bytes_total})
+
+        with spooled:
+            receipt = ingest_spooled(platform, viewer.actor, path, file.filename, item, department, channel="file",
+                                     progress=advance)
+        return {"url": f"/batches/{receipt.batch_id}", "batch": receipt.batch_id, "received": receipt.received,
+                "rejected": receipt.rejected}
+
+    return stream_progress(ingest, name=f"chengxin-upload-{department}")
 
 
 # -- receipts, batches, quality ---------------------------------------------------------------------

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import json
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -177,3 +179,37 @@ def test_a_refused_file_is_explained_on_the_form_and_can_be_sent_again(
     button.click()
     expect(pg).to_have_url(re.compile(r"/batches/\d+$"))
     expect(pg.locator(".counts .count", has_text="收到").locator(".count-num")).to_have_text("2")
+
+
+def test_an_upload_whose_page_goes_away_is_still_written_whole(
+    server: str, platform: Platform, make_user: Callable[..., str]
+) -> None:
+    """The clerk closes the tab while the rows are being checked: the batch still ends and is committed whole
+    (web.progress: the ingest's thread does not depend on anyone reading its progress)."""
+    from sqlalchemy import select
+    from tests.api.test_portal_pages import penalty_csv
+
+    from chengxin.records.models import IngestBatch
+
+    make_user("clerk", "samr", username="samr_clerk3", password=PASSWORD)
+    rows = 20_000  # four chunks of 5,000: the first progress line comes well before the end
+    body = penalty_csv(platform, good=rows, bad=0)
+    with httpx.Client(base_url=server, timeout=60) as client:
+        assert client.post("/login", data={"username": "samr_clerk3", "password": PASSWORD}).status_code == 303
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/submit").text)
+        assert token is not None
+        with client.stream("POST", "/submit", data={"item": "admin_penalty", "csrf_token": token.group(1)},
+                           files={"file": ("走开了.csv", body, "text/csv")}, headers={"X-Progress": "ndjson"}) as answer:
+            first = next(line for line in answer.iter_lines() if line.strip())
+        # the connection is closed here, mid-ingest
+    assert json.loads(first)["rows"] < rows
+
+    deadline = time.monotonic() + 60
+    while True:
+        with platform.db.read() as session:
+            batch = session.scalars(select(IngestBatch).where(IngestBatch.filename == "走开了.csv")).one_or_none()
+        if batch is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert batch is not None, "the batch was not written after its page went away"
+    assert (batch.received, batch.accepted, batch.rejected) == (rows, rows, 0)

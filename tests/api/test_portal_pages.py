@@ -486,6 +486,13 @@ def test_quality_page(client: TestClient, make_user: Callable[..., str], batch_i
         assert header in text
     assert "市市场监管局" in text and "行政处罚信息" in text
     assert "50.0%" in text and "uscc.check_character" in text
+    # The reason in words a clerk acts on: the column, the refused value's message, how many rows.
+    reason = re.search(r'<div class="reason-line" title="字段：([^ ]+) · 代码：([^&]+)&#10;([^"]+)">\s*([^<]+?)\s*'
+                       r'<span class="reason-n">× (\d+)</span>', text)
+    assert reason is not None, text
+    assert reason.groups()[:2] == ("统一社会信用代码", "uscc.check_character")
+    assert reason.group(3).startswith("统一社会信用代码校验位错误") and reason.group(4).startswith("统一社会信用代码校验")
+    assert reason.group(5) == "1"
     filtered = client.get("/quality", params={"department": "tax"}).text
     assert "行政处罚信息" not in filtered and "暂无报送数据" in filtered
     assert client.get("/quality", params={"department": "samr"}).text.count("<tr>") >= 2

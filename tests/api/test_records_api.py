@@ -630,12 +630,20 @@ def test_quality_per_department_and_item(
     assert {k: samr[k] for k in ("batches", "received", "accepted", "unchanged", "rejected")} == {
         "batches": 2, "received": 6, "accepted": 2, "unchanged": 1, "rejected": 3}
     assert samr["rejected_by_reason"] == {"uscc.check_character": 2, "field.required": 1}
+    # The same by field, with the column's label and the latest wording (the refused value in it), most first.
+    assert [(r["code"], r["field"], r["field_label"], r["rejected"]) for r in samr["reasons"]] == [
+        ("uscc.check_character", "uscc", "统一社会信用代码", 2), ("field.required", "decision_no", "行政处罚决定书文号", 1)]
+    assert samr["reasons"][0]["example"].startswith("统一社会信用代码校验位错误")
+    assert _bad_uscc(5)[-1] in samr["reasons"][0]["example"]  # the later of the two refused codes
+    assert "行政处罚决定书文号" in samr["reasons"][1]["example"] and "必填" in samr["reasons"][1]["example"]
     assert samr["rejection_rate"] == pytest.approx(0.5)
     assert samr["department_name"] != DEPT and CJK.search(samr["department_name"])
     assert samr["item_name"] == "行政处罚信息" and samr["last_submission"]
     tax = rows[(OTHER, ITEM)]
     assert (tax["received"], tax["accepted"], tax["rejected"]) == (2, 1, 1)
     assert tax["rejected_by_reason"] == {"field.not_option": 1}
+    [severity] = tax["reasons"]
+    assert (severity["field"], severity["field_label"]) == ("severity", "失信程度") and "bogus" in severity["example"]
 
     only_tax = client.get(QUALITY, headers=office, params={"department": OTHER}).json()["rows"]
     assert [r["department"] for r in only_tax] == [OTHER]

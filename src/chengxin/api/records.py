@@ -9,8 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from chengxin.api.deps import ActorDep, PlatformDep, ReadSession
-from chengxin.api.schemas import BatchIn, QualityOut, ReceiptOut, RecordOut, RevokeIn, VersionOut
+from chengxin.api.schemas import (
+    BatchIn,
+    QualityOut,
+    ReceiptOut,
+    RecordOut,
+    RejectionReasonOut,
+    RevokeIn,
+    VersionOut,
+)
 from chengxin.api.uploads import spool_upload
+from chengxin.catalog.rules import column_labels
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
 from chengxin.core.errors import DomainError, PermissionDenied
@@ -138,10 +147,13 @@ def quality(
 def quality_out(platform: Platform, q: service.QualityRow) -> QualityOut:
     dept = platform.catalog.departments.get(q.department)
     item = platform.catalog.items.get(q.item)
+    labels = column_labels(item) if item else {}
     return QualityOut(
         department=q.department, department_name=dept.name_zh if dept else q.department, item=q.item,
         item_name=item.latest.name_zh if item else q.item, batches=q.batches, received=q.received,
         accepted=q.accepted, unchanged=q.unchanged, corrected=q.corrected, rejected=q.rejected,
         rejection_rate=round(q.rejected / q.received, 4) if q.received else 0.0,
         last_submission=q.last_submission, rejected_by_reason=q.rejected_by_reason,
+        reasons=[RejectionReasonOut(code=r.code, field=r.field, field_label=labels.get(r.field) if r.field else None,
+                                    rejected=r.rejected, example=r.example) for r in q.reasons],
     )

@@ -111,6 +111,14 @@ class RecordOut(BaseModel):
     versions: list[VersionOut]
 
 
+class RejectionReasonOut(BaseModel):
+    code: str
+    field: str | None
+    field_label: str | None  # the column's Chinese label in the item's template
+    rejected: int
+    example: str  # the latest wording of it, with the value that was refused
+
+
 class QualityOut(BaseModel):
     department: str
     department_name: str
@@ -125,6 +133,7 @@ class QualityOut(BaseModel):
     rejection_rate: float
     last_submission: dt.datetime | None
     rejected_by_reason: dict[str, int]
+    reasons: list[RejectionReasonOut]  # by code and field, most first
 
 
 class TokenIn(BaseModel):

@@ -19,6 +19,7 @@ from typing import Any
 
 from chengxin.catalog.model import (
     SEVERITY_LABELS_ZH,
+    CatalogItem,
     Category,
     Column,
     Duration,
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidDuration",
     "InvalidValue",
     "add_duration",
+    "column_labels",
     "compile_validators",
     "parse_date_value",
     "parse_duration",
@@ -340,6 +342,15 @@ for _severity in Severity:
     for _alias in (_severity.value, SEVERITY_LABELS_ZH[_severity], SEVERITY_LABELS_ZH[_severity] + "失信"):
         _SEVERITY_LOOKUP[_alias] = _severity
 _SEVERITY_LOOKUP["较轻"] = Severity.MINOR
+
+
+def column_labels(item: CatalogItem) -> dict[str, str]:
+    """Column code → Chinese label over every version of ``item`` (the newest label wins): names a field of a
+    record or a rejection whatever version it was submitted under."""
+    labels: dict[str, str] = {}
+    for version in item.versions:
+        labels.update({c.code: c.label_zh for c in template_columns(version)})
+    return labels
 
 
 def parse_severity(raw: Any, version: ItemVersion) -> Severity | None:

@@ -633,6 +633,17 @@ def get_receipt(session: Session, batch_id: int, *, offset: int = 0, limit: int 
 
 
 @dataclass(frozen=True)
+class RejectionReason:
+    """One reason rows of a department × item were refused: a problem code on one field, how many rows, and the
+    latest wording of it (with the offending value), which says to a clerk what to fix."""
+
+    code: str
+    field: str | None
+    rejected: int
+    example: str
+
+
+@dataclass(frozen=True)
 class QualityRow:
     """数据质量: one department × item."""
 
@@ -646,6 +657,7 @@ class QualityRow:
     rejected: int
     last_submission: dt.datetime | None
     rejected_by_reason: dict[str, int]
+    reasons: list[RejectionReason]  # by code and field, most rows first
 
 
 def quality(session: Session, *, department: str | None = None, item: str | None = None) -> list[QualityRow]:
@@ -658,24 +670,36 @@ def quality(session: Session, *, department: str | None = None, item: str | None
         func.max(b.c.finished_at).label("last"),
     ).group_by(b.c.department_code, b.c.item_code).order_by(b.c.department_code, b.c.item_code)
     r = IngestRejection.__table__
-    reasons = select(b.c.department_code, b.c.item_code, r.c.code, func.count().label("n")).select_from(
-        r.join(b, b.c.id == r.c.batch_id)).group_by(b.c.department_code, b.c.item_code, r.c.code)
+    reasons = select(b.c.department_code, b.c.item_code, r.c.code, r.c.field, func.count().label("n"),
+                     func.max(r.c.id).label("latest")).select_from(
+        r.join(b, b.c.id == r.c.batch_id)).group_by(b.c.department_code, b.c.item_code, r.c.code, r.c.field)
     if department:
         stmt = stmt.where(b.c.department_code == department)
         reasons = reasons.where(b.c.department_code == department)
     if item:
         stmt = stmt.where(b.c.item_code == item)
         reasons = reasons.where(b.c.item_code == item)
-    by_reason: dict[tuple[str, str], dict[str, int]] = {}
+    by_field: dict[tuple[str, str], list[tuple[str, str | None, int, int]]] = {}
     for row in session.execute(reasons):
-        by_reason.setdefault((row.department_code, row.item_code), {})[row.code] = row.n
-    return [
-        QualityRow(row.department_code, row.item_code, row.batches, row.received or 0, row.accepted or 0,
-                   row.unchanged or 0, row.corrected or 0, row.rejected or 0, row.last,
-                   dict(sorted(by_reason.get((row.department_code, row.item_code), {}).items(),
-                               key=lambda kv: -kv[1])))
-        for row in session.execute(stmt)
-    ]
+        by_field.setdefault((row.department_code, row.item_code), []).append((row.code, row.field, row.n, row.latest))
+    latest = [found[3] for found in itertools.chain.from_iterable(by_field.values())]
+    examples: dict[int, str] = {}
+    for start in range(0, len(latest), 500):
+        chosen = select(r.c.id, r.c.message).where(r.c.id.in_(latest[start:start + 500]))
+        examples.update((rejection_id, message) for rejection_id, message in session.execute(chosen))
+    result = []
+    for row in session.execute(stmt):
+        found = sorted(by_field.get((row.department_code, row.item_code), []), key=lambda f: (-f[2], f[0], f[1] or ""))
+        by_reason: dict[str, int] = {}
+        for code, _field, n, _latest in found:
+            by_reason[code] = by_reason.get(code, 0) + n
+        result.append(QualityRow(
+            row.department_code, row.item_code, row.batches, row.received or 0, row.accepted or 0,
+            row.unchanged or 0, row.corrected or 0, row.rejected or 0, row.last,
+            dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
+            [RejectionReason(code, field, n, examples.get(last_id, "")) for code, field, n, last_id in found],
+        ))
+    return result
 
 
 def holdings(session: Session) -> dict[str, int]:

@@ -29,7 +29,7 @@ from chengxin.api.deps import SESSION_COOKIE
 from chengxin.api.records import UPLOAD_PREFIX, ingest_spooled, ingest_upload, quality_out
 from chengxin.api.uploads import spool_upload
 from chengxin.catalog.model import Catalog, CatalogItem, Duration
-from chengxin.catalog.rules import InvalidDuration, parse_duration, template_columns
+from chengxin.catalog.rules import InvalidDuration, column_labels, parse_duration, template_columns
 from chengxin.core import audit
 from chengxin.core.clock import CHINA, today_cn
 from chengxin.core.errors import DomainError, Unauthenticated
@@ -576,16 +576,6 @@ def _submit_with_progress(request: Request, platform: Platform, viewer: Viewer, 
 # -- receipts, batches, quality ---------------------------------------------------------------------
 
 
-def _column_labels(catalog: Catalog, item_code: str) -> dict[str, str]:
-    """Column code → Chinese label over every version of the item (newest label wins)."""
-    item = catalog.items.get(item_code)
-    labels: dict[str, str] = {}
-    if item is not None:
-        for v in item.versions:
-            labels.update({c.code: c.label_zh for c in template_columns(v)})
-    return labels
-
-
 @router.get("/batches/{batch_id:int}", response_class=HTMLResponse)
 def batch(request: Request, batch_id: int) -> Response:
     viewer = current_viewer(request)
@@ -613,7 +603,7 @@ def batch(request: Request, batch_id: int) -> Response:
             "page": min(page, pages),
             "pages": pages,
             "pager": pager(min(page, pages), pages),
-            "labels": _column_labels(platform.catalog, receipt.item),
+            "labels": column_labels(item) if item else {},
             "item_name": item.latest.name_zh if item else receipt.item,
             "department_name": _department_name(platform.catalog, receipt.department, short=False),
         },

@@ -58,6 +58,28 @@ def actor_for_user(user: StaffUser) -> audit.Actor:
     return audit.Actor(kind="staff", name=user.username, role=user.role, department_code=user.department_code)
 
 
+# Who manages access (账号与密钥): accounts are the administrator's; departments' API keys are also the credit
+# office's, which onboards the departments. Operators at the console (``chengxin`` CLI) and the platform itself
+# (demo data, migrations) act outside the roles.
+USER_MANAGERS = frozenset({Role.ADMIN.value})
+KEY_MANAGERS = frozenset({Role.ADMIN.value, Role.CREDIT_OFFICE.value})
+_OUTSIDE_ROLES = frozenset({"cli", "system"})
+
+
+def may_manage_users(actor: audit.Actor) -> bool:
+    return actor.kind in _OUTSIDE_ROLES or actor.role in USER_MANAGERS
+
+
+def may_manage_keys(actor: audit.Actor) -> bool:
+    return actor.kind in _OUTSIDE_ROLES or actor.role in KEY_MANAGERS
+
+
+def _require_user_manager(actor: audit.Actor) -> None:
+    if not may_manage_users(actor):
+        raise PermissionDenied("user.forbidden", "只有系统管理员可以管理工作人员账号",
+                               "Only administrators may manage staff accounts")
+
+
 def create_user(
     session: Session,
     *,
@@ -68,6 +90,7 @@ def create_user(
     department_code: str | None,
     actor: audit.Actor,
 ) -> StaffUser:
+    _require_user_manager(actor)
     username = username.strip()
     if not username or len(username) > 64:
         raise DomainError("user.username", "用户名不能为空且不超过 64 个字符", "Username must be 1–64 characters")
@@ -86,6 +109,58 @@ def create_user(
     audit.write(session, actor=actor, action="user.create", object_type="staff_user", object_id=user.id,
                 detail={"username": username, "role": role.value, "department": department_code})
     return user
+
+
+def list_users(session: Session) -> list[StaffUser]:
+    """Every staff account, active ones first, then by role and username."""
+    return list(session.execute(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role,
+                                                           StaffUser.username)).scalars())
+
+
+def _user(session: Session, username: str) -> StaffUser:
+    user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user.not_found", f"用户 {username} 不存在", f"No user {username}")
+    return user
+
+
+def _end_sessions(session: Session, user: StaffUser) -> int:
+    """Revoke the user's open sessions (portal cookies and API tokens); returns how many."""
+    now = utcnow()
+    open_ones = session.execute(select(StaffSession).where(StaffSession.user_id == user.id,
+                                                           StaffSession.revoked_at.is_(None),
+                                                           StaffSession.expires_at > now)).scalars().all()
+    for staff_session in open_ones:
+        staff_session.revoked_at = now
+    return len(open_ones)
+
+
+def set_user_active(session: Session, username: str, active: bool, *, actor: audit.Actor) -> StaffUser:
+    """停用 / 启用 a staff account. A stopped account cannot sign in and its open sessions end at once; its
+    history (audit, batches, decisions) stays under its name. Nobody stops their own account (an administrator
+    would lock themselves out)."""
+    _require_user_manager(actor)
+    user = _user(session, username)
+    if not active and actor.kind == "staff" and actor.name == user.username:
+        raise DomainError("user.self", "不能停用自己的账号", "You cannot deactivate your own account", status=409)
+    user.active = active
+    ended = 0 if active else _end_sessions(session, user)
+    audit.write(session, actor=actor, action="user.activate" if active else "user.deactivate",
+                object_type="staff_user", object_id=user.id, detail={"username": user.username, "sessions_ended": ended})
+    return user
+
+
+def reset_password(session: Session, username: str, *, actor: audit.Actor) -> str:
+    """A new random password for the account (returned once, to hand over; never stored in clear), and every open
+    session of it ended — for a forgotten or leaked password."""
+    _require_user_manager(actor)
+    user = _user(session, username)
+    password = secrets.token_urlsafe(12)  # 16 characters, well above MIN_PASSWORD
+    user.password_hash = password_hasher().hash(password)
+    ended = _end_sessions(session, user)
+    audit.write(session, actor=actor, action="user.reset_password", object_type="staff_user", object_id=user.id,
+                detail={"username": user.username, "sessions_ended": ended})
+    return password
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser:
@@ -148,6 +223,9 @@ class IssuedKey:
 
 
 def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor) -> IssuedKey:
+    if not may_manage_keys(actor):
+        raise PermissionDenied("api_key.forbidden", "只有系统管理员或市信用办可以签发密钥",
+                               "Only administrators or the credit office may issue keys")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     session.add(ApiKey(key_id=key_id, secret_hash=_sha256(secret), department_code=department_code,
@@ -161,8 +239,9 @@ def revoke_api_key(session: Session, key_id: str, *, actor: audit.Actor) -> None
     key = session.execute(select(ApiKey).where(ApiKey.key_id == key_id)).scalar_one_or_none()
     if key is None:
         raise NotFound("api_key.not_found", f"API 密钥 {key_id} 不存在", f"No API key {key_id}")
-    if actor.role not in (Role.ADMIN.value, Role.CREDIT_OFFICE.value) and actor.kind != "cli":
-        raise PermissionDenied("api_key.forbidden", "只有管理员可以吊销密钥", "Only administrators may revoke keys")
+    if not may_manage_keys(actor):
+        raise PermissionDenied("api_key.forbidden", "只有系统管理员或市信用办可以吊销密钥",
+                               "Only administrators or the credit office may revoke keys")
     key.revoked_at = key.revoked_at or utcnow()
     audit.write(session, actor=actor, action="api_key.revoke", object_type="api_key", object_id=key_id)
 

@@ -1,0 +1,170 @@
+"""Portal page 账号与密钥 (/office/access): who may sign in and which systems may submit.
+
+- 接口密钥 (API keys): the credit office and the administrator issue a department's (or an e-commerce
+  platform's) key — shown once, on the page that issued it, never again — and revoke keys.
+- 工作人员账号 (staff accounts): the administrator opens accounts, stops and restarts them, and resets a
+  forgotten password (a random one, shown once). Stopping an account or resetting its password ends its
+  open sessions at once.
+
+The same services as the ``chengxin users`` / ``chengxin api-keys`` commands (``accounts.service``), which
+also decide who may do what; every change is in the audit log.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from chengxin.accounts import service as accounts
+from chengxin.accounts.service import Role
+from chengxin.catalog.model import Catalog
+from chengxin.core.errors import DomainError
+from chengxin.core.identifiers import normalize_uscc
+from chengxin.web.routes import Viewer, _csrf_failed, _platform, _render, _to_login, current_viewer, render_error
+
+router = APIRouter(include_in_schema=False)
+
+PLATFORM_PREFIX = "platform:"  # a platform's key: it checks and gives feedback, never submits records
+
+
+def _owner_name(catalog: Catalog, owner: str) -> str:
+    if owner.startswith(PLATFORM_PREFIX):
+        return f"电商平台 {owner.removeprefix(PLATFORM_PREFIX)}"
+    department = catalog.departments.get(owner)
+    return department.name_zh if department else owner
+
+
+def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainError | None = None,
+          issued: accounts.IssuedKey | None = None, password: tuple[str, str] | None = None,
+          done: str = "", form: dict[str, str] | None = None) -> HTMLResponse:
+    platform = _platform(request)
+    catalog = platform.catalog
+    with platform.db.read() as session:
+        keys = accounts.list_api_keys(session)
+        users = accounts.list_users(session) if accounts.may_manage_users(viewer.actor) else []
+    response = _render(request, "access.html", {
+        "keys": sorted(keys, key=lambda k: (k.revoked_at is not None, -k.id)),
+        "users": users,
+        "departments": list(catalog.departments.values()),
+        "owner_name": lambda owner: _owner_name(catalog, owner),
+        "roles": list(Role),
+        "role_zh": {r.value: r.label_zh for r in Role},
+        "manage_users": accounts.may_manage_users(viewer.actor),
+        "error": error, "issued": issued, "password": password, "done": done, "form": form or {},
+        "min_password": accounts.MIN_PASSWORD,
+    }, status=status, nav="access")
+    if issued is not None or password is not None:
+        response.headers["Cache-Control"] = "no-store"  # a secret shown once must not be kept by the browser
+    return response
+
+
+def _signed_in_manager(request: Request, csrf_token: str | None) -> Viewer | Response:
+    """The viewer when they may open this page (and, for a form, sent the right CSRF token); else the answer."""
+    viewer = current_viewer(request)
+    if viewer is None:
+        return _to_login(request)
+    if csrf_token is not None and not secrets.compare_digest(csrf_token.encode(), viewer.csrf_token.encode()):
+        return _csrf_failed(request)
+    if not accounts.may_manage_keys(viewer.actor):
+        return render_error(request, 403, "账号与密钥仅限系统管理员和市信用办管理", "access.office_only")
+    return viewer
+
+
+@router.get("/office/access", response_class=HTMLResponse)
+def access(request: Request, done: str = "") -> Response:
+    viewer = _signed_in_manager(request, None)
+    if not isinstance(viewer, Viewer):
+        return viewer
+    return _page(request, viewer, done=done)
+
+
+@router.post("/office/access/keys", response_class=HTMLResponse)
+def issue_key(request: Request, csrf_token: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
+              platform_uscc: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "") -> Response:
+    viewer = _signed_in_manager(request, csrf_token)
+    if not isinstance(viewer, Viewer):
+        return viewer
+    form = {"department": department, "platform_uscc": platform_uscc, "label": label}
+    try:
+        owner = _key_owner(_platform(request).catalog, department.strip(), platform_uscc.strip())
+        with _platform(request).db.write() as session:
+            issued = accounts.create_api_key(session, department_code=owner, label=label.strip()[:100],
+                                             actor=viewer.actor)
+    except DomainError as exc:
+        return _page(request, viewer, status=exc.status, error=exc, form=form)
+    return _page(request, viewer, issued=issued)
+
+
+def _key_owner(catalog: Catalog, department: str, platform_uscc: str) -> str:
+    """The key's owner: a department of the catalog, or an e-commerce platform by its USCC — exactly one."""
+    if bool(department) == bool(platform_uscc):
+        raise DomainError("api_key.owner", "请选择数据提供单位，或填写电商平台的统一社会信用代码（二者选一）",
+                          "Choose a department or give a platform's USCC (one of the two)", field="department")
+    if platform_uscc:
+        return PLATFORM_PREFIX + normalize_uscc(platform_uscc)
+    if department not in catalog.departments:
+        raise DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}",
+                          field="department")
+    return department
+
+
+@router.post("/office/access/keys/{key_id}/revoke", response_class=HTMLResponse)
+def revoke_key(request: Request, key_id: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    viewer = _signed_in_manager(request, csrf_token)
+    if not isinstance(viewer, Viewer):
+        return viewer
+    try:
+        with _platform(request).db.write() as session:
+            accounts.revoke_api_key(session, key_id, actor=viewer.actor)
+    except DomainError as exc:
+        return _page(request, viewer, status=exc.status, error=exc)
+    return RedirectResponse("/office/access?done=key_revoked", status_code=303)
+
+
+@router.post("/office/access/users", response_class=HTMLResponse)
+def create_user(request: Request, csrf_token: Annotated[str, Form()] = "", username: Annotated[str, Form()] = "",
+                display_name: Annotated[str, Form()] = "", role: Annotated[str, Form()] = "",
+                department: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "") -> Response:
+    viewer = _signed_in_manager(request, csrf_token)
+    if not isinstance(viewer, Viewer):
+        return viewer
+    form = {"username": username, "display_name": display_name, "role": role, "department": department}
+    catalog = _platform(request).catalog
+    try:
+        if role not in {r.value for r in Role}:
+            raise DomainError("user.role", "请选择角色", "Choose a role", field="role")
+        if department and department not in catalog.departments:
+            raise DomainError("department.unknown", f"未知的数据提供单位：{department}",
+                              f"Unknown department {department}", field="department")
+        with _platform(request).db.write() as session:
+            accounts.create_user(session, username=username, password=password, role=Role(role),
+                                 display_name=display_name.strip(),
+                                 department_code=(department or None) if role == Role.CLERK.value else None,
+                                 actor=viewer.actor)
+    except DomainError as exc:
+        return _page(request, viewer, status=exc.status, error=exc, form=form)
+    return RedirectResponse("/office/access?done=user_created", status_code=303)
+
+
+@router.post("/office/access/users/{username}/{action}", response_class=HTMLResponse)
+def change_user(request: Request, username: str, action: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    viewer = _signed_in_manager(request, csrf_token)
+    if not isinstance(viewer, Viewer):
+        return viewer
+    if action not in ("deactivate", "activate", "reset-password"):
+        return render_error(request, 404, "页面不存在", "not_found")
+    result: dict[str, Any] = {}
+    try:
+        with _platform(request).db.write() as session:
+            if action == "reset-password":
+                result["password"] = (username, accounts.reset_password(session, username, actor=viewer.actor))
+            else:
+                accounts.set_user_active(session, username, action == "activate", actor=viewer.actor)
+    except DomainError as exc:
+        return _page(request, viewer, status=exc.status, error=exc)
+    if "password" in result:
+        return _page(request, viewer, password=result["password"])
+    return RedirectResponse(f"/office/access?done=user_{action}d", status_code=303)

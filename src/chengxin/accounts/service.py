@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +21,7 @@ from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
 from chengxin.core import audit
 from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
+from chengxin.core.identifiers import normalize_uscc
 from chengxin.core.settings import get_settings
 
 MIN_PASSWORD = 10
@@ -220,6 +221,24 @@ class IssuedKey:
     key: str  # cx_<key_id>_<secret>: shown once, never stored
     key_id: str
     department_code: str
+
+
+PLATFORM_OWNER = "platform:"  # a platform's key (``platform:<USCC>``): it checks and gives feedback, never submits
+
+
+def key_owner(departments: Collection[str], department: str | None, platform_uscc: str | None) -> str:
+    """Whom a new key is for: one of ``departments``, or an e-commerce platform by its USCC — exactly one of the
+    two (the USCC is validated and normalised: GB 32100)."""
+    department, platform_uscc = (department or "").strip(), (platform_uscc or "").strip()
+    if bool(department) == bool(platform_uscc):
+        raise DomainError("api_key.owner", "请选择数据提供单位，或填写电商平台的统一社会信用代码（二者选一）",
+                          "Give a department or a platform's USCC (one of the two)", field="department")
+    if platform_uscc:
+        return PLATFORM_OWNER + normalize_uscc(platform_uscc)
+    if department not in departments:
+        raise DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}",
+                          field="department")
+    return department
 
 
 def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor) -> IssuedKey:

@@ -121,8 +121,10 @@ def create_app(platform: Platform | None = None) -> FastAPI:
     from chengxin.web import calendar_pages
 
     app.include_router(calendar_pages.router)
-    from chengxin.web import access_pages  # 账号与密钥 (issue #2: staff users and department API keys)
+    from chengxin.api import access as access_api  # 账号与密钥 (issue #2: staff users and department API keys)
+    from chengxin.web import access_pages
 
+    app.include_router(access_api.router)
     app.include_router(access_pages.router)
     # Issue #4 features register their routers here, one block each:
     from chengxin.api import objections as objections_api

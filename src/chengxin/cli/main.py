@@ -383,24 +383,16 @@ def api_keys_create(
                                                        "（可用于联合奖惩核查、反馈、批量核查，不能报送数据）")] = None,
 ) -> None:
     """为部门或电商平台签发 API 密钥（只显示一次）Issue a department's or a platform's API key (shown once)."""
-    from chengxin.accounts.service import create_api_key
-    from chengxin.core.identifiers import normalize_uscc
+    from chengxin.accounts.service import create_api_key, key_owner
 
     platform = _platform()
-    if (department is None) == (platform_uscc is None):
-        _fail(DomainError("api_key.owner", "请指定 --department 或 --platform 之一",
-                          "Give exactly one of --department or --platform"))
-    if platform_uscc is not None:
-        try:
-            department = f"platform:{normalize_uscc(platform_uscc)}"  # platforms check, never ingest
-        except DomainError as exc:
-            _fail(exc)
-    elif department not in platform.catalog.departments:
-        _fail(DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}"))
-    assert department is not None
+    try:
+        owner = key_owner(platform.catalog.departments, department, platform_uscc)  # platforms check, never ingest
+    except DomainError as exc:
+        _fail(exc)
     with platform.db.write() as session:
-        issued = create_api_key(session, department_code=department, label=label, actor=_cli_actor())
-    console.print(f"{department} 的 API 密钥（请妥善保存，只显示这一次）:")
+        issued = create_api_key(session, department_code=owner, label=label, actor=_cli_actor())
+    console.print(f"{owner} 的 API 密钥（请妥善保存，只显示这一次）:")
     sys.stdout.write(issued.key + "\n")
 
 

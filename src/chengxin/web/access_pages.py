@@ -22,17 +22,13 @@ from chengxin.accounts import service as accounts
 from chengxin.accounts.service import Role
 from chengxin.catalog.model import Catalog
 from chengxin.core.errors import DomainError
-from chengxin.core.identifiers import normalize_uscc
 from chengxin.web.routes import Viewer, _csrf_failed, _platform, _render, _to_login, current_viewer, render_error
 
 router = APIRouter(include_in_schema=False)
 
-PLATFORM_PREFIX = "platform:"  # a platform's key: it checks and gives feedback, never submits records
-
-
 def _owner_name(catalog: Catalog, owner: str) -> str:
-    if owner.startswith(PLATFORM_PREFIX):
-        return f"电商平台 {owner.removeprefix(PLATFORM_PREFIX)}"
+    if owner.startswith(accounts.PLATFORM_OWNER):
+        return f"电商平台 {owner.removeprefix(accounts.PLATFORM_OWNER)}"
     department = catalog.departments.get(owner)
     return department.name_zh if department else owner
 
@@ -89,26 +85,13 @@ def issue_key(request: Request, csrf_token: Annotated[str, Form()] = "", departm
         return viewer
     form = {"department": department, "platform_uscc": platform_uscc, "label": label}
     try:
-        owner = _key_owner(_platform(request).catalog, department.strip(), platform_uscc.strip())
+        owner = accounts.key_owner(_platform(request).catalog.departments, department, platform_uscc)
         with _platform(request).db.write() as session:
             issued = accounts.create_api_key(session, department_code=owner, label=label.strip()[:100],
                                              actor=viewer.actor)
     except DomainError as exc:
         return _page(request, viewer, status=exc.status, error=exc, form=form)
     return _page(request, viewer, issued=issued)
-
-
-def _key_owner(catalog: Catalog, department: str, platform_uscc: str) -> str:
-    """The key's owner: a department of the catalog, or an e-commerce platform by its USCC — exactly one."""
-    if bool(department) == bool(platform_uscc):
-        raise DomainError("api_key.owner", "请选择数据提供单位，或填写电商平台的统一社会信用代码（二者选一）",
-                          "Choose a department or give a platform's USCC (one of the two)", field="department")
-    if platform_uscc:
-        return PLATFORM_PREFIX + normalize_uscc(platform_uscc)
-    if department not in catalog.departments:
-        raise DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}",
-                          field="department")
-    return department
 
 
 @router.post("/office/access/keys/{key_id}/revoke", response_class=HTMLResponse)

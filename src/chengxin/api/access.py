@@ -1,0 +1,155 @@
+"""Access management API (账号与密钥): departments' and platforms' API keys (credit office, administrator) and
+staff accounts (administrator) — the same services as the portal page /office/access and the ``chengxin
+users`` / ``chengxin api-keys`` commands, which decide who may do what. Staff bearer tokens only: an API key
+never manages keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from chengxin.accounts import service as accounts
+from chengxin.accounts.models import ApiKey, StaffUser
+from chengxin.accounts.service import Role
+from chengxin.api.deps import PlatformDep, StaffDep
+from chengxin.core.errors import DomainError, PermissionDenied
+
+router = APIRouter(prefix="/api/v1/access", tags=["access"])
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    owner: str  # a department code, or ``platform:<USCC>``
+    label: str
+    created_by: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(key_id=key.key_id, owner=key.department_code, label=key.label, created_by=key.created_by,
+                   created_at=key.created_at, revoked_at=key.revoked_at)
+
+
+class ApiKeyIn(BaseModel):
+    department: str | None = Field(default=None, max_length=64, description="数据提供单位代码（与 platform_uscc 二选一）")
+    platform_uscc: str | None = Field(default=None, max_length=40,
+                                      description="电商平台统一社会信用代码：平台密钥只能核查和反馈")
+    label: str = Field(default="", max_length=100, description="用途说明")
+
+
+class IssuedKeyOut(BaseModel):
+    key: str = Field(description="完整密钥，只在此处返回一次 The whole key, returned this once only")
+    key_id: str
+    owner: str
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    department: str | None
+    active: bool
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, user: StaffUser) -> UserOut:
+        return cls(username=user.username, display_name=user.display_name, role=user.role,
+                   department=user.department_code, active=user.active, created_at=user.created_at)
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    display_name: str = Field(default="", max_length=100)
+    role: Role
+    department: str | None = Field(default=None, max_length=64, description="部门经办人必填")
+    password: str = Field(max_length=256, description=f"初始密码，至少 {accounts.MIN_PASSWORD} 位")
+
+
+class NewPasswordOut(BaseModel):
+    username: str
+    password: str = Field(description="新密码，只在此处返回一次；原有登录已全部失效")
+
+
+def _keys_allowed(actor: StaffDep) -> None:
+    if not accounts.may_manage_keys(actor):
+        raise PermissionDenied("api_key.forbidden", "只有系统管理员或市信用办可以管理密钥",
+                               "Only administrators or the credit office may manage keys")
+
+
+def _users_allowed(actor: StaffDep) -> None:
+    if not accounts.may_manage_users(actor):
+        raise PermissionDenied("user.forbidden", "只有系统管理员可以管理工作人员账号",
+                               "Only administrators may manage staff accounts")
+
+
+_NO_STORE = {"Cache-Control": "no-store"}  # a secret returned once must not be kept by a cache
+
+
+@router.get("/api-keys", summary="接口密钥列表 API keys (never their secrets)", response_model=list[ApiKeyOut])
+def list_keys(platform: PlatformDep, actor: StaffDep, owner: str | None = None) -> list[ApiKeyOut]:
+    _keys_allowed(actor)
+    with platform.db.read() as session:
+        return [ApiKeyOut.of(k) for k in accounts.list_api_keys(session, owner)]
+
+
+@router.post("/api-keys", summary="签发接口密钥 Issue an API key (shown once)", response_model=IssuedKeyOut,
+             status_code=201)
+def issue_key(body: ApiKeyIn, platform: PlatformDep, actor: StaffDep, response: Response) -> IssuedKeyOut:
+    _keys_allowed(actor)
+    response.headers.update(_NO_STORE)
+    owner = accounts.key_owner(platform.catalog.departments, body.department, body.platform_uscc)
+    with platform.db.write() as session:
+        issued = accounts.create_api_key(session, department_code=owner, label=body.label.strip(), actor=actor)
+    return IssuedKeyOut(key=issued.key, key_id=issued.key_id, owner=issued.department_code)
+
+
+@router.post("/api-keys/{key_id}/revoke", summary="吊销接口密钥 Revoke an API key", response_model=ApiKeyOut)
+def revoke_key(key_id: str, platform: PlatformDep, actor: StaffDep) -> ApiKeyOut:
+    with platform.db.write() as session:
+        accounts.revoke_api_key(session, key_id, actor=actor)
+    with platform.db.read() as session:
+        [key] = [k for k in accounts.list_api_keys(session) if k.key_id == key_id]
+        return ApiKeyOut.of(key)
+
+
+@router.get("/users", summary="工作人员账号 Staff accounts", response_model=list[UserOut])
+def list_users(platform: PlatformDep, actor: StaffDep) -> list[UserOut]:
+    _users_allowed(actor)
+    with platform.db.read() as session:
+        return [UserOut.of(u) for u in accounts.list_users(session)]
+
+
+@router.post("/users", summary="新建工作人员账号 Open a staff account", response_model=UserOut, status_code=201)
+def create_user(body: UserIn, platform: PlatformDep, actor: StaffDep) -> UserOut:
+    _users_allowed(actor)
+    if body.department and body.department not in platform.catalog.departments:
+        raise DomainError("department.unknown", f"未知的数据提供单位：{body.department}",
+                          f"Unknown department {body.department}", field="department")
+    with platform.db.write() as session:
+        user = accounts.create_user(session, username=body.username, password=body.password, role=body.role,
+                                    display_name=body.display_name.strip(),
+                                    department_code=body.department if body.role is Role.CLERK else None, actor=actor)
+        return UserOut.of(user)
+
+
+@router.post("/users/{username}/deactivate", summary="停用账号（其登录立即失效）Stop an account", response_model=UserOut)
+def deactivate(username: str, platform: PlatformDep, actor: StaffDep) -> UserOut:
+    with platform.db.write() as session:
+        return UserOut.of(accounts.set_user_active(session, username, False, actor=actor))
+
+
+@router.post("/users/{username}/activate", summary="启用账号 Restart an account", response_model=UserOut)
+def activate(username: str, platform: PlatformDep, actor: StaffDep) -> UserOut:
+    with platform.db.write() as session:
+        return UserOut.of(accounts.set_user_active(session, username, True, actor=actor))
+
+
+@router.post("/users/{username}/reset-password", summary="重置密码（随机，只返回一次）Reset a password",
+             response_model=NewPasswordOut)
+def reset_password(username: str, platform: PlatformDep, actor: StaffDep, response: Response) -> NewPasswordOut:
+    response.headers.update(_NO_STORE)
+    with platform.db.write() as session:
+        return NewPasswordOut(username=username, password=accounts.reset_password(session, username, actor=actor))

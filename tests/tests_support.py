@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from chengxin.catalog.model import SubjectKind
@@ -97,3 +101,17 @@ def index_in_sync(platform: Platform) -> None:
     want = {(g, int(i)) for i, name in orgs for g in name_grams(name)}
     assert grams == want, f"missing {sorted(want - grams)[:5]}, stale {sorted(grams - want)[:5]}"
     assert counts == Counter(g for g, i in want if counted(i))
+
+
+def platform_with(platform: Platform, **settings: object) -> Platform:
+    """The same platform (database, keys, catalog) with some settings changed, e.g. a small upload limit."""
+    return dataclasses.replace(platform, settings=platform.settings.model_copy(update=settings))
+
+
+@contextmanager
+def served(platform: Platform) -> Iterator[TestClient]:
+    """A test client of an app on ``platform`` (for a platform made by :func:`platform_with`)."""
+    from chengxin.api.app import create_app
+
+    with TestClient(create_app(platform)) as client:
+        yield client

@@ -4,9 +4,7 @@ chunk, then the batch (or the error that refused the file). Through HTTP on the 
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from tests.api.test_portal_pages import ITEM, PASSWORD, _counts, _csrf, penalty_
 
 from chengxin.platform import Platform
 from chengxin.records.models import IngestBatch
+from tests_support import platform_with, served
 
 STREAM = {"X-Progress": "ndjson"}
 CHUNK_ROWS = 5
@@ -27,24 +26,14 @@ CHUNK_ROWS = 5
 @pytest.fixture()
 def chunked(platform: Platform) -> Platform:
     """The platform with 5-row chunks, so that a small file reports its progress several times."""
-    return dataclasses.replace(platform, settings=platform.settings.model_copy(update={"ingest_chunk_rows": CHUNK_ROWS}))
+    return platform_with(platform, ingest_chunk_rows=CHUNK_ROWS)
 
 
 @pytest.fixture()
 def chunked_client(chunked: Platform) -> Iterator[TestClient]:
-    from chengxin.api.app import create_app
-
-    with TestClient(create_app(chunked)) as c:
+    with served(chunked) as c:
         yield c
 
-
-@pytest.fixture()
-def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """This test's own temp dir (tempfile's documented ``tempdir``): the spooled copy must be gone afterwards."""
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(spool))
-    return spool
 
 
 def _sign_in_clerk(client: TestClient, make_user: Callable[..., str]) -> str:
@@ -126,10 +115,8 @@ def test_an_upload_over_the_limit_gets_the_form_page_with_its_error(
 ) -> None:
     """Refused while it is spooled, before any line is streamed: the page the plain post shows (the script puts
     it in place of the form), status 413."""
-    from chengxin.api.app import create_app
-
-    small = dataclasses.replace(platform, settings=platform.settings.model_copy(update={"max_upload_bytes": 64}))
-    with TestClient(create_app(small)) as client:
+    small = platform_with(platform, max_upload_bytes=64)
+    with served(small) as client:
         token = _sign_in_clerk(client, make_user)
         response = _post(client, token, penalty_csv(small, good=3, bad=0))
     assert response.status_code == 413

@@ -5,9 +5,7 @@ limit is read, and the temporary copy (``api.uploads.spool_upload``) is gone aft
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from chengxin.catalog.rules import template_columns
 from chengxin.core.errors import DomainError
 from chengxin.platform import Platform
 from factories import uscc_for, valid_row
+from tests_support import platform_with, served
 
 LIMIT = 4096  # bytes: small enough to pass with a few rows, large enough for one valid row of each kind
 
@@ -43,25 +42,14 @@ class Endpoint:
 @pytest.fixture()
 def small(platform: Platform) -> Platform:
     """The same platform with a 4 KiB upload limit."""
-    return dataclasses.replace(platform, settings=platform.settings.model_copy(update={"max_upload_bytes": LIMIT}))
+    return platform_with(platform, max_upload_bytes=LIMIT)
 
 
 @pytest.fixture()
 def small_client(small: Platform) -> Iterator[TestClient]:
-    from chengxin.api.app import create_app
-
-    with TestClient(create_app(small)) as c:
+    with served(small) as c:
         yield c
 
-
-@pytest.fixture()
-def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The temp dir of this test only (tempfile's documented ``tempdir``), so other runs on the machine that
-    spool uploads at the same time cannot change the counts."""
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(spool))
-    return spool
 
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:

@@ -465,6 +465,25 @@ def test_batch_list_is_scoped_to_the_department(
     assert client.get("/batches", follow_redirects=False).status_code == 303
 
 
+def test_batches_of_a_platform_are_named_in_chinese(
+    client: TestClient, make_user: Callable[..., str], make_api_key: Callable[[str], str]
+) -> None:
+    """A platform's pushed shops are listed under the platform's registered name and the data's Chinese name,
+    on the list and on the receipt — not as ``platform:<USCC>`` and ``ec_shops``."""
+    from tests.api.test_ecommerce_trade_support import make_platform, push, shop
+
+    plat = make_platform(client, make_user, make_api_key, 3)
+    batch = push(client, plat, "shops", [shop(1)])["batch_id"]
+    _sign_in(client, make_user("credit_office"))
+    listed = client.get("/batches").text
+    row = re.search(rf'<tr>\s*<td><a href="/batches/{batch}">.*?</tr>', listed, re.S)
+    assert row is not None, listed
+    assert "电商平台·测试平台3" in row.group(0) and "电商网店数据" in row.group(0) and "接口报送" in row.group(0)
+    assert "platform:" not in row.group(0) and "ec_shops" not in row.group(0)
+    receipt = client.get(f"/batches/{batch}").text
+    assert "电商网店数据" in receipt and "电商平台·测试平台3" in receipt
+
+
 def test_quality_page(client: TestClient, make_user: Callable[..., str], batch_id: int) -> None:
     assert batch_id
     assert client.get("/quality", follow_redirects=False).status_code == 303

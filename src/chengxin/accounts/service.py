@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
+from chengxin.checks.rules import PLATFORM_PREFIX
 from chengxin.core import audit
 from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
@@ -223,9 +224,6 @@ class IssuedKey:
     department_code: str
 
 
-PLATFORM_OWNER = "platform:"  # a platform's key (``platform:<USCC>``): it checks and gives feedback, never submits
-
-
 def key_owner(departments: Collection[str], department: str | None, platform_uscc: str | None) -> str:
     """Whom a new key is for: one of ``departments``, or an e-commerce platform by its USCC — exactly one of the
     two (the USCC is validated and normalised: GB 32100)."""
@@ -234,7 +232,7 @@ def key_owner(departments: Collection[str], department: str | None, platform_usc
         raise DomainError("api_key.owner", "请选择数据提供单位，或填写电商平台的统一社会信用代码（二者选一）",
                           "Give a department or a platform's USCC (one of the two)", field="department")
     if platform_uscc:
-        return PLATFORM_OWNER + normalize_uscc(platform_uscc)
+        return PLATFORM_PREFIX + normalize_uscc(platform_uscc)  # checks and gives feedback, never submits
     if department not in departments:
         raise DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}",
                           field="department")

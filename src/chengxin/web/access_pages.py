@@ -20,18 +20,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from chengxin.accounts import service as accounts
 from chengxin.accounts.service import Role
-from chengxin.catalog.model import Catalog
 from chengxin.core.errors import DomainError
-from chengxin.web.routes import Viewer, _csrf_failed, _platform, _render, _to_login, current_viewer, render_error
+from chengxin.web.routes import (
+    Viewer,
+    _csrf_failed,
+    _platform,
+    _render,
+    _to_login,
+    current_viewer,
+    render_error,
+    submitter_names,
+)
 
 router = APIRouter(include_in_schema=False)
-
-def _owner_name(catalog: Catalog, owner: str) -> str:
-    if owner.startswith(accounts.PLATFORM_OWNER):
-        return f"电商平台 {owner.removeprefix(accounts.PLATFORM_OWNER)}"
-    department = catalog.departments.get(owner)
-    return department.name_zh if department else owner
-
 
 def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainError | None = None,
           issued: accounts.IssuedKey | None = None, password: tuple[str, str] | None = None,
@@ -41,11 +42,12 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
     with platform.db.read() as session:
         keys = accounts.list_api_keys(session)
         users = accounts.list_users(session) if accounts.may_manage_users(viewer.actor) else []
+        owner_name = submitter_names(session, catalog, short=False)
     response = _render(request, "access.html", {
         "keys": sorted(keys, key=lambda k: (k.revoked_at is not None, -k.id)),
         "users": users,
         "departments": list(catalog.departments.values()),
-        "owner_name": lambda owner: _owner_name(catalog, owner),
+        "owner_name": owner_name,
         "roles": list(Role),
         "role_zh": {r.value: r.label_zh for r in Role},
         "manage_users": accounts.may_manage_users(viewer.actor),

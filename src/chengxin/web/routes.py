@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import math
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from chengxin.api.records import UPLOAD_PREFIX, ingest_spooled, ingest_upload, q
 from chengxin.api.uploads import spool_upload
 from chengxin.catalog.model import Catalog, CatalogItem, Duration
 from chengxin.catalog.rules import InvalidDuration, column_labels, parse_duration, template_columns
+from chengxin.checks.rules import PLATFORM_PREFIX
 from chengxin.core import audit
 from chengxin.core.clock import CHINA, today_cn
 from chengxin.core.errors import DomainError, Unauthenticated
@@ -53,7 +54,8 @@ SUBJECT_KIND_ZH = {"person": "自然人", "organization": "法人和非法人组
 SUBJECT_KIND_SHORT_ZH = {"person": "自然人", "organization": "法人"}
 SHARING_ZH = {"public": "公开", "authorized": "授权查询", "government": "政务共享"}
 SEVERITY_ZH = {"minor": "轻微失信", "general": "一般失信", "serious": "严重失信", "default": "公示期限"}
-CHANNEL_ZH = {"api": "接口报送", "file": "文件上传", "cli": "命令行导入", "demo": "演示数据", "objection": "异议更正"}
+CHANNEL_ZH = {"api": "接口报送", "file": "文件上传", "cli": "命令行导入", "demo": "演示数据", "objection": "异议更正",
+              "commitment": "信用承诺违诺", "ecommerce": "电商监测认定"}
 FIELD_TYPE_ZH = {
     "string": "文本",
     "text": "长文本",
@@ -188,8 +190,33 @@ def _department_name(catalog: Catalog, code: str | None, *, short: bool = True) 
         return ""
     dept = catalog.departments.get(code)
     if dept is None:
+        if code.startswith(PLATFORM_PREFIX):  # an e-commerce platform's key or batch: platform:<USCC>
+            return f"电商平台 {code.removeprefix(PLATFORM_PREFIX)}"
         return code
     return (dept.short_zh or dept.name_zh) if short else dept.name_zh
+
+
+def submitter_names(session: Session, catalog: Catalog, *, short: bool = True) -> Callable[[str | None], str]:
+    """The name of who submitted a batch or holds a key, by code: a department of the catalog, or a registered
+    e-commerce platform (``platform:<USCC>`` → 电商平台·<name>; an operator's platforms joined with 、)."""
+    from chengxin.ecommerce.trade.service import list_platforms
+
+    names = {code: _department_name(catalog, code, short=short) for code in catalog.departments}
+    platforms: dict[str, list[str]] = {}
+    for platform in list_platforms(session):
+        platforms.setdefault(platform.department_code, []).append(platform.name)
+    names.update({code: "电商平台·" + "、".join(found) for code, found in platforms.items()})
+    return lambda code: names.get(code or "") or _department_name(catalog, code, short=short)
+
+
+def batch_item_names(catalog: Catalog) -> dict[str, str]:
+    """A batch's item by code: the catalog's items and the e-commerce data pushed in batches of their own."""
+    from chengxin.ecommerce.complaints.service import ITEM as COMPLAINTS
+    from chengxin.ecommerce.complaints.service import ITEM_NAME_ZH
+    from chengxin.ecommerce.trade.service import ITEM_NAMES_ZH
+
+    return {code: item.latest.name_zh for code, item in catalog.items.items()} | ITEM_NAMES_ZH | {
+        COMPLAINTS: ITEM_NAME_ZH}
 
 
 def _render(
@@ -588,6 +615,7 @@ def batch(request: Request, batch_id: int) -> Response:
             receipt, total = records.get_receipt(
                 session, batch_id, offset=(page - 1) * REJECTIONS_PER_PAGE, limit=REJECTIONS_PER_PAGE
             )
+            submitter = submitter_names(session, platform.catalog, short=False)
     except DomainError as exc:
         return render_error(request, exc.status, exc.message, exc.code)
     if viewer.department_code != receipt.department and not viewer.is_office:
@@ -604,8 +632,8 @@ def batch(request: Request, batch_id: int) -> Response:
             "pages": pages,
             "pager": pager(min(page, pages), pages),
             "labels": column_labels(item) if item else {},
-            "item_name": item.latest.name_zh if item else receipt.item,
-            "department_name": _department_name(platform.catalog, receipt.department, short=False),
+            "item_name": batch_item_names(platform.catalog).get(receipt.item, receipt.item),
+            "department_name": submitter(receipt.department),
         },
         nav="batches",
     )
@@ -621,10 +649,11 @@ def batches(request: Request) -> Response:
     if department is None and not viewer.is_office:
         return render_error(request, 403, "您的账号未关联数据提供单位", "auth.no_department")
     page = _page_number(request.query_params.get("page"))
+    catalog = platform.catalog
     with platform.db.read() as session:
         rows, total = records.recent_batches(session, department, offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE)
+        names = submitter_names(session, catalog)
     pages = max(1, math.ceil(total / BATCHES_PER_PAGE))
-    catalog = platform.catalog
     return _render(
         request,
         "batches.html",
@@ -635,8 +664,8 @@ def batches(request: Request) -> Response:
             "pages": pages,
             "pager": pager(min(page, pages), pages),
             "scope": "全部单位" if department is None else _department_name(catalog, department, short=False),
-            "item_names": {c: i.latest.name_zh for c, i in catalog.items.items()},
-            "department_names": {c: _department_name(catalog, c) for c in catalog.departments},
+            "item_names": batch_item_names(catalog),
+            "submitter": names,
         },
         nav="batches",
     )

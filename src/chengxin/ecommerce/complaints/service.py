@@ -40,10 +40,11 @@ from chengxin.ecommerce.trade.service import BatchReceipt
 from chengxin.records.reader import IncomingRow
 from chengxin.records.service import Receipt
 
-__all__ = ["ITEM", "PER_PAGE", "ComplaintView", "check_batch_size", "file_columns", "ingest_complaints",
+__all__ = ["ITEM", "ITEM_NAME_ZH", "PER_PAGE", "ComplaintView", "check_batch_size", "file_columns", "ingest_complaints",
            "ingest_file", "list_complaints", "may_read", "submitting_department"]
 
 ITEM = "ec_complaints"
+ITEM_NAME_ZH = "电商投诉举报"  # the batch's name in 报送记录 (complaints are not a catalog item)
 CHUNK_ROWS = 1000
 PER_PAGE = 50
 

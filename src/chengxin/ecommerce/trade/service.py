@@ -57,13 +57,15 @@ from chengxin.subjects.service import SubjectRef, ensure_subject, ensure_subject
 __all__ = [
     "ITEM_ORDERS", "ITEM_RATINGS", "ITEM_SHOPS", "Aggregates", "BadgeCheck", "BatchReceipt", "PlatformRef",
     "PlatformSummary",
-    "ShopPublic", "ShopSummary", "buyer_points", "check_batch_size", "ingest_orders", "ingest_ratings",
+    "ITEM_NAMES_ZH", "ShopPublic", "ShopSummary", "buyer_points", "check_batch_size", "ingest_orders", "ingest_ratings",
     "ingest_shops", "platform_summaries", "register_platform", "resolve_platform", "search_shops", "shop_aggregates",
     "shop_points", "shop_public", "sign_badge_link", "verify_badge",
 ]
 
 T = TypeVar("T")
 ITEM_SHOPS, ITEM_ORDERS, ITEM_RATINGS = "ec_shops", "ec_orders", "ec_ratings"
+# Their names where a batch is listed with the catalog's items (报送记录): they are pushed data, not catalog items.
+ITEM_NAMES_ZH = {ITEM_SHOPS: "电商网店数据", ITEM_ORDERS: "电商订单数据", ITEM_RATINGS: "电商评价数据"}
 CHUNK_ROWS = 1000
 PER_PAGE = 20
 BUYER_TO_SHOP, SHOP_TO_BUYER = "buyer_to_shop", "shop_to_buyer"

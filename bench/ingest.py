@@ -4,7 +4,8 @@
 
 Targets (issue #2): ≥ 50,000 rows/s on SQLite, ≥ 30,000 rows/s on PostgreSQL, ≥ 1/4 of the baseline
 (the same final rows — subjects, records, versions and the name index's rows — written by a plain bulk insert /
-COPY, measured in the same run), peak RSS of the ingest process < 500 MB.
+COPY, measured in the same run), peak RSS of the ingest process < 500 MB. Printed first: the reader process's
+rate on its own (no writer, no database), the ceiling of the two-process pipeline on this machine.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def main() -> None:
     path = penalty_file(args.rows)
     print(f"file: {path.name} ({path.stat().st_size / 1e6:.0f} MB, made/reused in {time.perf_counter() - t:.1f}s)")
     keys = key_dir()
+    # The reader alone on one core (no writer, no database): the pipeline cannot ingest faster than this, so a
+    # target above it is out of reach on this machine whatever the write side does.
+    reader = _run("--reader-only", "--keys", str(keys), "--file", str(path))
+    print(f"reader alone (one process, chunks dropped): {reader['rows'] / reader['seconds']:.0f} rows/s "
+          f"({reader['seconds']:.1f} s wall, {reader['cpu_seconds'] / reader['rows'] * 1e6:.1f} µs CPU a row)")
     print(f"{'engine':<11}{'rows':>10}{'ingest s':>10}{'rows/s':>10}{'peak MB':>9}{'reader MB':>10}"
           f"{'baseline s':>12}{'base rows/s':>12}{'ratio':>7}")
     for engine in args.engines.split(","):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -630,6 +630,25 @@ def get_receipt(session: Session, batch_id: int, *, offset: int = 0, limit: int 
         receipt.rejections.append(RejectedRow(row_no, items[0].source_id, tuple(
             Problem(code=r.code, message=r.message, message_en=r.message_en, field=r.field) for r in items)))
     return receipt, batch.rejected
+
+
+def batch_source(session: Session, batch_id: int) -> tuple[str, str]:
+    """The department that submitted the batch — who may read its receipt — and its item (404 ``batch.not_found``)."""
+    found = session.execute(select(IngestBatch.department_code, IngestBatch.item_code)
+                            .where(IngestBatch.id == batch_id)).first()
+    if found is None:
+        raise NotFound("batch.not_found", "批次不存在", "No such batch")
+    return found[0], found[1]
+
+
+def all_rejections(session: Session, batch_id: int) -> Iterator[tuple[int, str | None, str | None, str, str, str]]:
+    """Every problem of every rejected row of the batch, by row — (row, source id, field, code, message,
+    message_en) — read in slices, so a batch of a million rejected rows is streamed, never held."""
+    t = IngestRejection.__table__
+    stmt = (select(t.c.row_no, t.c.source_id, t.c.field, t.c.code, t.c.message, t.c.message_en)
+            .where(t.c.batch_id == batch_id).order_by(t.c.row_no, t.c.id))
+    for row in session.execute(stmt.execution_options(yield_per=2000)):
+        yield row.row_no, row.source_id, row.field, row.code, row.message, row.message_en
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 import openpyxl
@@ -65,6 +66,23 @@ def test_ingest_prints_the_receipt_and_a_second_run_changes_nothing(
     assert "3 行" in first.output and "kB" in first.output, first.output  # the bar: rows read, size in units
     second = cli.invoke(app, ["ingest", str(path), "-d", "samr", "-i", "admin_penalty"])
     assert "新增 0" in second.output and "未变 2" in second.output
+
+
+def test_the_rejected_rows_of_a_batch_to_a_csv(cli: CliRunner, platform: Platform, tmp_path: Path) -> None:
+    v = _version(platform)
+    rows = [valid_row(v, 1), valid_row(v, 2, decision_date="2025-13-01"), valid_row(v, 3, decision_date="")]
+    ingested = cli.invoke(app, ["ingest", str(_csv(platform, tmp_path / "p.csv", rows)), "-d", "samr",
+                                "-i", "admin_penalty"])
+    batch = int(re.search(r"批次 batch (\d+)", ingested.output).group(1))  # type: ignore[union-attr]
+    out = tmp_path / "拒绝清单.csv"
+    result = cli.invoke(app, ["records", "rejections", str(batch), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    table = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert [(r[0], r[2], r[3], r[5]) for r in table[1:]] == [
+        ("3", "decision_date", "决定日期", "field.not_date"), ("4", "decision_date", "决定日期", "field.required")]
+    assert out.read_bytes().startswith("\ufeff".encode())  # Excel opens it as UTF-8
+    missing = cli.invoke(app, ["records", "rejections", "999999", "-o", str(tmp_path / "x.csv")])
+    assert missing.exit_code == 2 and "批次不存在" in missing.output
 
 
 def test_ingest_refuses_a_file_it_cannot_read_with_a_clear_message(

@@ -249,7 +249,8 @@ def _print_receipt(receipt: Receipt, show: int) -> None:
                 table.add_row(str(r.row_no), r.source_id or "", p.field or "", p.message, p.code)
         console.print(table)
         if receipt.rejected > show:
-            console.print(f"… 共 {receipt.rejected} 行被拒绝，完整清单: GET /api/v1/records/batches/{receipt.batch_id}")
+            console.print(f"… 共 {receipt.rejected} 行被拒绝，完整清单: chengxin records rejections {receipt.batch_id} "
+                          f"-o 拒绝清单.csv（或 GET /api/v1/records/batches/{receipt.batch_id}）")
 
 
 @app.command()
@@ -459,6 +460,30 @@ def records_revoke(
         _fail(exc)
         return
     console.print(f"记录 {detail.id} 已撤销（版本 {detail.version}）")
+
+
+@records_app.command("rejections")
+def records_rejections(
+    batch_id: Annotated[int, typer.Argument(help="批次号 batch id")],
+    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False, help="写入的 CSV 文件")],
+) -> None:
+    """导出批次的全部被拒绝行 Write every rejected row of a batch to a CSV (Excel-readable), to correct the file."""
+    from chengxin.catalog.rules import column_labels
+    from chengxin.records.fileio import rejections_csv
+    from chengxin.records.service import all_rejections, batch_source
+
+    platform = _platform()
+    try:
+        with platform.db.read() as session:
+            _department, item_code = batch_source(session, batch_id)
+            item = platform.catalog.items.get(item_code)
+            with output.open("wb") as out:
+                for part in rejections_csv(all_rejections(session, batch_id), column_labels(item) if item else {}):
+                    out.write(part)
+    except DomainError as exc:
+        _fail(exc)
+        return
+    console.print(f"批次 {batch_id} 的被拒绝行已写入 {output}")
 
 
 @app.command()

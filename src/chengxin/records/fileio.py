@@ -45,7 +45,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -1350,3 +1350,26 @@ def write_csv_template(columns: Sequence[Column], out: TextIO) -> None:
     if encoding in ("utf-8", "utf8"):
         out.write("\ufeff")
     csv.writer(out, lineterminator="\r\n").writerow([_header_label(c) for c in columns])
+
+
+REJECTIONS_HEADER = ("行号 row", "来源编号 source_id", "字段 field", "字段名称 field name", "原因 reason", "代码 code",
+                     "Reason (English)")
+
+
+def rejections_csv(problems: Iterable[tuple[int, str | None, str | None, str, str, str]], labels: Mapping[str, str],
+                   *, slice_rows: int = 2000) -> Iterator[bytes]:
+    """A batch's rejected rows as CSV bytes, in slices of ``slice_rows`` problems (for a streamed answer or a
+    file): UTF-8 with a BOM (Excel), one line a problem — (row, source id, field, code, message, message_en) as
+    ``records.service.all_rejections`` gives them — the field also by its template label (``labels``)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
+    writer.writerow(REJECTIONS_HEADER)
+    for n, (row_no, source_id, column, code, message, message_en) in enumerate(problems, start=1):
+        writer.writerow([row_no, source_id or "", column or "", labels.get(column or "", ""), message, code,
+                         message_en])
+        if n % slice_rows == 0:
+            yield out.getvalue().encode()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode()

@@ -7,9 +7,7 @@ HTML. Staff sign in with a form; the session token is kept in the HttpOnly cooki
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import math
 import secrets
@@ -38,6 +36,7 @@ from chengxin.core.clock import CHINA, today_cn
 from chengxin.core.errors import DomainError, Unauthenticated
 from chengxin.platform import Platform
 from chengxin.records import service as records
+from chengxin.records.fileio import rejections_csv
 from chengxin.web.progress import Report, stream_progress, wants_progress
 
 log = logging.getLogger("chengxin.web")
@@ -660,21 +659,8 @@ def batch_rejections_csv(request: Request, batch_id: int) -> Response:
     labels = column_labels(catalog_item) if catalog_item else {}
 
     def lines() -> Iterator[bytes]:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        out.write("\ufeff")  # Excel reads UTF-8 only with it
-        writer.writerow(["行号 row", "来源编号 source_id", "字段 field", "字段名称 field name", "原因 reason",
-                         "代码 code", "Reason (English)"])
         with platform.db.read() as session:
-            for n, (row_no, source_id, field, code, message, message_en) in enumerate(
-                    records.all_rejections(session, batch_id), start=1):
-                writer.writerow([row_no, source_id or "", field or "", labels.get(field or "", ""), message, code,
-                                 message_en])
-                if n % 2000 == 0:
-                    yield out.getvalue().encode()
-                    out.seek(0)
-                    out.truncate()
-        yield out.getvalue().encode()
+            yield from rejections_csv(records.all_rejections(session, batch_id), labels)
 
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f"attachment; filename=batch-{batch_id}-rejections.csv"})

@@ -1,5 +1,5 @@
 """The portal's upload with progress (上传进度): ``POST /submit`` with ``X-Progress: ndjson`` — what
-``static/upload.js`` sends — answers with NDJSON lines (``web.progress``): the ingest's progress, chunk by
+``static/upload.js`` sends — answers with NDJSON lines (``api.progress``): the ingest's progress, chunk by
 chunk, then the batch (or the error that refused the file). Through HTTP on the real app and database."""
 
 from __future__ import annotations
@@ -143,3 +143,45 @@ def test_without_the_header_the_form_posts_as_before(
                                    files={"file": ("p.csv", penalty_csv(chunked, good=2, bad=0), "text/csv")},
                                    follow_redirects=False)
     assert response.status_code == 303 and re.fullmatch(r"/batches/\d+", response.headers["location"])
+
+
+# -- the API ------------------------------------------------------------------------------------------
+
+
+def test_the_api_streams_progress_then_the_whole_receipt(
+    chunked_client: TestClient, chunked: Platform, make_api_key: Callable[[str], str], spool_dir: Path
+) -> None:
+    key = {"X-API-Key": make_api_key("samr"), "Accept": "application/x-ndjson"}
+    body = penalty_csv(chunked, good=8, bad=2)
+    answer = chunked_client.post("/api/v1/records/files", headers=key, data={"item": ITEM},
+                                 files={"file": ("p.csv", body, "text/csv")})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/x-ndjson")
+    *progress, done = _events(answer.text)
+    assert [e["rows"] for e in progress] == [5, 10] and progress[-1]["bytes"] == len(body)
+    receipt = done["receipt"]
+    assert done["done"] is True and done["url"] == f"/api/v1/records/batches/{receipt['batch_id']}"
+    assert (receipt["received"], receipt["accepted"], receipt["rejected"]) == (10, 8, 2)
+    assert {p["code"] for r in receipt["rejections"] for p in r["problems"]} == {"uscc.check_character"}
+    stored = chunked_client.get(done["url"], headers={"X-API-Key": key["X-API-Key"]}).json()
+    assert stored["accepted"] == 8 and stored["batch_id"] == receipt["batch_id"]
+    assert list(spool_dir.iterdir()) == []
+
+
+def test_the_api_refuses_before_streaming_what_it_can_refuse_at_once(
+    chunked_client: TestClient, chunked: Platform, make_api_key: Callable[[str], str]
+) -> None:
+    """Out of scope (403) and unauthenticated (401) are plain JSON errors, not a stream; a file the reader
+    refuses is an error line."""
+    stream = {"Accept": "application/x-ndjson"}
+    body = penalty_csv(chunked, good=1, bad=0)
+    files = {"file": ("p.csv", body, "text/csv")}
+    other = chunked_client.post("/api/v1/records/files", headers={**stream, "X-API-Key": make_api_key("staffing")},
+                                data={"item": ITEM}, files=files)
+    assert other.status_code == 403 and other.headers["content-type"].startswith("application/json")
+    nobody = chunked_client.post("/api/v1/records/files", headers=stream, data={"item": ITEM}, files=files)
+    assert nobody.status_code == 401
+    empty = chunked_client.post("/api/v1/records/files", headers={**stream, "X-API-Key": make_api_key("samr")},
+                                data={"item": ITEM}, files={"file": ("p.csv", b"", "text/csv")})
+    assert empty.status_code == 200
+    [refused] = _events(empty.text)
+    assert refused["error"]["code"] == "file.empty" and refused["error"]["message"].startswith("文件是空的")

@@ -185,7 +185,7 @@ def test_an_upload_whose_page_goes_away_is_still_written_whole(
     server: str, platform: Platform, make_user: Callable[..., str]
 ) -> None:
     """The clerk closes the tab while the rows are being checked: the batch still ends and is committed whole
-    (web.progress: the ingest's thread does not depend on anyone reading its progress)."""
+    (api.progress: the ingest's thread does not depend on anyone reading its progress)."""
     from sqlalchemy import select
     from tests.api.test_portal_pages import penalty_csv
 

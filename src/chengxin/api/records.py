@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
 
 from chengxin.api.deps import ActorDep, PlatformDep, ReadSession
+from chengxin.api.progress import Report, stream_progress, wants_progress
 from chengxin.api.schemas import (
     BatchIn,
     QualityOut,
@@ -25,7 +28,7 @@ from chengxin.core.clock import today_cn
 from chengxin.core.errors import DomainError, PermissionDenied
 from chengxin.platform import Platform
 from chengxin.records import service
-from chengxin.records.service import ApiRow, RecordDetail
+from chengxin.records.service import ApiRow, RecordDetail, check_submission
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 
@@ -70,6 +73,34 @@ def ingest_upload(platform: Platform, actor: audit.Actor, upload: UploadFile, it
         return ingest_spooled(platform, actor, path, upload.filename, item, department, channel=channel)
 
 
+def ingest_upload_streamed(platform: Platform, actor: audit.Actor, upload: UploadFile, item: str, department: str,
+                           *, channel: str, result: Callable[[service.Receipt], dict[str, Any]]) -> StreamingResponse:
+    """As :func:`ingest_upload`, the answer streamed (``api.progress``): the upload is spooled here — a refusal of
+    the whole upload (too large) raises before anything is streamed — then ingested in a thread of its own that
+    reports each chunk and ends with ``result(receipt)``; the thread owns the spooled copy until the batch is
+    written."""
+    spooled = ExitStack()
+    try:
+        path = spooled.enter_context(spool_upload(upload, platform.settings.max_upload_bytes, UPLOAD_PREFIX))
+    except BaseException:
+        spooled.close()
+        raise
+
+    def ingest(report: Report) -> dict[str, Any]:
+        done = 0
+
+        def advance(rows: int, bytes_read: int, bytes_total: int) -> None:
+            nonlocal done
+            done += rows
+            report({"rows": done, "bytes": bytes_read, "total": bytes_total})
+
+        with spooled:
+            return result(ingest_spooled(platform, actor, path, upload.filename, item, department, channel=channel,
+                                         progress=advance))
+
+    return stream_progress(ingest, name=f"chengxin-upload-{department}")
+
+
 def ingest_spooled(platform: Platform, actor: audit.Actor, path: Path, filename: str | None, item: str,
                    department: str, *, channel: str,
                    progress: Callable[[int, int, int], None] | None = None) -> service.Receipt:
@@ -85,16 +116,27 @@ def ingest_spooled(platform: Platform, actor: audit.Actor, path: Path, filename:
     )
 
 
-@router.post("/records/files", summary="上传文件报送 Submit a file (.xlsx / .csv / .jsonl)", response_model=ReceiptOut)
+@router.post("/records/files", summary="上传文件报送 Submit a file (.xlsx / .csv / .jsonl)", response_model=ReceiptOut,
+             responses={200: {"content": {"application/x-ndjson": {}}}})
 def submit_file(
+    request: Request,
     platform: PlatformDep,
     actor: ActorDep,
     file: Annotated[UploadFile, File(description=".xlsx / .csv (UTF-8 或 GBK) / .jsonl")],
     item: Annotated[str, Form()],
     department: Annotated[str | None, Form()] = None,
-) -> ReceiptOut:
-    receipt = ingest_upload(platform, actor, file, item, _department(actor, department), channel="file")
-    return ReceiptOut.of(receipt)
+) -> Any:
+    """The receipt once the file is ingested; or, with ``Accept: application/x-ndjson``, progress lines while it
+    is (``{"rows", "bytes", "total"}`` per chunk; blank keep-alive lines) and then ``{"done": true, "receipt":
+    …}`` or ``{"error": …}`` — for large files, so that no client times out on a quiet connection."""
+    submitter = _department(actor, department)
+    if not wants_progress(request):
+        return ReceiptOut.of(ingest_upload(platform, actor, file, item, submitter, channel="file"))
+    check_submission(platform.catalog, submitter, item, actor)  # refused before the upload is even spooled
+    return ingest_upload_streamed(
+        platform, actor, file, item, submitter, channel="file",
+        result=lambda receipt: {"url": f"/api/v1/records/batches/{receipt.batch_id}",
+                                "receipt": ReceiptOut.of(receipt).model_dump(mode="json")})
 
 
 @router.get("/records/batches/{batch_id}", summary="批次回执 A batch's receipt", response_model=ReceiptOut)

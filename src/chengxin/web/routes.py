@@ -12,7 +12,6 @@ import logging
 import math
 import secrets
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,8 +25,8 @@ from sqlalchemy.orm import Session
 from chengxin.accounts.service import Role, authenticate, close_session, open_session, user_for_token
 from chengxin.api.catalog import item_summary, version_dict
 from chengxin.api.deps import SESSION_COOKIE
-from chengxin.api.records import UPLOAD_PREFIX, ingest_spooled, ingest_upload, quality_out
-from chengxin.api.uploads import spool_upload
+from chengxin.api.progress import wants_progress
+from chengxin.api.records import ingest_upload, ingest_upload_streamed, quality_out
 from chengxin.catalog.model import Catalog, CatalogItem, Duration
 from chengxin.catalog.rules import InvalidDuration, column_labels, parse_duration, template_columns
 from chengxin.checks.rules import PLATFORM_PREFIX
@@ -37,7 +36,6 @@ from chengxin.core.errors import DomainError, Unauthenticated
 from chengxin.platform import Platform
 from chengxin.records import service as records
 from chengxin.records.fileio import rejections_csv
-from chengxin.web.progress import Report, stream_progress, wants_progress
 
 log = logging.getLogger("chengxin.web")
 
@@ -572,33 +570,16 @@ def submit(
 
 def _submit_with_progress(request: Request, platform: Platform, viewer: Viewer, file: UploadFile,
                           item: str) -> Response:
-    """The upload ingested in a thread of its own, its progress streamed to the page (``web.progress``). The
-    file is spooled here, before the answer starts: a refusal of the whole upload (too large) is still the
-    form page with its error, and the thread owns the spooled copy until the batch is written."""
-    department = viewer.department_code
-    assert department is not None
-    spooled = ExitStack()
+    """The upload ingested with its progress streamed to the page (``api.progress``); a refusal of the whole
+    upload before it starts (too large) is the form page with its error, as the plain post shows it."""
+    assert viewer.department_code is not None
     try:
-        path = spooled.enter_context(spool_upload(file, platform.settings.max_upload_bytes, UPLOAD_PREFIX))
+        return ingest_upload_streamed(
+            platform, viewer.actor, file, item, viewer.department_code, channel="file",
+            result=lambda receipt: {"url": f"/batches/{receipt.batch_id}", "batch": receipt.batch_id,
+                                    "received": receipt.received, "rejected": receipt.rejected})
     except DomainError as exc:
-        spooled.close()
         return _submit_form(request, viewer, item=item, error=exc, status=exc.status)
-
-    def ingest(report: Report) -> dict[str, Any]:
-        done = 0
-
-        def advance(rows: int, bytes_read: int, bytes_total: int) -> None:
-            nonlocal done
-            done += rows
-            report({"rows": done, "bytes": bytes_read, "total": bytes_total})
-
-        with spooled:
-            receipt = ingest_spooled(platform, viewer.actor, path, file.filename, item, department, channel="file",
-                                     progress=advance)
-        return {"url": f"/batches/{receipt.batch_id}", "batch": receipt.batch_id, "received": receipt.received,
-                "rejected": receipt.rejected}
-
-    return stream_progress(ingest, name=f"chengxin-upload-{department}")
 
 
 # -- receipts, batches, quality ---------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // 上传进度 Upload progress. A form marked data-progress is sent by XMLHttpRequest instead of a plain post, so
 // that the clerk sees the file go up (the browser's upload events) and then its rows being checked and written
-// (the server's NDJSON lines, see chengxin/web/progress.py). Without this script the form posts as usual.
+// (the server's NDJSON lines, see chengxin/api/progress.py). Without this script the form posts as usual.
 "use strict";
 
 (function () {

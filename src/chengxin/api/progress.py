@@ -1,17 +1,19 @@
-"""Progress of a long form submission, streamed to the page as it happens (上传进度).
+"""Progress of a long upload, streamed to the caller as it happens (上传进度).
 
-A form marked ``data-progress`` (``static/upload.js``) is sent by the browser's script with the header
-``X-Progress: ndjson``; the endpoint then runs the work in a thread of its own and answers with one JSON
+Who asks for it: the portal's script (``web/static/upload.js``) for a form marked ``data-progress``, with the
+header ``X-Progress: ndjson``; an API client with ``Accept: application/x-ndjson`` (``POST
+/api/v1/records/files``). The endpoint then runs the work in a thread of its own and answers with one JSON
 object a line while it runs:
 
 - ``{"rows": n, "bytes": read, "total": size}`` — progress, as often as the work reports it;
-- ``{"done": true, "url": "/batches/7", …}`` — the work ended; the page goes to ``url``;
+- ``{"done": true, "url": "/batches/7", …}`` — the work ended (the API's line also holds the receipt);
 - ``{"error": {"code": …, "message": …, "message_en": …}}`` — the work was refused or failed;
-- an empty line every few seconds while nothing else is said (proxies do not drop a quiet connection).
+- an empty line every few seconds while nothing else is said (proxies and clients with a read timeout do not
+  drop a quiet connection).
 
-The work goes on to its end when the browser goes away (the tab closed, the network gone): a batch that
-was being written is then committed as usual and found under 报送记录 — nothing a clerk sent is lost
-because they stopped watching. Without the script the form posts as usual and the page waits.
+The work goes on to its end when the caller goes away (the tab closed, the network gone): a batch that was
+being written is then committed as usual and found under 报送记录 / ``GET /api/v1/records/batches`` — nothing
+sent is lost because nobody watched. Without the header the endpoint answers as before, once, at the end.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ Report = Callable[[dict[str, Any]], None]
 
 
 def wants_progress(request: Request) -> bool:
-    """Whether the page's script asked for the streamed answer (else the plain form post)."""
-    return request.headers.get(PROGRESS_HEADER) == "ndjson"
+    """Whether the caller asked for the streamed answer (else the plain one, at the end)."""
+    return (request.headers.get(PROGRESS_HEADER) == "ndjson"
+            or "application/x-ndjson" in request.headers.get("accept", ""))
 
 
 def stream_progress(work: Callable[[Report], dict[str, Any]], *, name: str) -> StreamingResponse:

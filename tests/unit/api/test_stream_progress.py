@@ -1,4 +1,4 @@
-"""``web.progress.stream_progress``: what a page hears while work runs in its own thread — the work's reports in
+"""``api.progress.stream_progress``: what a page hears while work runs in its own thread — the work's reports in
 order, then its result, a refusal or a failure (never a silent end), and blank keep-alive lines while it is
 quiet."""
 
@@ -12,9 +12,9 @@ import orjson
 import pytest
 from fastapi.responses import StreamingResponse
 
+from chengxin.api import progress
+from chengxin.api.progress import Report, stream_progress
 from chengxin.core.errors import DomainError
-from chengxin.web import progress
-from chengxin.web.progress import Report, stream_progress
 
 
 def _lines(response: StreamingResponse) -> list[bytes]:

@@ -126,6 +126,9 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(access_api.router)
     app.include_router(access_pages.router)
+    from chengxin.web import record_pages  # 记录查询 and 撤销 in the portal (issue #2 §5)
+
+    app.include_router(record_pages.router)
     # Issue #4 features register their routers here, one block each:
     from chengxin.api import objections as objections_api
     from chengxin.web import objection_pages

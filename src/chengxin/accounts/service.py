@@ -76,10 +76,18 @@ def may_manage_keys(actor: audit.Actor) -> bool:
     return actor.kind in _OUTSIDE_ROLES or actor.role in KEY_MANAGERS
 
 
-def _require_user_manager(actor: audit.Actor) -> None:
+def require_user_manager(actor: audit.Actor) -> None:
+    """403 ``user.forbidden`` unless ``actor`` may manage staff accounts."""
     if not may_manage_users(actor):
         raise PermissionDenied("user.forbidden", "只有系统管理员可以管理工作人员账号",
                                "Only administrators may manage staff accounts")
+
+
+def require_key_manager(actor: audit.Actor) -> None:
+    """403 ``api_key.forbidden`` unless ``actor`` may issue and revoke API keys."""
+    if not may_manage_keys(actor):
+        raise PermissionDenied("api_key.forbidden", "只有系统管理员或市信用办可以管理接口密钥",
+                               "Only administrators or the credit office may manage API keys")
 
 
 def create_user(
@@ -92,7 +100,7 @@ def create_user(
     department_code: str | None,
     actor: audit.Actor,
 ) -> StaffUser:
-    _require_user_manager(actor)
+    require_user_manager(actor)
     username = username.strip()
     if not username or len(username) > 64:
         raise DomainError("user.username", "用户名不能为空且不超过 64 个字符", "Username must be 1–64 characters")
@@ -141,7 +149,7 @@ def set_user_active(session: Session, username: str, active: bool, *, actor: aud
     """停用 / 启用 a staff account. A stopped account cannot sign in and its open sessions end at once; its
     history (audit, batches, decisions) stays under its name. Nobody stops their own account (an administrator
     would lock themselves out)."""
-    _require_user_manager(actor)
+    require_user_manager(actor)
     user = _user(session, username)
     if not active and actor.kind == "staff" and actor.name == user.username:
         raise DomainError("user.self", "不能停用自己的账号", "You cannot deactivate your own account", status=409)
@@ -155,7 +163,7 @@ def set_user_active(session: Session, username: str, active: bool, *, actor: aud
 def reset_password(session: Session, username: str, *, actor: audit.Actor) -> str:
     """A new random password for the account (returned once, to hand over; never stored in clear), and every open
     session of it ended — for a forgotten or leaked password."""
-    _require_user_manager(actor)
+    require_user_manager(actor)
     user = _user(session, username)
     password = secrets.token_urlsafe(12)  # 16 characters, well above MIN_PASSWORD
     user.password_hash = password_hasher().hash(password)
@@ -240,9 +248,7 @@ def key_owner(departments: Collection[str], department: str | None, platform_usc
 
 
 def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor) -> IssuedKey:
-    if not may_manage_keys(actor):
-        raise PermissionDenied("api_key.forbidden", "只有系统管理员或市信用办可以签发密钥",
-                               "Only administrators or the credit office may issue keys")
+    require_key_manager(actor)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     session.add(ApiKey(key_id=key_id, secret_hash=_sha256(secret), department_code=department_code,
@@ -252,15 +258,15 @@ def create_api_key(session: Session, *, department_code: str, label: str, actor:
     return IssuedKey(f"cx_{key_id}_{secret}", key_id, department_code)
 
 
-def revoke_api_key(session: Session, key_id: str, *, actor: audit.Actor) -> None:
+def revoke_api_key(session: Session, key_id: str, *, actor: audit.Actor) -> ApiKey:
+    """Revoke the key (revoking it again changes nothing); returns it."""
     key = session.execute(select(ApiKey).where(ApiKey.key_id == key_id)).scalar_one_or_none()
     if key is None:
         raise NotFound("api_key.not_found", f"API 密钥 {key_id} 不存在", f"No API key {key_id}")
-    if not may_manage_keys(actor):
-        raise PermissionDenied("api_key.forbidden", "只有系统管理员或市信用办可以吊销密钥",
-                               "Only administrators or the credit office may revoke keys")
+    require_key_manager(actor)
     key.revoked_at = key.revoked_at or utcnow()
     audit.write(session, actor=actor, action="api_key.revoke", object_type="api_key", object_id=key_id)
+    return key
 
 
 def authenticate_api_key(session: Session, presented: str) -> audit.Actor:

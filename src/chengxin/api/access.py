@@ -14,7 +14,7 @@ from chengxin.accounts import service as accounts
 from chengxin.accounts.models import ApiKey, StaffUser
 from chengxin.accounts.service import Role
 from chengxin.api.deps import PlatformDep, StaffDep
-from chengxin.core.errors import DomainError, PermissionDenied
+from chengxin.core.errors import DomainError
 
 router = APIRouter(prefix="/api/v1/access", tags=["access"])
 
@@ -73,24 +73,12 @@ class NewPasswordOut(BaseModel):
     password: str = Field(description="新密码，只在此处返回一次；原有登录已全部失效")
 
 
-def _keys_allowed(actor: StaffDep) -> None:
-    if not accounts.may_manage_keys(actor):
-        raise PermissionDenied("api_key.forbidden", "只有系统管理员或市信用办可以管理密钥",
-                               "Only administrators or the credit office may manage keys")
-
-
-def _users_allowed(actor: StaffDep) -> None:
-    if not accounts.may_manage_users(actor):
-        raise PermissionDenied("user.forbidden", "只有系统管理员可以管理工作人员账号",
-                               "Only administrators may manage staff accounts")
-
-
 _NO_STORE = {"Cache-Control": "no-store"}  # a secret returned once must not be kept by a cache
 
 
 @router.get("/api-keys", summary="接口密钥列表 API keys (never their secrets)", response_model=list[ApiKeyOut])
 def list_keys(platform: PlatformDep, actor: StaffDep, owner: str | None = None) -> list[ApiKeyOut]:
-    _keys_allowed(actor)
+    accounts.require_key_manager(actor)
     with platform.db.read() as session:
         return [ApiKeyOut.of(k) for k in accounts.list_api_keys(session, owner)]
 
@@ -98,7 +86,7 @@ def list_keys(platform: PlatformDep, actor: StaffDep, owner: str | None = None) 
 @router.post("/api-keys", summary="签发接口密钥 Issue an API key (shown once)", response_model=IssuedKeyOut,
              status_code=201)
 def issue_key(body: ApiKeyIn, platform: PlatformDep, actor: StaffDep, response: Response) -> IssuedKeyOut:
-    _keys_allowed(actor)
+    accounts.require_key_manager(actor)
     response.headers.update(_NO_STORE)
     owner = accounts.key_owner(platform.catalog.departments, body.department, body.platform_uscc)
     with platform.db.write() as session:
@@ -109,22 +97,19 @@ def issue_key(body: ApiKeyIn, platform: PlatformDep, actor: StaffDep, response: 
 @router.post("/api-keys/{key_id}/revoke", summary="吊销接口密钥 Revoke an API key", response_model=ApiKeyOut)
 def revoke_key(key_id: str, platform: PlatformDep, actor: StaffDep) -> ApiKeyOut:
     with platform.db.write() as session:
-        accounts.revoke_api_key(session, key_id, actor=actor)
-    with platform.db.read() as session:
-        [key] = [k for k in accounts.list_api_keys(session) if k.key_id == key_id]
-        return ApiKeyOut.of(key)
+        return ApiKeyOut.of(accounts.revoke_api_key(session, key_id, actor=actor))
 
 
 @router.get("/users", summary="工作人员账号 Staff accounts", response_model=list[UserOut])
 def list_users(platform: PlatformDep, actor: StaffDep) -> list[UserOut]:
-    _users_allowed(actor)
+    accounts.require_user_manager(actor)
     with platform.db.read() as session:
         return [UserOut.of(u) for u in accounts.list_users(session)]
 
 
 @router.post("/users", summary="新建工作人员账号 Open a staff account", response_model=UserOut, status_code=201)
 def create_user(body: UserIn, platform: PlatformDep, actor: StaffDep) -> UserOut:
-    _users_allowed(actor)
+    accounts.require_user_manager(actor)
     if body.department and body.department not in platform.catalog.departments:
         raise DomainError("department.unknown", f"未知的数据提供单位：{body.department}",
                           f"Unknown department {body.department}", field="department")

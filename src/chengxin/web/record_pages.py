@@ -10,14 +10,13 @@ here.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from chengxin.catalog.model import CatalogItem
-from chengxin.catalog.rules import column_labels, template_columns
 from chengxin.core.errors import DomainError
+from chengxin.disclosure.service import field_lines
 from chengxin.records import service as records
 from chengxin.subjects.models import Subject
 from chengxin.web.people_pages import CHANGE_ZH, STATUS_ZH
@@ -34,26 +33,6 @@ from chengxin.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
-
-
-def _shown(value: Any, options: dict[str, str]) -> str:
-    """A field's value as the page shows it: an option by its Chinese label, a protected citizen ID by its masked
-    form (never its ciphertext)."""
-    if isinstance(value, dict) and "masked" in value:
-        return str(value["masked"])
-    if value is None:
-        return ""
-    return options.get(str(value), str(value))
-
-
-def _option_labels(item: CatalogItem) -> dict[str, dict[str, str]]:
-    """Column code → option value → Chinese label, over every version of the item."""
-    labels: dict[str, dict[str, str]] = {}
-    for version in item.versions:
-        for column in template_columns(version):
-            if column.options:
-                labels.setdefault(column.code, {}).update({o.value: o.label_zh for o in column.options})
-    return labels
 
 
 @router.get("/records", response_class=HTMLResponse)
@@ -95,12 +74,11 @@ def _record_page(request: Request, viewer: Viewer, record_id: int, *, status: in
         return render_error(request, exc.status, exc.message, exc.code)
     item = platform.catalog.items.get(detail.item_code)
     current = detail.versions[-1]
-    labels = column_labels(item) if item else {}
-    options = _option_labels(item) if item else {}
+    version = next((v for v in item.versions if v.version == current.item_version), None) if item else None
     return _render(request, "record.html", {
         "r": detail, "subject": subject, "current": current,
-        "fields": [(labels.get(code, code), _shown(value, options.get(code, {}))) for code, value in sorted(
-            current.fields.items(), key=lambda kv: list(labels).index(kv[0]) if kv[0] in labels else len(labels))],
+        # As the record is disclosed: catalog order, options by label, citizen IDs masked.
+        "fields": field_lines(version, current.fields) if version else (),
         "item_name": batch_item_names(platform.catalog).get(detail.item_code, detail.item_code),
         "department_name": _department_name(platform.catalog, detail.department_code, short=False),
         "status_zh": STATUS_ZH, "change_zh": CHANGE_ZH, "error": error, "reason": reason,

@@ -53,6 +53,8 @@ def test_who_may_list_keys_and_accounts(
 def test_a_key_issued_through_the_api_works_until_revoked(
     client: TestClient, platform: Platform, make_user: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = [20_000.0]  # set before the key is first trusted (see test_access_pages)
+    monkeypatch.setattr(platform.api_keys, "clock", lambda: clock[0])
     office = _bearer(make_user("credit_office"))
     issued = client.post(f"{BASE}/api-keys", headers=office, json={"department": "samr", "label": "执法系统"})
     assert issued.status_code == 201 and issued.headers["cache-control"] == "no-store"
@@ -63,8 +65,6 @@ def test_a_key_issued_through_the_api_works_until_revoked(
     assert [(k["key_id"], k["label"], k["revoked_at"]) for k in listed] == [(body["key_id"], "执法系统", None)]
     assert body["key"].split("_", 2)[2] not in str(listed)
 
-    clock = [20_000.0]
-    monkeypatch.setattr(platform.api_keys, "clock", lambda: clock[0])
     revoked = client.post(f"{BASE}/api-keys/{body['key_id']}/revoke", headers=office)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     clock[0] += platform.api_keys.ttl + 1

@@ -90,6 +90,10 @@ def test_the_services_refuse_what_the_role_may_not_do(
 def test_a_key_issued_on_the_page_works_until_it_is_revoked_there(
     client: TestClient, platform: Platform, make_user: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The fake clock is set before the key is first trusted: a cache entry made under the real monotonic
+    # clock could outlive any fixed fake time on a machine that has been up for hours.
+    clock = [10_000.0]
+    monkeypatch.setattr(platform.api_keys, "clock", lambda: clock[0])
     _sign_in(client, make_user("credit_office"))
     token = _csrf(client)
     issued = client.post(f"{PAGE}/keys", data={"csrf_token": token, "department": "samr", "label": "执法系统"})
@@ -103,8 +107,6 @@ def test_a_key_issued_on_the_page_works_until_it_is_revoked_there(
     assert key_id in listed and key.group(1) not in listed  # shown once, never again
     assert "常州市市场监督管理局" in listed and "执法系统" in listed
 
-    clock = [10_000.0]
-    monkeypatch.setattr(platform.api_keys, "clock", lambda: clock[0])
     revoked = client.post(f"{PAGE}/keys/{key_id}/revoke", data={"csrf_token": token}, follow_redirects=False)
     assert revoked.status_code == 303 and revoked.headers["location"] == f"{PAGE}?done=key_revoked"
     clock[0] += platform.api_keys.ttl + 1  # past the per-process trust window (ApiKeyCache)

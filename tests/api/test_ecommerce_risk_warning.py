@@ -25,6 +25,7 @@ from tests.api.test_objections_support import csrf
 from tests.api.test_subscriptions_support import Clock, receiver
 
 from chengxin.core.audit import SYSTEM
+from chengxin.core.clock import today_cn
 from chengxin.ecommerce.risk.models import EcShopRisk
 from chengxin.ecommerce.risk.warning import recompute
 from chengxin.lists.models import ListChange
@@ -92,7 +93,7 @@ def test_publish_read_and_withdraw_a_risk_notice(client: TestClient, platform: P
                        json={"platform": world.platform_code, "shop": "S1", "note": "请消费者谨慎购买该店铺商品"})
     assert made.status_code == 201, made.text
     n = made.json()
-    assert n["no"].startswith(f"FX-{dt.date.today().year}-") and n["state"] == "published"
+    assert n["no"].startswith(f"FX-{today_cn().year}-") and n["state"] == "published"
     assert n["department_name"] == "常州市市场监督管理局" and "请消费者谨慎购买" in n["text"]
     assert world.owner_ric not in json.dumps(n, ensure_ascii=False) and "自然人，身份信息已脱敏" in n["text"]
     twice = client.post("/api/v1/ecommerce/risk-notices", headers=samr,
@@ -163,7 +164,7 @@ def test_level_changes_reach_the_shop_s_platform_through_the_outbox(client: Test
     own_key = {"X-API-Key": make_api_key(f"platform:{OPERATOR_USCC}")}
     other_key = {"X-API-Key": make_api_key(f"platform:{uscc_for(991)}")}
     settings = WebhookSettings(allow_http_hosts="127.0.0.1")
-    cfg = config_on(dt.date.today())
+    cfg = config_on(today_cn())
     with receiver([]) as own_rx, receiver([]) as other_rx:
         for auth, rx in ((own_key, own_rx), (other_key, other_rx)):
             r = client.post("/api/v1/subscriptions", headers=auth, json={

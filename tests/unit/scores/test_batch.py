@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from chengxin.core.audit import Actor
+from chengxin.core.clock import today_cn
 from chengxin.records.models import Record
 from chengxin.records.service import revoke_record
 from chengxin.scores import batch, service
@@ -113,7 +114,7 @@ def test_restricted_batch_equals_full_batch(platform: Any, generated: dict[str, 
 
 
 def test_the_record_path_updates_the_stored_score(platform: Any) -> None:
-    day = dt.date.today()
+    day = today_cn()
     version = platform.catalog.version_on("admin_penalty", day)
     row = valid_row(version, 7, person=True, decision_date=day.isoformat(), severity="serious")
     submit_rows(platform, "admin_penalty", "samr", [row], day)
@@ -131,7 +132,7 @@ def test_the_record_path_updates_the_stored_score(platform: Any) -> None:
 
 def test_many_subjects_take_the_vectorised_path(platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service, "INLINE_RULES", 2)
-    day = dt.date.today()
+    day = today_cn()
     version = platform.catalog.version_on("admin_penalty", day)
     rows = [valid_row(version, n, person=True, decision_date=day.isoformat(), severity="general") for n in range(1, 6)]
     submit_rows(platform, "admin_penalty", "samr", rows, day)
@@ -145,7 +146,7 @@ def test_a_large_change_replaces_or_drops_exactly_the_stored_scores_of_its_subje
 ) -> None:
     """Stored scores of the subjects a batch touched are replaced (vectorised path) or, past INLINE_BATCH,
     dropped — one DELETE for all their ids — and no other subject's stored score is touched."""
-    day = dt.date.today()
+    day = today_cn()
     version = platform.catalog.version_on("admin_penalty", day)
 
     def penalties(numbers: range, severity: str, tag: str) -> list[dict[str, Any]]:

@@ -83,6 +83,7 @@ def _migrated(database_url: str, key_dir: Path) -> Iterator[Platform]:
     platform = Platform(db=Database(engine), catalog=load_catalog(), keyring=KeyRing.open(key_dir),
                         settings=get_settings())
     yield platform
+    platform.api_keys.close()  # its last uses, while the database is still there
     engine.dispose()
 
 

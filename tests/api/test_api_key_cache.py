@@ -50,7 +50,7 @@ def test_a_failed_key_is_not_cached(client: TestClient, platform: Platform, make
 
 
 def test_ttl_zero_verifies_every_request(platform: Platform, make_api_key: Callable[[str], str]) -> None:
-    cache = ApiKeyCache(platform.db, ttl=0)
+    cache = ApiKeyCache(platform.db, ttl=0, use_interval=0)  # no writer thread outliving the test
     key = make_api_key("samr")
     assert cache.actor(key).department_code == "samr"
     with platform.db.write() as session:

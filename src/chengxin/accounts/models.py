@@ -38,7 +38,7 @@ class StaffSession(Base):
 
 
 class ApiKey(Base):
-    """A department's API key: ``cx_<key_id>_<secret>``; only SHA-256 of the secret is kept."""
+    """A department's (or platform's) API key: ``cx_<key_id>_<secret>``; only SHA-256 of the secret is kept."""
 
     __tablename__ = "api_key"
 
@@ -50,3 +50,5 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # written behind requests (ApiKeyCache)
+    issue_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # the form / Idempotency-Key it came from

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import enum
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -14,7 +17,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
@@ -25,7 +28,10 @@ from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauth
 from chengxin.core.identifiers import normalize_uscc
 from chengxin.core.settings import get_settings
 
+log = logging.getLogger("chengxin.accounts")
+
 MIN_PASSWORD = 10
+PER_PAGE = 50  # keys and accounts per page on /office/access
 
 
 @lru_cache(maxsize=1)
@@ -121,10 +127,14 @@ def create_user(
     return user
 
 
-def list_users(session: Session) -> list[StaffUser]:
-    """Every staff account, active ones first, then by role and username."""
-    return list(session.execute(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role,
-                                                           StaffUser.username)).scalars())
+def list_users(session: Session, *, offset: int = 0, limit: int | None = None) -> list[StaffUser]:
+    """Staff accounts, active ones first, then by role and username (all of them unless ``limit``)."""
+    stmt = select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username)
+    return list(session.execute(stmt.offset(offset).limit(limit)).scalars())
+
+
+def count_users(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(StaffUser)).scalar_one()
 
 
 def _user(session: Session, username: str) -> StaffUser:
@@ -247,12 +257,29 @@ def key_owner(departments: Collection[str], department: str | None, platform_usc
     return department
 
 
-def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor) -> IssuedKey:
+def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor,
+                   issue_token: str | None = None) -> IssuedKey:
+    """A new key for ``department_code`` (a department, or ``platform:<USCC>``).
+
+    ``issue_token`` names the request it comes from (the portal form's one-time token, the API's
+    ``Idempotency-Key``): the same token again — a refreshed page, a retried call — issues nothing and is
+    refused with the key's id (409), because a key is shown once and a second one would go unnoticed.
+    """
     require_key_manager(actor)
+    token = (issue_token or "").strip()[:64] or None
+    if token is not None:
+        earlier = session.execute(select(ApiKey).where(ApiKey.issue_token == token)).scalar_one_or_none()
+        if earlier is not None:
+            raise DomainError(
+                "api_key.already_issued",
+                f"这次签发已经完成：密钥 {earlier.key_id} 已签发，完整密钥只在签发时显示一次。"
+                "如未保存，请吊销它后重新签发",
+                f"This request already issued key {earlier.key_id}; the whole key is shown once only. "
+                "If it was not kept, revoke it and issue a new one", status=409)
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     session.add(ApiKey(key_id=key_id, secret_hash=_sha256(secret), department_code=department_code,
-                       label=label or department_code, created_by=actor.label[:64]))
+                       label=label or department_code, created_by=actor.label[:64], issue_token=token))
     audit.write(session, actor=actor, action="api_key.create", object_type="api_key", object_id=key_id,
                 detail={"department": department_code, "label": label})
     return IssuedKey(f"cx_{key_id}_{secret}", key_id, department_code)
@@ -283,23 +310,38 @@ def authenticate_api_key(session: Session, presented: str) -> audit.Actor:
 
 
 class ApiKeyCache:
-    """API keys verified against the database at most once per ``ttl`` seconds per key and process.
+    """API keys verified against the database at most once per ``ttl`` seconds per key and process, and their use.
 
     Every API-key request (record submissions, government reads, credit checks …) would otherwise cost a
     read of ``api_key`` — as much CPU as the credit check's own read. A revoked key keeps working for at
     most ``ttl`` seconds in a process that verified it just before (``settings.api_key_cache_seconds``;
     tests/api/test_checks_api.py and tests/api/test_auth_api.py prove it stops after the window).
     Failures are never cached. Keys are held by their SHA-256, never in clear.
+
+    Each trusted use is noted in memory and written to ``api_key.last_used_at`` by a thread every
+    ``use_interval`` seconds (and at :meth:`close`), never in the request: a write per request would put the
+    checks behind SQLite's write lock. The administrator's page therefore lags other processes by up to
+    that interval; this process's uses are written when the page asks (:meth:`write_uses`).
     """
 
-    def __init__(self, db: Database, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.db, self.ttl, self.clock = db, ttl, clock
+    def __init__(self, db: Database, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic,
+                 use_interval: float = 60.0) -> None:
+        self.db, self.ttl, self.clock, self.use_interval = db, ttl, clock, use_interval
         self._entries: dict[bytes, tuple[audit.Actor, float]] = {}
+        self._used: dict[str, float] = {}  # key id → epoch seconds of its latest trusted use
+        self._used_lock = threading.Lock()
+        self._writing = threading.Lock()  # one writer at a time (the thread, a page, close)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._atexit = False
 
     def cached(self, presented: str) -> audit.Actor | None:
         """The actor if this key was verified within the window, without touching the database."""
         hit = self._entries.get(hashlib.sha256(presented.encode()).digest())
-        return hit[0] if hit is not None and hit[1] > self.clock() else None
+        if hit is not None and hit[1] > self.clock():
+            self._note_use(hit[0].name)
+            return hit[0]
+        return None
 
     def actor(self, presented: str) -> audit.Actor:
         """The department actor for a presented key (401 as :func:`authenticate_api_key` says)."""
@@ -307,6 +349,7 @@ class ApiKeyCache:
         now = self.clock()
         hit = self._entries.get(digest)
         if hit is not None and hit[1] > now:
+            self._note_use(hit[0].name)
             return hit[0]
         with self.db.read() as session:
             actor = authenticate_api_key(session, presented)
@@ -314,11 +357,88 @@ class ApiKeyCache:
             if len(self._entries) > 10_000:
                 self._entries.clear()
             self._entries[digest] = (actor, now + self.ttl)
+        self._note_use(actor.name)
         return actor
 
+    def _note_use(self, key_id: str) -> None:
+        with self._used_lock:
+            self._used[key_id] = time.time()
+            if self._thread is None and self.use_interval > 0:
+                self._stop = threading.Event()
+                self._thread = threading.Thread(target=self._write_periodically, args=(self._stop,),
+                                                name="chengxin-api-key-use", daemon=True)
+                self._thread.start()
+                if not self._atexit:
+                    atexit.register(self.close)
+                    self._atexit = True
 
-def list_api_keys(session: Session, department_code: str | None = None) -> list[ApiKey]:
-    stmt = select(ApiKey).order_by(ApiKey.id)
+    def _write_periodically(self, stop: threading.Event) -> None:
+        while not stop.wait(self.use_interval):
+            self.write_uses()
+
+    def write_uses(self) -> int:
+        """Write the uses noted since the last write (``last_used_at`` only moves forward); the number of keys.
+        A failed write (e.g. the database busy for longer than its timeout) keeps them for the next one."""
+        with self._writing:
+            with self._used_lock:
+                used, self._used = self._used, {}
+            if not used:
+                return 0
+            try:
+                with self.db.write() as session:
+                    for key_id, at in sorted(used.items()):
+                        when = dt.datetime.fromtimestamp(at, dt.UTC)
+                        session.execute(update(ApiKey)
+                                        .where(ApiKey.key_id == key_id,
+                                               or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < when))
+                                        .values(last_used_at=when))
+            except Exception:
+                log.warning("API key use: writing last_used_at of %d keys failed; kept for the next write",
+                            len(used), exc_info=True)
+                with self._used_lock:
+                    for key_id, at in used.items():
+                        self._used[key_id] = max(at, self._used.get(key_id, 0.0))
+                return 0
+            return len(used)
+
+    def close(self) -> None:
+        """Stop the writer thread and write what is noted (shutdown); a later use starts it again."""
+        with self._used_lock:
+            thread, self._thread = self._thread, None
+            self._stop.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self.write_uses()
+
+
+KEY_STATES = ("active", "revoked")
+
+
+def _keys_where(department_code: str | None, state: str) -> list[ColumnElement[bool]]:
+    if state and state not in KEY_STATES:
+        raise DomainError("api_key.state", f"未知的密钥状态：{state}（可选 active、revoked）",
+                          f"Unknown key state {state} (active or revoked)", field="state")
+    where: list[ColumnElement[bool]] = []
     if department_code:
-        stmt = stmt.where(ApiKey.department_code == department_code)
-    return list(session.execute(stmt).scalars())
+        where.append(ApiKey.department_code == department_code)
+    if state:
+        where.append(ApiKey.revoked_at.is_(None) if state == "active" else ApiKey.revoked_at.is_not(None))
+    return where
+
+
+def list_api_keys(session: Session, department_code: str | None = None, *, state: str = "", offset: int = 0,
+                  limit: int | None = None) -> list[ApiKey]:
+    """Keys of one owner (or all), ``state`` "active" / "revoked" / "" for both: valid ones first, newest first."""
+    stmt = (select(ApiKey).where(*_keys_where(department_code, state))
+            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc()))
+    return list(session.execute(stmt.offset(offset).limit(limit)).scalars())
+
+
+def key_owners(session: Session) -> list[str]:
+    """Everyone who holds or held a key (department codes and ``platform:<USCC>``), for the page's filter."""
+    return list(session.execute(select(ApiKey.department_code).distinct().order_by(ApiKey.department_code)).scalars())
+
+
+def count_api_keys(session: Session, department_code: str | None = None, *, state: str = "") -> int:
+    stmt = select(func.count()).select_from(ApiKey).where(*_keys_where(department_code, state))
+    return session.execute(stmt).scalar_one()

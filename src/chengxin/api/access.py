@@ -6,8 +6,9 @@ never manages keys."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from chengxin.accounts import service as accounts
@@ -26,11 +27,12 @@ class ApiKeyOut(BaseModel):
     created_by: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None = Field(description="最近一次被接受的时间（每分钟写入一次） Last accepted use")
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
         return cls(key_id=key.key_id, owner=key.department_code, label=key.label, created_by=key.created_by,
-                   created_at=key.created_at, revoked_at=key.revoked_at)
+                   created_at=key.created_at, revoked_at=key.revoked_at, last_used_at=key.last_used_at)
 
 
 class ApiKeyIn(BaseModel):
@@ -76,21 +78,34 @@ class NewPasswordOut(BaseModel):
 _NO_STORE = {"Cache-Control": "no-store"}  # a secret returned once must not be kept by a cache
 
 
-@router.get("/api-keys", summary="接口密钥列表 API keys (never their secrets)", response_model=list[ApiKeyOut])
-def list_keys(platform: PlatformDep, actor: StaffDep, owner: str | None = None) -> list[ApiKeyOut]:
+@router.get("/api-keys", summary="接口密钥列表 API keys (never their secrets)", response_model=list[ApiKeyOut],
+            description="有效的在前、新的在前；总数在响应头 X-Total-Count。Valid keys first, newest first; the total "
+                        "is in the X-Total-Count header.")
+def list_keys(platform: PlatformDep, actor: StaffDep, response: Response, owner: str | None = None,
+              state: Annotated[str, Query(description="active（有效）、revoked（已吊销）或留空（全部）")] = "",
+              offset: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ApiKeyOut]:
     accounts.require_key_manager(actor)
+    platform.api_keys.write_uses()  # this process's latest uses, before they are read
     with platform.db.read() as session:
-        return [ApiKeyOut.of(k) for k in accounts.list_api_keys(session, owner)]
+        response.headers["X-Total-Count"] = str(accounts.count_api_keys(session, owner, state=state))
+        return [ApiKeyOut.of(k) for k in accounts.list_api_keys(session, owner, state=state, offset=offset,
+                                                                 limit=limit)]
 
 
 @router.post("/api-keys", summary="签发接口密钥 Issue an API key (shown once)", response_model=IssuedKeyOut,
              status_code=201)
-def issue_key(body: ApiKeyIn, platform: PlatformDep, actor: StaffDep, response: Response) -> IssuedKeyOut:
+def issue_key(body: ApiKeyIn, platform: PlatformDep, actor: StaffDep, response: Response,
+              idempotency_key: Annotated[str | None, Header(
+                  max_length=64, description="可选：同一值再次请求不会再签发（409 并给出已签发的密钥编号） "
+                                             "Optional: a retry with the same value issues nothing (409)")] = None,
+              ) -> IssuedKeyOut:
     accounts.require_key_manager(actor)
     response.headers.update(_NO_STORE)
     owner = accounts.key_owner(platform.catalog.departments, body.department, body.platform_uscc)
     with platform.db.write() as session:
-        issued = accounts.create_api_key(session, department_code=owner, label=body.label.strip(), actor=actor)
+        issued = accounts.create_api_key(session, department_code=owner, label=body.label.strip(), actor=actor,
+                                         issue_token=idempotency_key)
     return IssuedKeyOut(key=issued.key, key_id=issued.key_id, owner=issued.department_code)
 
 
@@ -100,11 +115,14 @@ def revoke_key(key_id: str, platform: PlatformDep, actor: StaffDep) -> ApiKeyOut
         return ApiKeyOut.of(accounts.revoke_api_key(session, key_id, actor=actor))
 
 
-@router.get("/users", summary="工作人员账号 Staff accounts", response_model=list[UserOut])
-def list_users(platform: PlatformDep, actor: StaffDep) -> list[UserOut]:
+@router.get("/users", summary="工作人员账号 Staff accounts", response_model=list[UserOut],
+            description="在用的在前；总数在响应头 X-Total-Count。Active accounts first; the total is in X-Total-Count.")
+def list_users(platform: PlatformDep, actor: StaffDep, response: Response, offset: Annotated[int, Query(ge=0)] = 0,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[UserOut]:
     accounts.require_user_manager(actor)
     with platform.db.read() as session:
-        return [UserOut.of(u) for u in accounts.list_users(session)]
+        response.headers["X-Total-Count"] = str(accounts.count_users(session))
+        return [UserOut.of(u) for u in accounts.list_users(session, offset=offset, limit=limit)]
 
 
 @router.post("/users", summary="新建工作人员账号 Open a staff account", response_model=UserOut, status_code=201)

@@ -41,6 +41,7 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'portal'}-{route.name}",
     )
     app.state.platform = platform or open_platform()
+    app.router.on_shutdown.append(app.state.platform.api_keys.close)  # API keys' last use, written at shutdown
 
     @app.exception_handler(DomainError)
     def _domain_error(request: Request, exc: DomainError) -> Any:

@@ -80,11 +80,13 @@ class Checker:
     _reader_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _held: threading.local = field(default_factory=threading.local, init=False)
     _sql: str = field(default="", init=False)  # _SQL in the driver's parameter style, made once
+    _owns_keys: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.log = CheckLog(self.db, mode=self.mode)
         if self.keys is None:
             self.keys = ApiKeyCache(self.db)
+            self._owns_keys = True
         self._sql = self._SQL.format(p="%s" if self.db.dialect == "postgresql" else "?")
 
     # -- the one read -------------------------------------------------------------------------------
@@ -265,6 +267,8 @@ class Checker:
 
     def close(self) -> None:
         self.log.close()
+        if self._owns_keys and self.keys is not None:
+            self.keys.close()  # its keys' last uses (the platform's own cache is closed with the app)
         held = getattr(self._held, "conn", None)
         if held is not None:
             self._held.conn = None

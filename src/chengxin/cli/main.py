@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 import sys
@@ -412,16 +413,24 @@ def api_keys_revoke(key_id: str) -> None:
 
 
 @keys_app.command("list")
-def api_keys_list(department: Annotated[str | None, typer.Option("--department", "-d")] = None) -> None:
-    """列出 API 密钥 List API keys (never their secrets)."""
+def api_keys_list(department: Annotated[str | None, typer.Option("--department", "-d")] = None,
+                  state: Annotated[str, typer.Option(help="active（有效）或 revoked（已吊销）；默认全部")] = "") -> None:
+    """列出 API 密钥（北京时间）List API keys (never their secrets), valid ones first, newest first."""
     from chengxin.accounts.service import list_api_keys
+    from chengxin.core.clock import CHINA
+
+    def shown(at: dt.datetime | None) -> str:
+        return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else "—"
 
     platform = _platform()
-    table = Table("key id", "部门 department", "标签 label", "创建 created", "状态 status")
-    with platform.db.read() as session:
-        for key in list_api_keys(session, department):
-            table.add_row(key.key_id, key.department_code, key.label, f"{key.created_at:%Y-%m-%d %H:%M}",
-                          "已吊销 revoked" if key.revoked_at else "有效 active")
+    table = Table("key id", "部门 department", "标签 label", "创建 created", "最近使用 last used", "状态 status")
+    try:
+        with platform.db.read() as session:
+            for key in list_api_keys(session, department, state=state):
+                table.add_row(key.key_id, key.department_code, key.label, shown(key.created_at),
+                              shown(key.last_used_at), "已吊销 revoked" if key.revoked_at else "有效 active")
+    except DomainError as exc:
+        _fail(exc)
     console.print(table)
 
 

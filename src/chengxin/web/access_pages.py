@@ -12,8 +12,10 @@ also decide who may do what; every change is in the audit log.
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,10 +26,12 @@ from chengxin.core.errors import DomainError
 from chengxin.web.routes import (
     Viewer,
     _csrf_failed,
+    _page_number,
     _platform,
     _render,
     _to_login,
     current_viewer,
+    pager,
     render_error,
     submitter_names,
 )
@@ -37,22 +41,52 @@ router = APIRouter(include_in_schema=False)
 def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainError | None = None,
           issued: accounts.IssuedKey | None = None, password: tuple[str, str] | None = None,
           done: str = "", form: dict[str, str] | None = None) -> HTMLResponse:
+    """The page, with the keys (filtered by ``owner`` / ``state``, paged by ``page``) and the accounts (``upage``)
+    named in the query string, so a form answered on the same URL keeps the list the clerk was looking at."""
     platform = _platform(request)
     catalog = platform.catalog
+    query = request.query_params
+    owner, state = query.get("owner", ""), query.get("state", "")
+    if state not in accounts.KEY_STATES:
+        state = ""
+    platform.api_keys.write_uses()  # this process's latest uses, before they are read
+    manage_users = accounts.may_manage_users(viewer.actor)
     with platform.db.read() as session:
-        keys = accounts.list_api_keys(session)
-        users = accounts.list_users(session) if accounts.may_manage_users(viewer.actor) else []
+        key_total = accounts.count_api_keys(session, owner, state=state)
+        key_pages = max(1, math.ceil(key_total / accounts.PER_PAGE))
+        key_page = min(_page_number(query.get("page")), key_pages)
+        keys = accounts.list_api_keys(session, owner, state=state, offset=(key_page - 1) * accounts.PER_PAGE,
+                                      limit=accounts.PER_PAGE)
+        user_total = accounts.count_users(session) if manage_users else 0
+        user_pages = max(1, math.ceil(user_total / accounts.PER_PAGE))
+        user_page = min(_page_number(query.get("upage")), user_pages)
+        users = accounts.list_users(session, offset=(user_page - 1) * accounts.PER_PAGE,
+                                    limit=accounts.PER_PAGE) if manage_users else []
         owner_name = submitter_names(session, catalog, short=False)
+        key_owners = accounts.key_owners(session)
+
+    def keys_at(n: int) -> str:
+        return "/office/access?" + urlencode({"owner": owner, "state": state, "page": n}) + "#keys-title"
+
+    def users_at(n: int) -> str:
+        return "/office/access?" + urlencode({"owner": owner, "state": state, "upage": n}) + "#users-title"
+
     response = _render(request, "access.html", {
-        "keys": sorted(keys, key=lambda k: (k.revoked_at is not None, -k.id)),
-        "users": users,
+        "keys": keys, "key_total": key_total, "owner": owner, "state": state,
+        "key_owners": key_owners,
+        "key_pager": {"page": key_page, "pages": key_pages, "pager": pager(key_page, key_pages), "query": keys_at},
+        "users": users, "user_total": user_total,
+        "user_pager": {"page": user_page, "pages": user_pages, "pager": pager(user_page, user_pages),
+                       "query": users_at},
         "departments": list(catalog.departments.values()),
         "owner_name": owner_name,
         "roles": list(Role),
         "role_zh": {r.value: r.label_zh for r in Role},
-        "manage_users": accounts.may_manage_users(viewer.actor),
+        "manage_users": manage_users,
         "error": error, "issued": issued, "password": password, "done": done, "form": form or {},
         "min_password": accounts.MIN_PASSWORD,
+        # one per rendered form: sending the same form again (a refresh) issues no second key
+        "issue_token": secrets.token_urlsafe(18),
     }, status=status, nav="access")
     if issued is not None or password is not None:
         response.headers["Cache-Control"] = "no-store"  # a secret shown once must not be kept by the browser
@@ -81,7 +115,8 @@ def access(request: Request, done: str = "") -> Response:
 
 @router.post("/office/access/keys", response_class=HTMLResponse)
 def issue_key(request: Request, csrf_token: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
-              platform_uscc: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "") -> Response:
+              platform_uscc: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "",
+              issue_token: Annotated[str, Form()] = "") -> Response:
     viewer = _signed_in_manager(request, csrf_token)
     if not isinstance(viewer, Viewer):
         return viewer
@@ -90,7 +125,7 @@ def issue_key(request: Request, csrf_token: Annotated[str, Form()] = "", departm
         owner = accounts.key_owner(_platform(request).catalog.departments, department, platform_uscc)
         with _platform(request).db.write() as session:
             issued = accounts.create_api_key(session, department_code=owner, label=label.strip()[:100],
-                                             actor=viewer.actor)
+                                             actor=viewer.actor, issue_token=issue_token)
     except DomainError as exc:
         return _page(request, viewer, status=exc.status, error=exc, form=form)
     return _page(request, viewer, issued=issued)

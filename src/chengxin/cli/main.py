@@ -22,7 +22,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
@@ -423,7 +423,8 @@ def api_keys_list(department: Annotated[str | None, typer.Option("--department",
         return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else "—"
 
     platform = _platform()
-    table = Table("key id", "部门 department", "标签 label", "创建 created", "最近使用 last used", "状态 status")
+    table = Table(Column("key id", no_wrap=True), "部门 department", "标签 label", "创建 created",
+                  "最近使用 last used", "状态 status")
     try:
         with platform.db.read() as session:
             for key in list_api_keys(session, department, state=state):
@@ -496,18 +497,22 @@ def records_rejections(
 
 
 @app.command()
-def quality(department: Annotated[str | None, typer.Option("--department", "-d")] = None) -> None:
-    """数据质量 Data quality per department and item."""
+def quality(department: Annotated[str | None, typer.Option("--department", "-d")] = None,
+            item: Annotated[str | None, typer.Option("--item", "-i")] = None) -> None:
+    """数据质量（北京时间）Data quality per department and item, with the three commonest reasons in words."""
+    from chengxin.core.clock import CHINA
     from chengxin.records.service import quality as quality_rows
 
     platform = _platform()
-    table = Table("部门", "目录项", "批次", "收到", "新增", "未变", "更正", "拒绝", "最近报送", "主要拒绝原因")
+    table = Table("部门", "目录项", "批次", "收到", "新增", "未变", "更正", "拒绝", "最近报送", "主要拒绝原因（最近一例 × 行数）")
     with platform.db.read() as session:
-        for q in quality_rows(session, department=department):
-            reasons = ", ".join(f"{k}×{v}" for k, v in list(q.rejected_by_reason.items())[:3])
+        for q in quality_rows(session, department=department, item=item):
+            # the latest wording names the field and the refused value: what the clerk has to fix
+            reasons = "\n".join(f"{r.example} × {r.rejected}" for r in q.reasons[:3])
             table.add_row(q.department, q.item, str(q.batches), str(q.received), str(q.accepted), str(q.unchanged),
                           str(q.corrected), str(q.rejected),
-                          f"{q.last_submission:%Y-%m-%d %H:%M}" if q.last_submission else "", reasons)
+                          q.last_submission.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if q.last_submission else "",
+                          reasons)
     console.print(table)
 
 

@@ -18,6 +18,7 @@ from chengxin.accounts.models import ApiKey
 from chengxin.core.audit import SYSTEM
 from chengxin.core.db import utcnow
 from chengxin.platform import Platform
+from factories import plain_subject, uscc_for
 from tests.api.test_access_pages import KEY_PROBE, PAGE, _csrf, _sign_in
 
 BASE = "/api/v1/access"
@@ -220,3 +221,15 @@ def test_the_cli_lists_keys_with_their_last_use(platform: Platform, make_api_key
     assert key.split("_", 2)[1] in out.output and "从未使用" not in out.output
     bad = runner.invoke(cli.app, ["api-keys", "list", "--state", "nonsense"])
     assert bad.exit_code != 0 and "api_key.state" in bad.output
+
+
+def test_a_platforms_key_is_named_by_its_operator_before_the_platform_registers(
+    client: TestClient, platform: Platform, make_user: Callable[..., str], make_api_key: Callable[[str], str]
+) -> None:
+    plain_subject(platform, uscc=uscc_for(61), name="常州好物网络科技有限公司")
+    known, unknown = make_api_key(f"platform:{uscc_for(61)}"), make_api_key(f"platform:{uscc_for(62)}")
+    _sign_in(client, make_user("credit_office"))
+    page = client.get(PAGE).text
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"<code>([0-9a-f]{12})</code>(.*?)</tr>", page, re.S)}
+    assert "电商平台·常州好物网络科技有限公司" in rows[known.split("_", 2)[1]]
+    assert f"电商平台 {uscc_for(62)}" in rows[unknown.split("_", 2)[1]]  # known to nobody: its code

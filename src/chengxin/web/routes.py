@@ -196,15 +196,28 @@ def _department_name(catalog: Catalog, code: str | None, *, short: bool = True) 
 
 
 def submitter_names(session: Session, catalog: Catalog, *, short: bool = True) -> Callable[[str | None], str]:
-    """The name of who submitted a batch or holds a key, by code: a department of the catalog, or a registered
-    e-commerce platform (``platform:<USCC>`` → 电商平台·<name>; an operator's platforms joined with 、)."""
+    """The name of who submitted a batch or holds a key, by code: a department of the catalog, or an e-commerce
+    platform (``platform:<USCC>`` → 电商平台·<name>): its registered platforms joined with 、, else — a key issued
+    before the platform registered — its operator's name as the platform holds it (an organisation's name is
+    public)."""
+    from sqlalchemy import select
+
+    from chengxin.accounts.models import ApiKey
     from chengxin.ecommerce.trade.service import list_platforms
+    from chengxin.subjects.models import Subject
 
     names = {code: _department_name(catalog, code, short=short) for code in catalog.departments}
     platforms: dict[str, list[str]] = {}
     for platform in list_platforms(session):
         platforms.setdefault(platform.department_code, []).append(platform.name)
     names.update({code: "电商平台·" + "、".join(found) for code, found in platforms.items()})
+    unnamed = {code.removeprefix(PLATFORM_PREFIX) for code in session.execute(
+        select(ApiKey.department_code).where(ApiKey.department_code.startswith(PLATFORM_PREFIX)).distinct()
+    ).scalars() if code not in names}
+    if unnamed:
+        operators = select(Subject.display_id, Subject.display_name).where(
+            Subject.kind == "organization", Subject.display_id.in_(sorted(unnamed)))
+        names.update({PLATFORM_PREFIX + uscc: f"电商平台·{name}" for uscc, name in session.execute(operators)})
     return lambda code: names.get(code or "") or _department_name(catalog, code, short=short)
 
 

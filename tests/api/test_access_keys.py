@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from tests.api.test_access_pages import KEY_PROBE, PAGE, _csrf, _sign_in
 from typer.testing import CliRunner
 
 from chengxin.accounts import service as accounts
@@ -19,7 +20,6 @@ from chengxin.core.audit import SYSTEM
 from chengxin.core.db import utcnow
 from chengxin.platform import Platform
 from factories import plain_subject, uscc_for
-from tests.api.test_access_pages import KEY_PROBE, PAGE, _csrf, _sign_in
 
 BASE = "/api/v1/access"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from rich.console import Console
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -85,18 +86,22 @@ def test_the_rejected_rows_of_a_batch_to_a_csv(cli: CliRunner, platform: Platfor
     assert missing.exit_code == 2 and "批次不存在" in missing.output
 
 
-def test_quality_gives_the_commonest_reasons_in_words(cli: CliRunner, platform: Platform, tmp_path: Path) -> None:
+def test_quality_gives_the_commonest_reasons_in_words(cli: CliRunner, platform: Platform, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A table wide enough for whole reasons: the CLI's console took its width when it was made (an xdist worker
+    # sets COLUMNS=80 before that), so the runner's COLUMNS would not reach it.
+    monkeypatch.setattr("chengxin.cli.main.console", Console(width=400))
     v = _version(platform)
     rows = [valid_row(v, 1), *(valid_row(v, n, decision_date="2025-13-01") for n in (2, 3)),
             valid_row(v, 4, decision_date="")]
     cli.invoke(app, ["ingest", str(_csv(platform, tmp_path / "p.csv", rows)), "-d", "samr", "-i", "admin_penalty"])
-    result = cli.invoke(app, ["quality", "-d", "samr", "-i", "admin_penalty"], env={"COLUMNS": "400"})
+    result = cli.invoke(app, ["quality", "-d", "samr", "-i", "admin_penalty"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "×" in line][1:]  # below the header
     assert "决定日期" in lines[0] and "2025-13-01" in lines[0] and "× 2" in lines[0]  # the commonest first
     assert "决定日期" in lines[1] and "× 1" in lines[1]
     assert "field.not_date" not in result.output  # words, not codes
-    assert cli.invoke(app, ["quality", "-d", "tax"], env={"COLUMNS": "400"}).output.count("×") == 1  # the header only
+    assert cli.invoke(app, ["quality", "-d", "tax"]).output.count("×") == 1  # the header only
 
 
 def test_ingest_refuses_a_file_it_cannot_read_with_a_clear_message(

@@ -41,7 +41,11 @@ def create_app(platform: Platform | None = None) -> FastAPI:
         generate_unique_id_function=lambda route: f"{route.tags[0] if route.tags else 'portal'}-{route.name}",
     )
     app.state.platform = platform or open_platform()
-    app.router.on_shutdown.append(app.state.platform.api_keys.close)  # API keys' last use, written at shutdown
+
+    def _write_key_uses() -> None:  # the API keys' last uses noted since the last write
+        app.state.platform.api_keys.close()
+
+    app.router.on_shutdown.append(_write_key_uses)
 
     @app.exception_handler(DomainError)
     def _domain_error(request: Request, exc: DomainError) -> Any:

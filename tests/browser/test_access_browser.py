@@ -1,5 +1,5 @@
-"""账号与密钥 in a real browser: the administrator issues a department's API key (shown once), revokes it
-(confirming the dialog), opens an account for a new clerk, and the clerk signs in with it."""
+"""账号与密钥 in a real browser: the administrator issues a department's API key (shown once, copied with one
+click), revokes it (confirming the dialog), opens an account for a new clerk, and the clerk signs in with it."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def test_the_administrator_issues_and_revokes_a_key_and_opens_an_account(
     secret = pg.locator("#issued-key")
     expect(secret).to_have_text(re.compile(r"^cx_[0-9a-f]{12}_\S{20,}$"))
     key_id = secret.inner_text().split("_", 2)[1]
+    pg.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    pg.locator(".secret-once").get_by_role("button", name="复制").click()
+    expect(pg.locator(".secret-once").get_by_role("button", name="已复制")).to_be_visible()
+    assert pg.evaluate("navigator.clipboard.readText()") == secret.inner_text()  # one click, the whole key
     row = pg.locator("#keys tbody tr", has_text=key_id)
     expect(row).to_contain_text("执法办案系统")
     expect(row).to_contain_text("有效")

@@ -24,7 +24,10 @@ from schemathesis.checks import not_a_server_error
 from chengxin.api.app import create_app
 from chengxin.platform import Platform
 
-APP = create_app(SimpleNamespace(name="replaced by the fuzz_platform fixture"))  # type: ignore[arg-type]
+# A stand-in until the fixture puts the test platform in; schemathesis starts and stops the app around loading
+# the schema, and the app's shutdown closes the platform's API-key cache.
+APP = create_app(SimpleNamespace(name="replaced by the fuzz_platform fixture",  # type: ignore[arg-type]
+                                 api_keys=SimpleNamespace(close=lambda: None)))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(path_regex=r"^/api/v1/")
 
 # 25 examples per operation on the SQLite run; the PostgreSQL run of `make test` sets fewer

@@ -179,7 +179,7 @@ def test_the_list_is_filtered_by_owner_and_state_and_paged(
     assert f"共 {len(issued) - len(tax)} 个密钥" in client.get(f"{PAGE}?owner=samr").text
     active = client.get(f"{PAGE}?state=active").text  # 56 valid keys: two pages, the filter kept in the links
     assert f"共 {len(issued) - 4} 个密钥" in active
-    assert 'href="/office/access?owner=&amp;state=active&amp;page=2#keys-title"' in active
+    assert 'href="/office/access?state=active&amp;page=2#keys-title"' in active
 
     office = {"Authorization": f"Bearer {make_user('credit_office')}"}
     listed = client.get(f"{BASE}/api-keys", headers=office, params={"state": "revoked", "limit": 3})
@@ -204,6 +204,40 @@ def test_the_accounts_list_is_paged(client: TestClient, platform: Platform, make
     headers = {"Authorization": f"Bearer {admin}"}
     listed = client.get(f"{BASE}/users", headers=headers, params={"limit": 10, "offset": 50})
     assert listed.headers["x-total-count"] == str(accounts.PER_PAGE + 6) and len(listed.json()) == 6
+
+
+def test_accounts_are_found_by_name_role_and_department_with_the_key_filters_kept(
+    client: TestClient, platform: Platform, make_user: Callable[..., str]
+) -> None:
+    admin = make_user("admin", username="chief")
+    make_user("clerk", "samr", username="wang_samr")
+    make_user("clerk", "tax", username="wang_tax")
+    make_user("clerk", "tax", username="li_tax")
+    make_user("credit_office", username="zhao_office")
+    make_user("clerk", "samr", username="under_score")
+    _sign_in(client, admin)
+
+    def found(query: str) -> set[str]:
+        page = client.get(f"{PAGE}{query}")
+        assert page.status_code == 200
+        table = page.text.split('id="users"', 1)[1] if 'id="users"' in page.text else ""
+        return set(re.findall(r"<td><code>([^<]*)</code></td>", table))
+
+    assert found("?q=WANG") == {"wang_samr", "wang_tax"}  # username, any case
+    assert found("?q=wang&department=tax") == {"wang_tax"}
+    assert found("?role=clerk&department=tax") == {"wang_tax", "li_tax"}
+    assert found("?q=_") == {"wang_samr", "wang_tax", "li_tax", "zhao_office", "under_score"}  # _ is a letter
+    assert found("?q=%25") == set()  # and % too
+    assert found("?role=boss") >= {"chief", "li_tax"}  # an unknown role filters nothing
+    page = client.get(f"{PAGE}?q=nobody&state=revoked").text
+    assert "没有符合条件的账号" in page and "共 0 个账号符合条件" in page
+    assert '<input type="hidden" name="state" value="revoked">' in page  # the keys' filter kept by the search form
+
+    headers = {"Authorization": f"Bearer {admin}"}
+    listed = client.get(f"{BASE}/users", headers=headers, params={"q": "wang", "role": "clerk"})
+    assert {u["username"] for u in listed.json()} == {"wang_samr", "wang_tax"} and listed.headers["x-total-count"] == "2"
+    bad = client.get(f"{BASE}/users", headers=headers, params={"role": "boss"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "user.role"
 
 
 @pytest.mark.usefixtures("quiet_writer")

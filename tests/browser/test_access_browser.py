@@ -56,7 +56,7 @@ def test_the_administrator_issues_and_revokes_a_key_and_opens_an_account(
     expect(pg.locator("#issued-key")).to_have_count(0)
 
     # 3. An account for a new clerk, who then signs in and lands on 数据报送.
-    users = pg.get_by_role("region", name="工作人员账号")
+    users = pg.get_by_role("region", name="工作人员账号").get_by_role("form", name="新建账号")
     users.get_by_label("用户名").fill("zhou_clerk")
     users.get_by_label("姓名").fill("周经办")
     users.get_by_label("角色").select_option("clerk")
@@ -65,6 +65,11 @@ def test_the_administrator_issues_and_revokes_a_key_and_opens_an_account(
     users.get_by_role("button", name="创建账号").click()
     expect(pg.get_by_role("status")).to_contain_text("账号已创建")
     expect(pg.locator("#users tbody tr", has_text="zhou_clerk")).to_contain_text("部门经办人")
+    finder = pg.get_by_role("form", name="查找账号")
+    finder.get_by_label("用户名或姓名").fill("周经办")
+    finder.get_by_role("button", name="查找").click()
+    expect(pg.locator("#users tbody tr")).to_have_count(1)
+    expect(pg.locator("#users tbody tr")).to_contain_text("zhou_clerk")
 
     pg.get_by_role("button", name="退出登录").click()
     pg.goto(server + "/login")

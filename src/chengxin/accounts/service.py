@@ -127,14 +127,33 @@ def create_user(
     return user
 
 
-def list_users(session: Session, *, offset: int = 0, limit: int | None = None) -> list[StaffUser]:
-    """Staff accounts, active ones first, then by role and username (all of them unless ``limit``)."""
-    stmt = select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username)
+def _users_where(query: str, role: str, department: str) -> list[ColumnElement[bool]]:
+    if role and role not in {r.value for r in Role}:
+        raise DomainError("user.role", f"未知的角色：{role}", f"Unknown role {role}", field="role")
+    where: list[ColumnElement[bool]] = []
+    if query.strip():
+        text = query.strip().lower()
+        where.append(or_(func.lower(StaffUser.username).contains(text, autoescape=True),
+                         func.lower(StaffUser.display_name).contains(text, autoescape=True)))
+    if role:
+        where.append(StaffUser.role == role)
+    if department:
+        where.append(StaffUser.department_code == department)
+    return where
+
+
+def list_users(session: Session, *, query: str = "", role: str = "", department: str = "", offset: int = 0,
+               limit: int | None = None) -> list[StaffUser]:
+    """Staff accounts whose username or name contains ``query`` (of ``role`` / ``department`` when given), active
+    ones first, then by role and username (all of them unless ``limit``)."""
+    stmt = (select(StaffUser).where(*_users_where(query, role, department))
+            .order_by(StaffUser.active.desc(), StaffUser.role, StaffUser.username))
     return list(session.execute(stmt.offset(offset).limit(limit)).scalars())
 
 
-def count_users(session: Session) -> int:
-    return session.execute(select(func.count()).select_from(StaffUser)).scalar_one()
+def count_users(session: Session, *, query: str = "", role: str = "", department: str = "") -> int:
+    stmt = select(func.count()).select_from(StaffUser).where(*_users_where(query, role, department))
+    return session.execute(stmt).scalar_one()
 
 
 def _user(session: Session, username: str) -> StaffUser:

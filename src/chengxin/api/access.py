@@ -117,12 +117,18 @@ def revoke_key(key_id: str, platform: PlatformDep, actor: StaffDep) -> ApiKeyOut
 
 @router.get("/users", summary="工作人员账号 Staff accounts", response_model=list[UserOut],
             description="在用的在前；总数在响应头 X-Total-Count。Active accounts first; the total is in X-Total-Count.")
-def list_users(platform: PlatformDep, actor: StaffDep, response: Response, offset: Annotated[int, Query(ge=0)] = 0,
+def list_users(platform: PlatformDep, actor: StaffDep, response: Response,
+               q: Annotated[str, Query(max_length=64, description="用户名或姓名包含")] = "",
+               role: Annotated[str, Query(description="admin、credit_office 或 clerk")] = "",
+               department: Annotated[str, Query(max_length=64, description="所属单位代码")] = "",
+               offset: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[UserOut]:
     accounts.require_user_manager(actor)
     with platform.db.read() as session:
-        response.headers["X-Total-Count"] = str(accounts.count_users(session))
-        return [UserOut.of(u) for u in accounts.list_users(session, offset=offset, limit=limit)]
+        response.headers["X-Total-Count"] = str(accounts.count_users(session, query=q, role=role,
+                                                                     department=department))
+        return [UserOut.of(u) for u in accounts.list_users(session, query=q, role=role, department=department,
+                                                           offset=offset, limit=limit)]
 
 
 @router.post("/users", summary="新建工作人员账号 Open a staff account", response_model=UserOut, status_code=201)

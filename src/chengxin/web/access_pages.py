@@ -49,6 +49,10 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
     owner, state = query.get("owner", ""), query.get("state", "")
     if state not in accounts.KEY_STATES:
         state = ""
+    users_of = {"query": query.get("q", "").strip()[:64], "role": query.get("role", ""),
+                "department": query.get("department", "")}
+    if users_of["role"] not in {r.value for r in Role}:
+        users_of["role"] = ""
     platform.api_keys.write_uses()  # this process's latest uses, before they are read
     manage_users = accounts.may_manage_users(viewer.actor)
     with platform.db.read() as session:
@@ -57,25 +61,33 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
         key_page = min(_page_number(query.get("page")), key_pages)
         keys = accounts.list_api_keys(session, owner, state=state, offset=(key_page - 1) * accounts.PER_PAGE,
                                       limit=accounts.PER_PAGE)
-        user_total = accounts.count_users(session) if manage_users else 0
+        user_total = accounts.count_users(session, **users_of) if manage_users else 0
         user_pages = max(1, math.ceil(user_total / accounts.PER_PAGE))
         user_page = min(_page_number(query.get("upage")), user_pages)
-        users = accounts.list_users(session, offset=(user_page - 1) * accounts.PER_PAGE,
+        users = accounts.list_users(session, **users_of, offset=(user_page - 1) * accounts.PER_PAGE,
                                     limit=accounts.PER_PAGE) if manage_users else []
         owner_name = submitter_names(session, catalog, short=False)
         key_owners = accounts.key_owners(session)
 
+    shown = {"owner": owner, "state": state, "page": key_page, "q": users_of["query"], "role": users_of["role"],
+             "department": users_of["department"], "upage": user_page}
+
+    def link(anchor: str, **change: str | int) -> str:
+        """This page with both lists' filters and pages kept, ``change`` applied (defaults left out)."""
+        params = {k: v for k, v in {**shown, **change}.items() if v not in ("", 1)}
+        return "/office/access" + ("?" + urlencode(params) if params else "") + anchor
+
     def keys_at(n: int) -> str:
-        return "/office/access?" + urlencode({"owner": owner, "state": state, "page": n}) + "#keys-title"
+        return link("#keys-title", page=n)
 
     def users_at(n: int) -> str:
-        return "/office/access?" + urlencode({"owner": owner, "state": state, "upage": n}) + "#users-title"
+        return link("#users-title", upage=n)
 
     response = _render(request, "access.html", {
         "keys": keys, "key_total": key_total, "owner": owner, "state": state,
         "key_owners": key_owners,
         "key_pager": {"page": key_page, "pages": key_pages, "pager": pager(key_page, key_pages), "query": keys_at},
-        "users": users, "user_total": user_total,
+        "users": users, "user_total": user_total, "users_of": users_of,
         "user_pager": {"page": user_page, "pages": user_pages, "pager": pager(user_page, user_pages),
                        "query": users_at},
         "departments": list(catalog.departments.values()),

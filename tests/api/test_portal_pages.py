@@ -513,7 +513,7 @@ def test_batches_of_a_platform_are_named_in_chinese(
 def test_quality_page(client: TestClient, make_user: Callable[..., str], batch_id: int) -> None:
     assert batch_id
     assert client.get("/quality", follow_redirects=False).status_code == 303
-    _sign_in(client, make_user("clerk", "tax"))
+    _sign_in(client, make_user("clerk", "samr"))
     page = client.get("/quality")
     assert page.status_code == 200
     text = page.text
@@ -538,9 +538,28 @@ def test_quality_page(client: TestClient, make_user: Callable[..., str], batch_i
     assert reason.groups()[:2] == ("统一社会信用代码", "uscc.check_character")
     assert reason.group(3).startswith("统一社会信用代码校验位错误") and reason.group(4).startswith("统一社会信用代码校验")
     assert reason.group(5) == "1"
-    filtered = client.get("/quality", params={"department": "tax"}).text
-    assert "行政处罚信息" not in filtered and "暂无报送数据" in filtered
-    assert client.get("/quality", params={"department": "samr"}).text.count("<tr>") >= 2
+    assert "范围：常州市市场监督管理局" in text and 'name="department"' not in text  # no choice of department
+
+
+@pytest.mark.parametrize(("role", "department", "query", "sees_samr"), [
+    ("clerk", "tax", "", False),  # another department's figures, and the messages quoting its refused values
+    ("clerk", "tax", "?department=samr", False),  # asking by address changes nothing
+    ("clerk", "samr", "?department=tax", True),  # its own, whatever the address asks
+    ("credit_office", None, "", True),
+    ("credit_office", None, "?department=tax", False),  # the office chooses
+    ("admin", None, "?department=samr", True),
+])
+def test_a_department_reads_only_its_own_quality_figures(
+    client: TestClient, make_user: Callable[..., str], batch_id: int, role: str, department: str | None, query: str,
+    sees_samr: bool,
+) -> None:
+    assert batch_id
+    _sign_in(client, make_user(role, department))
+    page = client.get(f"/quality{query}")
+    assert page.status_code == 200
+    assert ("行政处罚信息" in page.text) is sees_samr and ("uscc.check_character" in page.text) is sees_samr
+    if not sees_samr:
+        assert "暂无报送数据" in page.text
 
 
 def test_xlsx_upload_through_the_form(client: TestClient, platform: Platform, clerk: str) -> None:

@@ -177,12 +177,7 @@ def quality(
     item: str | None = None,
 ) -> dict[str, Any]:
     """Staff of the credit office see every department; a department (clerk or API key) sees its own."""
-    if actor.role not in ("admin", "credit_office"):
-        if department and department != actor.department_code:
-            raise PermissionDenied("quality.other_department", "无权查看其他单位的数据质量",
-                                   "Not your department's figures")
-        department = actor.department_code
-    rows = service.quality(session, department=department, item=item)
+    rows = service.quality(session, department=service.quality_scope(actor, department), item=item)
     return {"rows": [quality_out(platform, q).model_dump() for q in rows]}
 
 

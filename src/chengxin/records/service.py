@@ -95,6 +95,21 @@ def authorize_submission(actor: audit.Actor, department: str, item: CatalogItem)
         )
 
 
+def quality_scope(actor: audit.Actor, department: str | None) -> str | None:
+    """Whose data-quality figures ``actor`` reads (None: every department's). The credit office and the
+    administrator read any department's; a department — a clerk, its API key — only its own (the figures carry
+    its rejected rows' messages, which quote refused values)."""
+    if actor.role in ("admin", "credit_office") or actor.kind in ("cli", "system"):
+        return department or None
+    if department and department != actor.department_code:
+        raise PermissionDenied("quality.other_department", "无权查看其他单位的数据质量",
+                               "Not your department's figures")
+    if not actor.department_code:
+        raise PermissionDenied("auth.no_department", "您的账号未关联数据提供单位",
+                               "Your account belongs to no department")
+    return actor.department_code
+
+
 @dataclass(slots=True)
 class _Prior:
     record_id: int

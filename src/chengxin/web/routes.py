@@ -700,8 +700,14 @@ def quality(request: Request, department: str = "") -> Response:
     platform = _platform(request)
     catalog = platform.catalog
     department = department if department in catalog.departments else ""
+    if not viewer.is_office:  # a department's clerk: its own figures only, whatever the address asks
+        department = ""
+    try:
+        scope = records.quality_scope(viewer.actor, department or None)
+    except DomainError as exc:
+        return render_error(request, exc.status, exc.message, exc.code)
     with platform.db.read() as session:
-        rows = [quality_out(platform, q) for q in records.quality(session, department=department or None)]
+        rows = [quality_out(platform, q) for q in records.quality(session, department=scope)]
     order = {code: i for i, code in enumerate(catalog.departments)}
     rows.sort(key=lambda r: (order.get(r.department, len(order)), r.department, r.item))
     totals = {
@@ -714,6 +720,7 @@ def quality(request: Request, department: str = "") -> Response:
         {
             "rows": rows,
             "department": department,
+            "own": None if viewer.is_office else _department_name(catalog, scope, short=False),
             "totals": totals,
             "departments": list(catalog.departments.values()),
             "department_names": {c: _department_name(catalog, c) for c in catalog.departments},

@@ -7,13 +7,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from chengxin.api.deps import ActorDep, PlatformDep, ReadSession
 from chengxin.api.progress import Report, stream_progress, wants_progress
 from chengxin.api.schemas import (
     BatchIn,
+    BatchOut,
     QualityOut,
     ReceiptOut,
     RecordOut,
@@ -25,7 +26,7 @@ from chengxin.api.uploads import spool_upload
 from chengxin.catalog.rules import column_labels
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
-from chengxin.core.errors import DomainError, PermissionDenied
+from chengxin.core.errors import DomainError
 from chengxin.platform import Platform
 from chengxin.records import service
 from chengxin.records.service import ApiRow, RecordDetail, check_submission
@@ -139,6 +140,27 @@ def submit_file(
                                 "receipt": ReceiptOut.of(receipt).model_dump(mode="json")})
 
 
+@router.get("/records/batches", summary="报送记录 Batches, newest first", response_model=list[BatchOut],
+            description="一个单位（市信用办可指定任一单位，或全部）的批次，最新的在前；可按目录项筛选、只看有被拒绝行的批次。"
+                        "总数在响应头 X-Total-Count。A department's batches (the credit office: any or all), newest "
+                        "first; by item, only those with rejected rows. The total is in X-Total-Count.")
+def list_batches(
+    session: ReadSession,
+    actor: ActorDep,
+    response: Response,
+    department: str | None = None,
+    item: str | None = None,
+    rejected_only: bool = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[BatchOut]:
+    scope = service.department_scope(actor, department)
+    rows, total = service.recent_batches(session, scope, item=item, rejected_only=rejected_only, offset=offset,
+                                         limit=limit)
+    response.headers["X-Total-Count"] = str(total)
+    return [BatchOut.of(b) for b in rows]
+
+
 @router.get("/records/batches/{batch_id}", summary="批次回执 A batch's receipt", response_model=ReceiptOut)
 def get_batch(
     batch_id: int,
@@ -148,8 +170,7 @@ def get_batch(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ReceiptOut:
     receipt, total = service.get_receipt(session, batch_id, offset=offset, limit=limit)
-    if actor.department_code != receipt.department and actor.role not in ("admin", "credit_office"):
-        raise PermissionDenied("batch.other_department", "无权查看其他单位的批次", "Not your department's batch")
+    service.require_batch_reader(actor, receipt.department)
     return ReceiptOut.of(receipt, total=total, offset=offset)
 
 
@@ -177,7 +198,8 @@ def quality(
     item: str | None = None,
 ) -> dict[str, Any]:
     """Staff of the credit office see every department; a department (clerk or API key) sees its own."""
-    rows = service.quality(session, department=service.quality_scope(actor, department), item=item)
+    scope = service.department_scope(actor, department, code="quality.other_department")
+    rows = service.quality(session, department=scope, item=item)
     return {"rows": [quality_out(platform, q).model_dump() for q in rows]}
 
 

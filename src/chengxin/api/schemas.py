@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from chengxin.core.errors import Problem
-from chengxin.records.service import Receipt
+from chengxin.records.service import BatchRow, Receipt
 
 MAX_OFFSET = 10**9  # a page further than this is a mistake (and would overflow SQLite's integers)
 
@@ -32,6 +32,29 @@ class RejectedRowOut(BaseModel):
     row: int
     source_id: str | None
     problems: list[ProblemOut]
+
+
+class BatchOut(BaseModel):
+    """报送记录 — one batch in the list: its counts, not its rows (the receipt has those)."""
+
+    batch_id: int
+    department: str
+    item: str
+    channel: str
+    filename: str | None
+    received: int
+    accepted: int
+    unchanged: int
+    corrected: int
+    rejected: int
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, b: BatchRow) -> BatchOut:
+        return cls(batch_id=b.id, department=b.department, item=b.item, channel=b.channel, filename=b.filename,
+                   received=b.received, accepted=b.accepted, unchanged=b.unchanged, corrected=b.corrected,
+                   rejected=b.rejected, started_at=b.started_at, finished_at=b.finished_at)
 
 
 class ReceiptOut(BaseModel):

@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import Catalog, CatalogItem, SubjectKind
@@ -95,15 +95,30 @@ def authorize_submission(actor: audit.Actor, department: str, item: CatalogItem)
         )
 
 
-def quality_scope(actor: audit.Actor, department: str | None) -> str | None:
-    """Whose data-quality figures ``actor`` reads (None: every department's). The credit office and the
-    administrator read any department's; a department — a clerk, its API key — only its own (the figures carry
-    its rejected rows' messages, which quote refused values)."""
-    if actor.role in ("admin", "credit_office") or actor.kind in ("cli", "system"):
+def reads_every_department(actor: audit.Actor) -> bool:
+    """The credit office, the administrator and the server's own CLI read every department's batches and figures."""
+    return actor.role in ("admin", "credit_office") or actor.kind in ("cli", "system")
+
+
+def may_read_department(actor: audit.Actor, department: str) -> bool:
+    """Whether ``actor`` reads a department's batches, receipts and data-quality figures: a department (its clerks,
+    its API key) only its own — they quote the values its rows were refused for."""
+    return reads_every_department(actor) or (bool(actor.department_code) and actor.department_code == department)
+
+
+def require_batch_reader(actor: audit.Actor, department: str) -> None:
+    """403 unless ``actor`` may read this department's batches (:func:`may_read_department`)."""
+    if not may_read_department(actor, department):
+        raise PermissionDenied("batch.other_department", "无权查看其他单位的批次", "Not your department's batch")
+
+
+def department_scope(actor: audit.Actor, department: str | None, *, code: str = "batch.other_department") -> str | None:
+    """Whose batches or figures ``actor`` lists (None: every department's): what the office asks for, a
+    department's own whatever it asks — another department's is refused with ``code``."""
+    if reads_every_department(actor):
         return department or None
     if department and department != actor.department_code:
-        raise PermissionDenied("quality.other_department", "无权查看其他单位的数据质量",
-                               "Not your department's figures")
+        raise PermissionDenied(code, "无权查看其他单位的报送数据", "Not your department's data")
     if not actor.department_code:
         raise PermissionDenied("auth.no_department", "您的账号未关联数据提供单位",
                                "Your account belongs to no department")
@@ -736,6 +751,13 @@ def quality(session: Session, *, department: str | None = None, item: str | None
     return result
 
 
+def batch_items(session: Session, department: str | None) -> list[str]:
+    """The items a department (or everyone, for None) has submitted batches of: the batch list's filter."""
+    b = IngestBatch.__table__
+    stmt = select(b.c.item_code).where(*_batches_where(department, None, False)).distinct().order_by(b.c.item_code)
+    return list(session.execute(stmt).scalars())
+
+
 def holdings(session: Session) -> dict[str, int]:
     """How many records and subjects the platform holds (the portal's live figures)."""
     return {
@@ -761,15 +783,26 @@ class BatchRow:
     rejected: int
 
 
-def recent_batches(session: Session, department: str | None, *, offset: int, limit: int) -> tuple[list[BatchRow], int]:
-    """Batches newest first (one department's, or all when ``department`` is None) and their total."""
+def _batches_where(department: str | None, item: str | None, rejected_only: bool) -> list[ColumnElement[bool]]:
     b = IngestBatch.__table__
-    count = select(func.count()).select_from(b)
-    rows = select(b).order_by(b.c.id.desc()).offset(offset).limit(limit)
+    where: list[ColumnElement[bool]] = []
     if department is not None:
-        count = count.where(b.c.department_code == department)
-        rows = rows.where(b.c.department_code == department)
-    total = session.scalar(count) or 0
+        where.append(b.c.department_code == department)
+    if item:
+        where.append(b.c.item_code == item)
+    if rejected_only:
+        where.append(b.c.rejected > 0)
+    return where
+
+
+def recent_batches(session: Session, department: str | None, *, item: str | None = None, rejected_only: bool = False,
+                   offset: int, limit: int) -> tuple[list[BatchRow], int]:
+    """Batches newest first (one department's, or all when ``department`` is None; of one ``item``; only those with
+    rejected rows) and their total."""
+    b = IngestBatch.__table__
+    where = _batches_where(department, item, rejected_only)
+    total = session.scalar(select(func.count()).select_from(b).where(*where)) or 0
+    rows = select(b).where(*where).order_by(b.c.id.desc()).offset(offset).limit(limit)
     return [
         BatchRow(
             r.id,
@@ -787,4 +820,4 @@ def recent_batches(session: Session, department: str | None, *, offset: int, lim
             r.rejected,
         )
         for r in session.execute(rows)
-    ], total
+], total

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -613,7 +613,7 @@ def batch(request: Request, batch_id: int) -> Response:
             submitter = submitter_names(session, platform.catalog, short=False)
     except DomainError as exc:
         return render_error(request, exc.status, exc.message, exc.code)
-    if viewer.department_code != receipt.department and not viewer.is_office:
+    if not records.may_read_department(viewer.actor, receipt.department):
         return render_error(request, 403, "无权查看其他单位的批次", "batch.other_department")
     pages = max(1, math.ceil(total / REJECTIONS_PER_PAGE))
     item = platform.catalog.items.get(receipt.item)
@@ -647,7 +647,7 @@ def batch_rejections_csv(request: Request, batch_id: int) -> Response:
             department, item = records.batch_source(session, batch_id)
     except DomainError as exc:
         return render_error(request, exc.status, exc.message, exc.code)
-    if viewer.department_code != department and not viewer.is_office:
+    if not records.may_read_department(viewer.actor, department):
         return render_error(request, 403, "无权查看其他单位的批次", "batch.other_department")
     catalog_item = platform.catalog.items.get(item)
     labels = column_labels(catalog_item) if catalog_item else {}
@@ -661,20 +661,35 @@ def batch_rejections_csv(request: Request, batch_id: int) -> Response:
 
 
 @router.get("/batches", response_class=HTMLResponse)
-def batches(request: Request) -> Response:
+def batches(request: Request, department: str = "", item: str = "", rejected: str = "") -> Response:
+    """报送记录: the batches a department sent (the office: every department's, or one), newest first; by item, and
+    only those with rejected rows — what a clerk still has to correct."""
     viewer = current_viewer(request)
     if viewer is None:
         return _to_login(request)
     platform = _platform(request)
-    department = None if viewer.is_office else viewer.department_code
-    if department is None and not viewer.is_office:
-        return render_error(request, 403, "您的账号未关联数据提供单位", "auth.no_department")
-    page = _page_number(request.query_params.get("page"))
     catalog = platform.catalog
+    if not viewer.is_office or department not in catalog.departments:
+        department = ""  # a department's clerk: its own batches, whatever the address asks
+    try:
+        scope = records.department_scope(viewer.actor, department or None)
+    except DomainError as exc:
+        return render_error(request, exc.status, exc.message, exc.code)
+    rejected_only = rejected == "1"
+    page = _page_number(request.query_params.get("page"))
     with platform.db.read() as session:
-        rows, total = records.recent_batches(session, department, offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE)
+        items = records.batch_items(session, scope)
+        item = item if item in items else ""
+        rows, total = records.recent_batches(session, scope, item=item or None, rejected_only=rejected_only,
+                                             offset=(page - 1) * BATCHES_PER_PAGE, limit=BATCHES_PER_PAGE)
         names = submitter_names(session, catalog)
     pages = max(1, math.ceil(total / BATCHES_PER_PAGE))
+    item_names = batch_item_names(catalog)
+
+    def query(n: int) -> str:
+        params = {"department": department, "item": item, "rejected": "1" if rejected_only else "", "page": n}
+        return "?" + urlencode({k: v for k, v in params.items() if v not in ("", 1)})
+
     return _render(
         request,
         "batches.html",
@@ -684,9 +699,16 @@ def batches(request: Request) -> Response:
             "page": min(page, pages),
             "pages": pages,
             "pager": pager(min(page, pages), pages),
-            "scope": "全部单位" if department is None else _department_name(catalog, department, short=False),
-            "item_names": batch_item_names(catalog),
+            "query": query,
+            "scope": "全部单位" if scope is None else _department_name(catalog, scope, short=False),
+            "item_names": item_names,
             "submitter": names,
+            "department": department,
+            "departments": list(catalog.departments.values()),
+            "item": item,
+            "items": sorted(items, key=lambda code: item_names.get(code, code)),
+            "rejected_only": rejected_only,
+            "filtered": bool(department or item or rejected_only),
         },
         nav="batches",
     )
@@ -703,7 +725,7 @@ def quality(request: Request, department: str = "") -> Response:
     if not viewer.is_office:  # a department's clerk: its own figures only, whatever the address asks
         department = ""
     try:
-        scope = records.quality_scope(viewer.actor, department or None)
+        scope = records.department_scope(viewer.actor, department or None, code="quality.other_department")
     except DomainError as exc:
         return render_error(request, exc.status, exc.message, exc.code)
     with platform.db.read() as session:

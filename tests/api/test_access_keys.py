@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from chengxin.accounts import service as accounts
 from chengxin.accounts.models import ApiKey
 from chengxin.core.audit import SYSTEM
+from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.platform import Platform
 from factories import plain_subject, uscc_for
@@ -267,3 +268,106 @@ def test_a_platforms_key_is_named_by_its_operator_before_the_platform_registers(
     rows = {m.group(1): m.group(2) for m in re.finditer(r"<code>([0-9a-f]{12})</code>(.*?)</tr>", page, re.S)}
     assert "电商平台·常州好物网络科技有限公司" in rows[known.split("_", 2)[1]]
     assert f"电商平台 {uscc_for(62)}" in rows[unknown.split("_", 2)[1]]  # known to nobody: its code
+
+
+def _expire(platform: Platform, key_id: str, at: dt.datetime) -> None:
+    with platform.db.write() as session:
+        session.execute(update(ApiKey).where(ApiKey.key_id == key_id).values(expires_at=at))
+
+
+def test_an_expired_key_is_refused_saying_until_when(client: TestClient, platform: Platform,
+                                                     make_api_key: Callable[[str], str]) -> None:
+    key = make_api_key("samr")
+    key_id = key.split("_", 2)[1]
+    _expire(platform, key_id, accounts.key_expiry(today_cn() + dt.timedelta(days=1), today_cn()))  # type: ignore[arg-type]
+    assert client.get(KEY_PROBE, headers={"X-API-Key": key}).status_code == 404  # valid through tomorrow
+    platform.api_keys._entries.clear()
+    _expire(platform, key_id, utcnow() - dt.timedelta(hours=1))
+    refused = client.get(KEY_PROBE, headers={"X-API-Key": key})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "auth.expired_api_key"
+    assert "API 密钥已过期（有效期至" in refused.json()["error"]["message"]
+
+
+def test_a_key_is_not_trusted_from_the_cache_past_its_end(client: TestClient, platform: Platform,
+                                                          make_api_key: Callable[[str], str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [50_000.0]
+    monkeypatch.setattr(platform.api_keys, "clock", lambda: clock[0])
+    key = make_api_key("samr")
+    _expire(platform, key.split("_", 2)[1], utcnow() + dt.timedelta(seconds=1))
+    assert client.get(KEY_PROBE, headers={"X-API-Key": key}).status_code == 404  # trusted for ≤ 1 s, not the ttl
+    time.sleep(1.1)
+    clock[0] += 1.1  # well inside the cache's 5-second window
+    refused = client.get(KEY_PROBE, headers={"X-API-Key": key})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "auth.expired_api_key"
+
+
+@pytest.mark.parametrize(("valid_days", "status", "shown"), [
+    ("90", 200, "有效（至 {d90}）"),
+    ("0", 200, "有效（长期）"),
+    ("", 200, "有效（至 {d365}）"),  # no choice sent: the suggested year
+    ("7", 400, "请选择有效期"),  # not one the page offers
+])
+def test_the_page_issues_a_key_for_a_period(client: TestClient, platform: Platform, make_user: Callable[..., str],
+                                            valid_days: str, status: int, shown: str) -> None:
+    _sign_in(client, make_user("credit_office"))
+    answer = client.post(f"{PAGE}/keys", data={"csrf_token": _csrf(client), "department": "samr",
+                                                "valid_days": valid_days})
+    today = today_cn()
+    expected = shown.format(d90=today + dt.timedelta(days=90), d365=today + dt.timedelta(days=365))
+    assert answer.status_code == status and expected in answer.text
+    if status == 200:
+        [key] = _keys(platform)
+        assert accounts.valid_until(key.expires_at) == ({"90": today + dt.timedelta(days=90), "0": None}.get(
+            valid_days, today + dt.timedelta(days=365)))
+    else:
+        assert _keys(platform) == []
+
+
+def test_the_list_marks_keys_ending_soon_and_ended(client: TestClient, platform: Platform,
+                                                   make_user: Callable[..., str],
+                                                   make_api_key: Callable[[str], str]) -> None:
+    soon, ended, later = (make_api_key("samr").split("_", 2)[1] for _ in range(3))
+    today = today_cn()
+    _expire(platform, soon, accounts.key_expiry(today + dt.timedelta(days=10), today))  # type: ignore[arg-type]
+    _expire(platform, ended, utcnow() - dt.timedelta(days=2))
+    _expire(platform, later, accounts.key_expiry(today + dt.timedelta(days=200), today))  # type: ignore[arg-type]
+    _sign_in(client, make_user("credit_office"))
+    page = client.get(PAGE).text
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"<code>([0-9a-f]{12})</code>(.*?)</tr>", page, re.S)}
+    assert "即将到期" in rows[soon] and "已过期" not in rows[soon]
+    assert "已过期" in rows[ended] and "即将到期" not in rows[ended]
+    assert "有效（至" in rows[later] and "即将到期" not in rows[later]
+    assert set(re.findall(r"<td><code>([0-9a-f]{12})</code></td>", client.get(f"{PAGE}?state=expired").text)) == {
+        ended}
+    assert ended not in client.get(f"{PAGE}?state=active").text
+    office = {"Authorization": f"Bearer {make_user('credit_office')}"}
+    listed = {k["key_id"]: k["valid_until"] for k in client.get(f"{BASE}/api-keys", headers=office).json()}
+    assert listed[soon] == (today + dt.timedelta(days=10)).isoformat()
+    assert [k["key_id"] for k in client.get(f"{BASE}/api-keys", headers=office,
+                                            params={"state": "expired"}).json()] == [ended]
+
+
+def test_the_api_and_the_cli_issue_a_key_until_a_day(client: TestClient, platform: Platform,
+                                                      make_user: Callable[..., str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    office = {"Authorization": f"Bearer {make_user('credit_office')}"}
+    until = (today_cn() + dt.timedelta(days=30)).isoformat()
+    issued = client.post(f"{BASE}/api-keys", headers=office, json={"department": "samr", "valid_until": until})
+    assert issued.status_code == 201 and issued.json()["valid_until"] == until
+    past = client.post(f"{BASE}/api-keys", headers=office,
+                       json={"department": "samr", "valid_until": today_cn().isoformat()})
+    assert past.status_code == 400 and past.json()["error"]["code"] == "api_key.valid_until"
+    assert past.json()["error"]["field"] == "valid_until"
+
+    from chengxin.cli import main as cli
+
+    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    made = CliRunner().invoke(cli.app, ["api-keys", "create", "-d", "tax", "--valid-until", until])
+    assert made.exit_code == 0 and f"有效期至 {until}" in made.output, made.output
+    key_id = made.output.strip().splitlines()[-1].split("_", 2)[1]
+    with platform.db.read() as session:
+        stored = session.execute(select(ApiKey).where(ApiKey.key_id == key_id)).scalar_one()
+    assert accounts.valid_until(stored.expires_at) == dt.date.fromisoformat(until)
+    bad = CliRunner().invoke(cli.app, ["api-keys", "create", "-d", "tax", "--valid-until", "2020-01-01"])
+    assert bad.exit_code == 2 and "api_key.valid_until" in bad.output

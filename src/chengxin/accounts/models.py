@@ -50,5 +50,6 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # 有效期: refused from then on; NULL: no end
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # written behind requests (ApiKeyCache)
     issue_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # the form / Idempotency-Key it came from

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
 from chengxin.checks.rules import PLATFORM_PREFIX
 from chengxin.core import audit
+from chengxin.core.clock import CHINA
 from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 from chengxin.core.identifiers import normalize_uscc
@@ -259,6 +260,7 @@ class IssuedKey:
     key: str  # cx_<key_id>_<secret>: shown once, never stored
     key_id: str
     department_code: str
+    expires_at: dt.datetime | None = None
 
 
 def key_owner(departments: Collection[str], department: str | None, platform_uscc: str | None) -> str:
@@ -276,9 +278,28 @@ def key_owner(departments: Collection[str], department: str | None, platform_usc
     return department
 
 
+def key_expiry(valid_until: dt.date | None, today: dt.date) -> dt.datetime | None:
+    """When a key valid until ``valid_until`` (有效期至, that day included, Beijing time) stops: the next midnight in
+    Beijing. None: no end. The day must be after ``today``."""
+    if valid_until is None:
+        return None
+    if valid_until <= today:
+        raise DomainError("api_key.valid_until", f"有效期须晚于今天（{today.isoformat()}）",
+                          f"The validity must end after today ({today.isoformat()})", field="valid_until")
+    return dt.datetime.combine(valid_until + dt.timedelta(days=1), dt.time(), CHINA).astimezone(dt.UTC)
+
+
+def valid_until(expires_at: dt.datetime | None) -> dt.date | None:
+    """The last day (Beijing) of a key that stops at ``expires_at`` (:func:`key_expiry`); None: no end."""
+    if expires_at is None:
+        return None
+    return (expires_at.astimezone(CHINA) - dt.timedelta(microseconds=1)).date()
+
+
 def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor,
-                   issue_token: str | None = None) -> IssuedKey:
-    """A new key for ``department_code`` (a department, or ``platform:<USCC>``).
+                   issue_token: str | None = None, expires_at: dt.datetime | None = None) -> IssuedKey:
+    """A new key for ``department_code`` (a department, or ``platform:<USCC>``), refused from ``expires_at`` on
+    (:func:`key_expiry`; None: no end).
 
     ``issue_token`` names the request it comes from (the portal form's one-time token, the API's
     ``Idempotency-Key``): the same token again — a refreshed page, a retried call — issues nothing and is
@@ -298,10 +319,12 @@ def create_api_key(session: Session, *, department_code: str, label: str, actor:
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     session.add(ApiKey(key_id=key_id, secret_hash=_sha256(secret), department_code=department_code,
-                       label=label or department_code, created_by=actor.label[:64], issue_token=token))
+                       label=label or department_code, created_by=actor.label[:64], issue_token=token,
+                       expires_at=expires_at))
     audit.write(session, actor=actor, action="api_key.create", object_type="api_key", object_id=key_id,
-                detail={"department": department_code, "label": label})
-    return IssuedKey(f"cx_{key_id}_{secret}", key_id, department_code)
+                detail={"department": department_code, "label": label,
+                        "expires_at": expires_at.isoformat() if expires_at else None})
+    return IssuedKey(f"cx_{key_id}_{secret}", key_id, department_code, expires_at)
 
 
 def revoke_api_key(session: Session, key_id: str, *, actor: audit.Actor) -> ApiKey:
@@ -315,8 +338,8 @@ def revoke_api_key(session: Session, key_id: str, *, actor: audit.Actor) -> ApiK
     return key
 
 
-def authenticate_api_key(session: Session, presented: str) -> audit.Actor:
-    """The department actor for a presented key, or 401 saying what is wrong with it."""
+def trusted_api_key(session: Session, presented: str) -> ApiKey:
+    """The key a presented ``cx_<key_id>_<secret>`` is, if it may be used now; else 401 saying what is wrong."""
     parts = presented.strip().split("_", 2)
     if len(parts) != 3 or parts[0] != "cx":
         raise Unauthenticated("auth.bad_api_key", "API 密钥格式错误", "Malformed API key")
@@ -325,6 +348,15 @@ def authenticate_api_key(session: Session, presented: str) -> audit.Actor:
         raise Unauthenticated("auth.bad_api_key", "API 密钥无效", "Invalid API key")
     if key.revoked_at is not None:
         raise Unauthenticated("auth.revoked_api_key", "API 密钥已被吊销", "This API key has been revoked")
+    if key.expires_at is not None and key.expires_at <= utcnow():
+        until = valid_until(key.expires_at)
+        raise Unauthenticated("auth.expired_api_key",
+                              f"API 密钥已过期（有效期至 {until}），请联系市信用办签发新密钥",
+                              f"This API key expired (valid until {until}); ask the credit office for a new one")
+    return key
+
+
+def key_actor(key: ApiKey) -> audit.Actor:
     return audit.Actor(kind="api_key", name=key.key_id, role=None, department_code=key.department_code)
 
 
@@ -363,7 +395,7 @@ class ApiKeyCache:
         return None
 
     def actor(self, presented: str) -> audit.Actor:
-        """The department actor for a presented key (401 as :func:`authenticate_api_key` says)."""
+        """The department actor for a presented key (401 as :func:`trusted_api_key` says)."""
         digest = hashlib.sha256(presented.encode()).digest()
         now = self.clock()
         hit = self._entries.get(digest)
@@ -371,11 +403,15 @@ class ApiKeyCache:
             self._note_use(hit[0].name)
             return hit[0]
         with self.db.read() as session:
-            actor = authenticate_api_key(session, presented)
+            key = trusted_api_key(session, presented)
+            actor, expires_at = key_actor(key), key.expires_at
         if self.ttl > 0:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[digest] = (actor, now + self.ttl)
+            trust = self.ttl  # never past the key's own end
+            if expires_at is not None:
+                trust = min(trust, (expires_at - utcnow()).total_seconds())
+            self._entries[digest] = (actor, now + trust)
         self._note_use(actor.name)
         return actor
 
@@ -430,24 +466,30 @@ class ApiKeyCache:
         self.write_uses()
 
 
-KEY_STATES = ("active", "revoked")
+KEY_STATES = ("active", "expired", "revoked")
 
 
 def _keys_where(department_code: str | None, state: str) -> list[ColumnElement[bool]]:
     if state and state not in KEY_STATES:
-        raise DomainError("api_key.state", f"未知的密钥状态：{state}（可选 active、revoked）",
-                          f"Unknown key state {state} (active or revoked)", field="state")
+        raise DomainError("api_key.state", f"未知的密钥状态：{state}（可选 active、expired、revoked）",
+                          f"Unknown key state {state} (active, expired or revoked)", field="state")
     where: list[ColumnElement[bool]] = []
     if department_code:
         where.append(ApiKey.department_code == department_code)
-    if state:
-        where.append(ApiKey.revoked_at.is_(None) if state == "active" else ApiKey.revoked_at.is_not(None))
+    now = utcnow()
+    if state == "active":
+        where += [ApiKey.revoked_at.is_(None), or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now)]
+    elif state == "expired":
+        where += [ApiKey.revoked_at.is_(None), ApiKey.expires_at <= now]
+    elif state == "revoked":
+        where.append(ApiKey.revoked_at.is_not(None))
     return where
 
 
 def list_api_keys(session: Session, department_code: str | None = None, *, state: str = "", offset: int = 0,
                   limit: int | None = None) -> list[ApiKey]:
-    """Keys of one owner (or all), ``state`` "active" / "revoked" / "" for both: valid ones first, newest first."""
+    """Keys of one owner (or all), ``state`` "active" / "expired" / "revoked" / "" for all: not revoked first, newest
+    first."""
     stmt = (select(ApiKey).where(*_keys_where(department_code, state))
             .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc()))
     return list(session.execute(stmt.offset(offset).limit(limit)).scalars())

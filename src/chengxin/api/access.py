@@ -15,6 +15,7 @@ from chengxin.accounts import service as accounts
 from chengxin.accounts.models import ApiKey, StaffUser
 from chengxin.accounts.service import Role
 from chengxin.api.deps import PlatformDep, StaffDep
+from chengxin.core.clock import today_cn
 from chengxin.core.errors import DomainError
 
 router = APIRouter(prefix="/api/v1/access", tags=["access"])
@@ -27,12 +28,14 @@ class ApiKeyOut(BaseModel):
     created_by: str
     created_at: dt.datetime
     revoked_at: dt.datetime | None
+    valid_until: dt.date | None = Field(description="有效期至（含当日，北京时间）；空：长期有效 Last valid day")
     last_used_at: dt.datetime | None = Field(description="最近一次被接受的时间（每分钟写入一次） Last accepted use")
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
         return cls(key_id=key.key_id, owner=key.department_code, label=key.label, created_by=key.created_by,
-                   created_at=key.created_at, revoked_at=key.revoked_at, last_used_at=key.last_used_at)
+                   created_at=key.created_at, revoked_at=key.revoked_at, valid_until=accounts.valid_until(key.expires_at),
+                   last_used_at=key.last_used_at)
 
 
 class ApiKeyIn(BaseModel):
@@ -40,12 +43,14 @@ class ApiKeyIn(BaseModel):
     platform_uscc: str | None = Field(default=None, max_length=40,
                                       description="电商平台统一社会信用代码：平台密钥只能核查和反馈")
     label: str = Field(default="", max_length=100, description="用途说明")
+    valid_until: dt.date | None = Field(default=None, description="有效期至（含当日，北京时间），须晚于今天；不填：长期有效")
 
 
 class IssuedKeyOut(BaseModel):
     key: str = Field(description="完整密钥，只在此处返回一次 The whole key, returned this once only")
     key_id: str
     owner: str
+    valid_until: dt.date | None
 
 
 class UserOut(BaseModel):
@@ -82,7 +87,7 @@ _NO_STORE = {"Cache-Control": "no-store"}  # a secret returned once must not be 
             description="有效的在前、新的在前；总数在响应头 X-Total-Count。Valid keys first, newest first; the total "
                         "is in the X-Total-Count header.")
 def list_keys(platform: PlatformDep, actor: StaffDep, response: Response, owner: str | None = None,
-              state: Annotated[str, Query(description="active（有效）、revoked（已吊销）或留空（全部）")] = "",
+              state: Annotated[str, Query(description="active（有效）、expired（已过期）、revoked（已吊销）或留空（全部）")] = "",
               offset: Annotated[int, Query(ge=0)] = 0,
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ApiKeyOut]:
     accounts.require_key_manager(actor)
@@ -103,10 +108,12 @@ def issue_key(body: ApiKeyIn, platform: PlatformDep, actor: StaffDep, response: 
     accounts.require_key_manager(actor)
     response.headers.update(_NO_STORE)
     owner = accounts.key_owner(platform.catalog.departments, body.department, body.platform_uscc)
+    expires_at = accounts.key_expiry(body.valid_until, today_cn())
     with platform.db.write() as session:
         issued = accounts.create_api_key(session, department_code=owner, label=body.label.strip(), actor=actor,
-                                         issue_token=idempotency_key)
-    return IssuedKeyOut(key=issued.key, key_id=issued.key_id, owner=issued.department_code)
+                                         issue_token=idempotency_key, expires_at=expires_at)
+    return IssuedKeyOut(key=issued.key, key_id=issued.key_id, owner=issued.department_code,
+                        valid_until=accounts.valid_until(issued.expires_at))
 
 
 @router.post("/api-keys/{key_id}/revoke", summary="吊销接口密钥 Revoke an API key", response_model=ApiKeyOut)

@@ -383,18 +383,23 @@ def api_keys_create(
     label: Annotated[str, typer.Option()] = "",
     platform_uscc: Annotated[str | None, typer.Option("--platform", help="电商平台的统一社会信用代码：签发平台密钥"
                                                        "（可用于联合奖惩核查、反馈、批量核查，不能报送数据）")] = None,
+    valid_until: Annotated[dt.datetime | None, typer.Option(
+        "--valid-until", formats=["%Y-%m-%d"], help="有效期至 YYYY-MM-DD（含当日，北京时间）；不填：长期有效")] = None,
 ) -> None:
     """为部门或电商平台签发 API 密钥（只显示一次）Issue a department's or a platform's API key (shown once)."""
-    from chengxin.accounts.service import create_api_key, key_owner
+    from chengxin.accounts.service import create_api_key, key_expiry, key_owner
+    from chengxin.core.clock import today_cn
 
     platform = _platform()
     try:
         owner = key_owner(platform.catalog.departments, department, platform_uscc)  # platforms check, never ingest
+        expires_at = key_expiry(valid_until.date() if valid_until else None, today_cn())
     except DomainError as exc:
         _fail(exc)
     with platform.db.write() as session:
-        issued = create_api_key(session, department_code=owner, label=label, actor=_cli_actor())
-    console.print(f"{owner} 的 API 密钥（请妥善保存，只显示这一次）:")
+        issued = create_api_key(session, department_code=owner, label=label, actor=_cli_actor(), expires_at=expires_at)
+    until = f"，有效期至 {valid_until:%Y-%m-%d}" if valid_until else "，长期有效"
+    console.print(f"{owner} 的 API 密钥（请妥善保存，只显示这一次{until}）:")
     sys.stdout.write(issued.key + "\n")
 
 
@@ -414,22 +419,27 @@ def api_keys_revoke(key_id: str) -> None:
 
 @keys_app.command("list")
 def api_keys_list(department: Annotated[str | None, typer.Option("--department", "-d")] = None,
-                  state: Annotated[str, typer.Option(help="active（有效）或 revoked（已吊销）；默认全部")] = "") -> None:
+                  state: Annotated[str, typer.Option(help="active（有效）、expired（已过期）或 revoked（已吊销）；"
+                                                     "默认全部")] = "") -> None:
     """列出 API 密钥（北京时间）List API keys (never their secrets), valid ones first, newest first."""
-    from chengxin.accounts.service import list_api_keys
-    from chengxin.core.clock import CHINA
+    from chengxin.accounts.service import list_api_keys, valid_until
+    from chengxin.core.clock import CHINA, today_cn
 
     def shown(at: dt.datetime | None) -> str:
         return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else "—"
 
     platform = _platform()
     table = Table(Column("key id", no_wrap=True), "部门 department", "标签 label", "创建 created",
-                  "最近使用 last used", "状态 status")
+                  "有效期至 valid until", "最近使用 last used", "状态 status")
+    today = today_cn()
     try:
         with platform.db.read() as session:
             for key in list_api_keys(session, department, state=state):
+                until = valid_until(key.expires_at)
+                status = ("已吊销 revoked" if key.revoked_at else "已过期 expired" if until and until < today
+                          else "有效 active")
                 table.add_row(key.key_id, key.department_code, key.label, shown(key.created_at),
-                              shown(key.last_used_at), "已吊销 revoked" if key.revoked_at else "有效 active")
+                              until.isoformat() if until else "长期", shown(key.last_used_at), status)
     except DomainError as exc:
         _fail(exc)
     console.print(table)

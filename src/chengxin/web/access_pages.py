@@ -12,6 +12,7 @@ also decide who may do what; every change is in the audit log.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import secrets
 from typing import Annotated, Any
@@ -22,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from chengxin.accounts import service as accounts
 from chengxin.accounts.service import Role
+from chengxin.core.clock import today_cn
 from chengxin.core.errors import DomainError
 from chengxin.web.routes import (
     Viewer,
@@ -37,6 +39,13 @@ from chengxin.web.routes import (
 )
 
 router = APIRouter(include_in_schema=False)
+
+# 有效期 offered when a key is issued (form value → days, label); one year is suggested: a key handed to another
+# system should not work for ever unnoticed. The API and the CLI take any later day.
+VALIDITY: dict[str, tuple[int, str]] = {"365": (365, "一年"), "730": (730, "两年"), "180": (180, "半年"),
+                                        "90": (90, "三个月"), "0": (0, "长期有效")}
+DEFAULT_VALIDITY = "365"
+EXPIRING_DAYS = 30  # a key ending within this many days is marked 即将到期
 
 def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainError | None = None,
           issued: accounts.IssuedKey | None = None, password: tuple[str, str] | None = None,
@@ -97,6 +106,8 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
         "manage_users": manage_users,
         "error": error, "issued": issued, "password": password, "done": done, "form": form or {},
         "min_password": accounts.MIN_PASSWORD,
+        "validity": VALIDITY, "default_validity": DEFAULT_VALIDITY, "valid_until": accounts.valid_until,
+        "today": today_cn(), "expiring_from": today_cn() + dt.timedelta(days=EXPIRING_DAYS),
         # one per rendered form: sending the same form again (a refresh) issues no second key
         "issue_token": secrets.token_urlsafe(18),
     }, status=status, nav="access")
@@ -128,16 +139,22 @@ def access(request: Request, done: str = "") -> Response:
 @router.post("/office/access/keys", response_class=HTMLResponse)
 def issue_key(request: Request, csrf_token: Annotated[str, Form()] = "", department: Annotated[str, Form()] = "",
               platform_uscc: Annotated[str, Form()] = "", label: Annotated[str, Form()] = "",
-              issue_token: Annotated[str, Form()] = "") -> Response:
+              issue_token: Annotated[str, Form()] = "", valid_days: Annotated[str, Form()] = "") -> Response:
     viewer = _signed_in_manager(request, csrf_token)
     if not isinstance(viewer, Viewer):
         return viewer
-    form = {"department": department, "platform_uscc": platform_uscc, "label": label}
+    form = {"department": department, "platform_uscc": platform_uscc, "label": label, "valid_days": valid_days}
     try:
         owner = accounts.key_owner(_platform(request).catalog.departments, department, platform_uscc)
+        valid_days = valid_days or DEFAULT_VALIDITY
+        if valid_days not in VALIDITY:
+            raise DomainError("api_key.valid_until", "请选择有效期", "Choose a validity period", field="valid_until")
+        today = today_cn()
+        days = VALIDITY[valid_days][0]
+        expires_at = accounts.key_expiry(today + dt.timedelta(days=days) if days else None, today)
         with _platform(request).db.write() as session:
             issued = accounts.create_api_key(session, department_code=owner, label=label.strip()[:100],
-                                             actor=viewer.actor, issue_token=issue_token)
+                                             actor=viewer.actor, issue_token=issue_token, expires_at=expires_at)
     except DomainError as exc:
         return _page(request, viewer, status=exc.status, error=exc, form=form)
     return _page(request, viewer, issued=issued)

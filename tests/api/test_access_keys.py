@@ -371,3 +371,28 @@ def test_the_api_and_the_cli_issue_a_key_until_a_day(client: TestClient, platfor
     assert accounts.valid_until(stored.expires_at) == dt.date.fromisoformat(until)
     bad = CliRunner().invoke(cli.app, ["api-keys", "create", "-d", "tax", "--valid-until", "2020-01-01"])
     assert bad.exit_code == 2 and "api_key.valid_until" in bad.output
+
+
+def test_the_office_console_counts_keys_to_replace(client: TestClient, platform: Platform,
+                                                   make_user: Callable[..., str],
+                                                   make_api_key: Callable[[str], str]) -> None:
+    from tests.api.test_console import _row
+
+    today = today_cn()
+    in_ten_days, tomorrow, ended, revoked_ended, in_a_year, no_end = (
+        make_api_key("samr").split("_", 2)[1] for _ in range(6))
+    _expire(platform, in_ten_days, accounts._end_of(today + dt.timedelta(days=10)))
+    _expire(platform, tomorrow, accounts._end_of(today + dt.timedelta(days=1)))
+    _expire(platform, ended, utcnow() - dt.timedelta(days=1))
+    _expire(platform, revoked_ended, utcnow() - dt.timedelta(days=1))
+    _expire(platform, in_a_year, accounts._end_of(today + dt.timedelta(days=365)))
+    with platform.db.write() as session:
+        accounts.revoke_api_key(session, revoked_ended, actor=SYSTEM)
+    label = f"接口密钥 · {accounts.RENEW_WITHIN_DAYS} 天内到期或已过期"
+    _sign_in(client, make_user("credit_office"))
+    office = client.get("/office").text
+    assert _row(office, label) == (3, 1, 1)  # to replace; within 2 working days; ended and still listed as valid
+    assert "账号与密钥" in office and 'href="/office/access?state=active"' in office
+    _sign_in(client, make_user("clerk", "samr"))
+    assert "账号与密钥" not in client.get("/office").text  # the office issues keys: no line for a department
+    assert no_end

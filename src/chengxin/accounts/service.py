@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
@@ -28,6 +28,8 @@ from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 from chengxin.core.identifiers import normalize_uscc
 from chengxin.core.settings import get_settings
+from chengxin.core.workflow import ConsoleLine
+from chengxin.workdays.rules import WorkCalendar
 
 log = logging.getLogger("chengxin.accounts")
 
@@ -278,6 +280,14 @@ def key_owner(departments: Collection[str], department: str | None, platform_usc
     return department
 
 
+RENEW_WITHIN_DAYS = 30  # a key ending within this many days is shown as 即将到期, to be replaced in time
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    """The Beijing midnight after ``day``, in UTC."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), CHINA).astimezone(dt.UTC)
+
+
 def key_expiry(valid_until: dt.date | None, today: dt.date) -> dt.datetime | None:
     """When a key valid until ``valid_until`` (有效期至, that day included, Beijing time) stops: the next midnight in
     Beijing. None: no end. The day must be after ``today``."""
@@ -286,7 +296,7 @@ def key_expiry(valid_until: dt.date | None, today: dt.date) -> dt.datetime | Non
     if valid_until <= today:
         raise DomainError("api_key.valid_until", f"有效期须晚于今天（{today.isoformat()}）",
                           f"The validity must end after today ({today.isoformat()})", field="valid_until")
-    return dt.datetime.combine(valid_until + dt.timedelta(days=1), dt.time(), CHINA).astimezone(dt.UTC)
+    return _end_of(valid_until)
 
 
 def valid_until(expires_at: dt.datetime | None) -> dt.date | None:
@@ -484,6 +494,26 @@ def _keys_where(department_code: str | None, state: str) -> list[ColumnElement[b
     elif state == "revoked":
         where.append(ApiKey.revoked_at.is_not(None))
     return where
+
+
+def console_counts(session: Session, calendar: WorkCalendar, today: dt.date,
+                   department_code: str | None) -> list[ConsoleLine]:
+    """办理台 of the credit office: keys to replace — ending within :data:`RENEW_WITHIN_DAYS` days or ended and not
+    revoked (a system still using one is being refused); "due soon" end within 2 working days. A department's
+    console has no line: its keys are the office's to issue."""
+    if department_code is not None:
+        return []
+    from chengxin.objections.rules import due_soon_limit
+
+    now = utcnow()
+    ended = ApiKey.expires_at <= now
+    soon = (ApiKey.expires_at > now) & (ApiKey.expires_at <= _end_of(due_soon_limit(calendar, today)))
+    row = session.execute(
+        select(func.count(), func.sum(case((soon, 1), else_=0)), func.sum(case((ended, 1), else_=0)))
+        .where(ApiKey.revoked_at.is_(None), ApiKey.expires_at <= _end_of(today + dt.timedelta(days=RENEW_WITHIN_DAYS)))
+    ).one()
+    return [ConsoleLine(label_zh=f"接口密钥 · {RENEW_WITHIN_DAYS} 天内到期或已过期", open=int(row[0]),
+                        due_soon=int(row[1] or 0), overdue=int(row[2] or 0), link="/office/access?state=active")]
 
 
 def list_api_keys(session: Session, department_code: str | None = None, *, state: str = "", offset: int = 0,

@@ -23,13 +23,15 @@ CountsFn = Callable[[Session, WorkCalendar, dt.date, "str | None"], list[Console
 
 def _providers() -> list[tuple[str, CountsFn]]:
     """Each case feature's ``console_counts``, in the order the console shows them."""
+    from chengxin.accounts import service as accounts
     from chengxin.lists import service as lists
     from chengxin.notices import service as notices
     from chengxin.objections import service as objections
     from chengxin.repair import service as repair
 
     return [("异议处理", objections.console_counts), ("信用修复", repair.console_counts),
-            ("信用告知、约谈与投诉", notices.console_counts), ("信用名单", lists.console_counts)]
+            ("信用告知、约谈与投诉", notices.console_counts), ("信用名单", lists.console_counts),
+            ("账号与密钥", accounts.console_counts)]
 
 
 @dataclass(frozen=True)
@@ -51,5 +53,6 @@ class Console:
 def console_for(session: Session, today: dt.date, department_code: str | None) -> Console:
     """The whole city's queues (``department_code`` None: the credit office) or one department's."""
     calendar = work_calendar(session)
-    groups = [(title, counts(session, calendar, today, department_code)) for title, counts in _providers()]
+    groups = [(title, lines) for title, counts in _providers()
+              if (lines := counts(session, calendar, today, department_code))]  # a group with no queue here: none
     return Console(today, department_code, groups, years_overview(session, today)[1:3])

@@ -45,7 +45,6 @@ router = APIRouter(include_in_schema=False)
 VALIDITY: dict[str, tuple[int, str]] = {"365": (365, "一年"), "730": (730, "两年"), "180": (180, "半年"),
                                         "90": (90, "三个月"), "0": (0, "长期有效")}
 DEFAULT_VALIDITY = "365"
-EXPIRING_DAYS = 30  # a key ending within this many days is marked 即将到期
 
 def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainError | None = None,
           issued: accounts.IssuedKey | None = None, password: tuple[str, str] | None = None,
@@ -107,7 +106,7 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
         "error": error, "issued": issued, "password": password, "done": done, "form": form or {},
         "min_password": accounts.MIN_PASSWORD,
         "validity": VALIDITY, "default_validity": DEFAULT_VALIDITY, "valid_until": accounts.valid_until,
-        "today": today_cn(), "expiring_from": today_cn() + dt.timedelta(days=EXPIRING_DAYS),
+        "today": today_cn(), "expiring_from": today_cn() + dt.timedelta(days=accounts.RENEW_WITHIN_DAYS),
         # one per rendered form: sending the same form again (a refresh) issues no second key
         "issue_token": secrets.token_urlsafe(18),
     }, status=status, nav="access")

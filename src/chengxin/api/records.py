@@ -158,7 +158,7 @@ def list_batches(
     rows, total = service.recent_batches(session, scope, item=item, rejected_only=rejected_only, offset=offset,
                                          limit=limit)
     response.headers["X-Total-Count"] = str(total)
-    return [BatchOut.of(b) for b in rows]
+    return [BatchOut.of_row(b) for b in rows]
 
 
 @router.get("/records/batches/{batch_id}", summary="批次回执 A batch's receipt", response_model=ReceiptOut)

@@ -51,31 +51,19 @@ class BatchOut(BaseModel):
     finished_at: dt.datetime | None
 
     @classmethod
-    def of(cls, b: BatchRow) -> BatchOut:
+    def of_row(cls, b: BatchRow) -> BatchOut:
         return cls(batch_id=b.id, department=b.department, item=b.item, channel=b.channel, filename=b.filename,
                    received=b.received, accepted=b.accepted, unchanged=b.unchanged, corrected=b.corrected,
                    rejected=b.rejected, started_at=b.started_at, finished_at=b.finished_at)
 
 
-class ReceiptOut(BaseModel):
-    """回执 — what happened to every row."""
+class ReceiptOut(BatchOut):
+    """回执 — what happened to every row: the batch's counts, its warnings and its rejected rows (paged)."""
 
-    batch_id: int
-    department: str
-    item: str
-    channel: str
-    filename: str | None
-    received: int
-    accepted: int
-    unchanged: int
-    corrected: int
-    rejected: int
     warnings: list[ProblemOut]
     rejections: list[RejectedRowOut]
     rejections_total: int
     rejections_offset: int = 0
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
 
     @classmethod
     def of(cls, r: Receipt, *, total: int | None = None, offset: int = 0) -> ReceiptOut:

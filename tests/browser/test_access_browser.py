@@ -1,5 +1,6 @@
 """账号与密钥 in a real browser: the administrator issues a department's API key (shown once, copied with one
-click), revokes it (confirming the dialog), opens an account for a new clerk, and the clerk signs in with it."""
+click), revokes it (confirming the dialog), opens an account for a new clerk, and the clerk signs in with it —
+changing the administrator's password first."""
 
 from __future__ import annotations
 
@@ -76,5 +77,16 @@ def test_the_administrator_issues_and_revokes_a_key_and_opens_an_account(
     pg.get_by_label("用户名").fill("zhou_clerk")
     pg.get_by_label("密码").fill(PASSWORD)
     pg.get_by_role("button", name="登录").click()
-    expect(pg).to_have_url(re.compile(r"/submit$"))
+    # 4. The password the administrator chose is changed first: every page leads here until it is.
+    expect(pg).to_have_url(re.compile(r"/account/password\?next=%2Fsubmit$"))
+    expect(pg.locator("#password-first")).to_contain_text("管理员设置")
+    pg.goto(server + "/batches")
+    expect(pg).to_have_url(re.compile(r"/account/password\?next=%2Fbatches$"))
+    pg.get_by_label("当前密码").fill(PASSWORD)
+    pg.get_by_label(re.compile("^新密码")).fill("zhou-own-password-1")
+    pg.get_by_label("再次输入新密码").fill("zhou-own-password-1")
+    pg.get_by_role("button", name="修改密码").click()
+    expect(pg).to_have_url(re.compile(r"/batches$"))
     expect(pg.locator(".who")).to_contain_text("周经办")
+    pg.goto(server + "/submit")
+    expect(pg).to_have_url(re.compile(r"/submit$"))

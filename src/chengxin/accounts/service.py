@@ -108,21 +108,25 @@ def create_user(
     display_name: str,
     department_code: str | None,
     actor: audit.Actor,
+    temporary: bool = False,
 ) -> StaffUser:
+    """Open an account. ``temporary``: the password is an administrator's choice, handed over — its owner must
+    change it at the first sign-in (:func:`change_password`)."""
     require_user_manager(actor)
     username = username.strip()
     if not username or len(username) > 64:
         raise DomainError("user.username", "用户名不能为空且不超过 64 个字符", "Username must be 1–64 characters")
     if len(password) < MIN_PASSWORD:
         raise DomainError("user.password_too_short", f"密码至少 {MIN_PASSWORD} 位",
-                          f"Password needs at least {MIN_PASSWORD} characters")
+                          f"Password needs at least {MIN_PASSWORD} characters", field="password")
     if role is Role.CLERK and not department_code:
         raise DomainError("user.department_required", "部门经办人必须属于一个数据提供单位",
                           "A clerk must belong to a department")
     if session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise DomainError("user.exists", f"用户名 {username} 已存在", f"User {username} exists", status=409)
     user = StaffUser(username=username, display_name=display_name or username, password_hash=password_hasher().hash(password),
-                     role=role.value, department_code=department_code if role is Role.CLERK else department_code)
+                     role=role.value, department_code=department_code if role is Role.CLERK else department_code,
+                     must_change_password=temporary)
     session.add(user)
     session.flush()
     audit.write(session, actor=actor, action="user.create", object_type="staff_user", object_id=user.id,
@@ -199,10 +203,56 @@ def reset_password(session: Session, username: str, *, actor: audit.Actor) -> st
     user = _user(session, username)
     password = secrets.token_urlsafe(12)  # 16 characters, well above MIN_PASSWORD
     user.password_hash = password_hasher().hash(password)
+    user.must_change_password = True  # handed over by someone else: its owner chooses their own first
     ended = _end_sessions(session, user)
     audit.write(session, actor=actor, action="user.reset_password", object_type="staff_user", object_id=user.id,
                 detail={"username": user.username, "sessions_ended": ended})
     return password
+
+
+def _password_problem(username: str, password: str) -> DomainError | None:
+    if len(password) < MIN_PASSWORD:
+        return DomainError("user.password_too_short", f"密码至少 {MIN_PASSWORD} 位",
+                           f"Password needs at least {MIN_PASSWORD} characters", field="new_password")
+    if password.strip().lower() == username.strip().lower():
+        return DomainError("user.password_is_username", "密码不能与用户名相同", "The password cannot be the username",
+                           field="new_password")
+    return None
+
+
+def change_password(session: Session, username: str, *, current: str, new: str, actor: audit.Actor,
+                    keep_token: str | None = None) -> StaffUser:
+    """修改密码 by the account's owner: the current password proves it is them; the new one is at least
+    :data:`MIN_PASSWORD` characters, not the username, not the current one. Every other open session of the
+    account ends (a password changed because it leaked); ``keep_token`` — the session asking — stays open."""
+    if actor.kind != "staff" or actor.name != username:
+        raise PermissionDenied("user.not_yours", "只能修改自己的密码", "You can only change your own password")
+    user = _user(session, username)
+    try:
+        password_hasher().verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise DomainError("user.wrong_password", "当前密码不正确", "The current password is wrong",
+                          field="current_password") from None
+    problem = _password_problem(username, new)
+    if problem is not None:
+        raise problem
+    if new == current:
+        raise DomainError("user.password_unchanged", "新密码不能与当前密码相同", "The new password is the current one",
+                          field="new_password")
+    user.password_hash = password_hasher().hash(new)
+    user.must_change_password = False
+    now = utcnow()
+    kept = _sha256(keep_token) if keep_token else None
+    others = session.execute(select(StaffSession).where(
+        StaffSession.user_id == user.id, StaffSession.revoked_at.is_(None), StaffSession.expires_at > now)).scalars()
+    ended = 0
+    for staff_session in others:
+        if staff_session.token_hash != kept:
+            staff_session.revoked_at = now
+            ended += 1
+    audit.write(session, actor=actor, action="user.change_password", object_type="staff_user", object_id=user.id,
+                detail={"username": user.username, "sessions_ended": ended})
+    return user
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser:

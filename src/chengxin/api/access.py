@@ -147,7 +147,8 @@ def create_user(body: UserIn, platform: PlatformDep, actor: StaffDep) -> UserOut
     with platform.db.write() as session:
         user = accounts.create_user(session, username=body.username, password=body.password, role=body.role,
                                     display_name=body.display_name.strip(),
-                                    department_code=body.department if body.role is Role.CLERK else None, actor=actor)
+                                    department_code=body.department if body.role is Role.CLERK else None, actor=actor,
+                                    temporary=True)  # handed over: its owner changes it at the first sign-in
         return UserOut.of(user)
 
 

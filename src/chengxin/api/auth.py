@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from chengxin.accounts import service as accounts
 from chengxin.api.deps import PlatformDep, StaffDep
-from chengxin.api.schemas import SubjectOut, TokenIn, TokenOut
+from chengxin.api.schemas import PasswordChangeIn, SubjectOut, TokenIn, TokenOut
 from chengxin.subjects.service import look_up_subject
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -19,7 +19,18 @@ def token(body: TokenIn, platform: PlatformDep) -> TokenOut:
     with platform.db.write() as session:
         user = accounts.authenticate(session, body.username, body.password)
         issued = accounts.open_session(session, user, hours=platform.settings.session_hours)
-    return TokenOut(token=issued.token, expires_at=issued.expires_at)
+        must_change = user.must_change_password
+    return TokenOut(token=issued.token, expires_at=issued.expires_at, must_change_password=must_change)
+
+
+@router.post("/auth/password", summary="修改本人密码 Change your own password", status_code=204,
+             description="当前密码正确、新密码至少 10 位且不同于用户名和当前密码时生效；本人的其他登录随即失效，"
+                         "本次令牌保留。Takes effect when the current password is right; your other sessions end.")
+def change_password(body: PasswordChangeIn, request: Request, platform: PlatformDep, actor: StaffDep) -> None:
+    auth = request.headers.get("authorization", "")
+    with platform.db.write() as session:
+        accounts.change_password(session, actor.name, current=body.current_password, new=body.new_password,
+                                 actor=actor, keep_token=auth[7:].strip() if auth.lower().startswith("bearer ") else None)
 
 
 @router.post("/auth/logout", summary="注销令牌 Revoke the bearer token", status_code=204)

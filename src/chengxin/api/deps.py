@@ -15,6 +15,8 @@ from chengxin.core.errors import PermissionDenied, Unauthenticated
 from chengxin.platform import Platform
 
 SESSION_COOKIE = "cx_session"
+# What a staff member whose password an administrator set may still call (accounts.change_password).
+PASSWORD_FIRST_PATHS = frozenset({"/api/v1/auth/password", "/api/v1/auth/logout"})
 
 
 # These two are ``async`` although they do no I/O of their own: FastAPI runs a plain ``def``
@@ -61,7 +63,11 @@ def resolve_actor(request: Request, platform: Platform) -> audit.Actor | None:
         return platform.api_keys.actor(presented or "")
     with platform.db.read() as session:
         user, _ = user_for_token(session, presented or cookie or "")
-        return actor_for_user(user)
+    if user.must_change_password and request.url.path not in PASSWORD_FIRST_PATHS:
+        raise PermissionDenied("auth.password_change_required",
+                               "请先修改管理员设置的初始密码（POST /api/v1/auth/password）",
+                               "Change the password an administrator set first (POST /api/v1/auth/password)")
+    return actor_for_user(user)
 
 
 async def current_actor(request: Request, platform: PlatformDep) -> audit.Actor:

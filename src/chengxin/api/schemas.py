@@ -156,6 +156,14 @@ class TokenOut(BaseModel):
     token: str
     token_type: str = "bearer"
     expires_at: dt.datetime
+    must_change_password: bool = Field(
+        default=False, description="管理员设置的密码：修改（POST /api/v1/auth/password）之前其他接口一律 403 "
+                                   "An administrator's password: other calls answer 403 until it is changed")
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256, description="至少 10 位，不能与用户名或当前密码相同")
 
 
 class SubjectOut(BaseModel):

@@ -191,7 +191,7 @@ def create_user(request: Request, csrf_token: Annotated[str, Form()] = "", usern
             accounts.create_user(session, username=username, password=password, role=Role(role),
                                  display_name=display_name.strip(),
                                  department_code=(department or None) if role == Role.CLERK.value else None,
-                                 actor=viewer.actor)
+                                 actor=viewer.actor, temporary=True)  # handed over: changed at first sign-in
     except DomainError as exc:
         return _page(request, viewer, status=exc.status, error=exc, form=form)
     return RedirectResponse("/office/access?done=user_created", status_code=303)

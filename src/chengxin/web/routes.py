@@ -133,6 +133,7 @@ class Viewer:
     role: str
     department_code: str | None
     csrf_token: str
+    must_change_password: bool = False  # a password an administrator chose: 修改密码 before anything else
 
     @property
     def actor(self) -> audit.Actor:
@@ -179,6 +180,7 @@ def current_viewer(request: Request) -> Viewer | None:
                     user.role,
                     user.department_code,
                     staff_session.csrf_token,
+                    user.must_change_password,
                 )
     request.state.viewer = viewer
     return viewer
@@ -448,6 +450,7 @@ def login(
             user = authenticate(session, username, password)
             issued = open_session(session, user, hours=platform.settings.session_hours)
             is_clerk = user.role == Role.CLERK.value
+            must_change = user.must_change_password
     except Unauthenticated as exc:
         return _render(
             request,
@@ -461,7 +464,10 @@ def login(
             status=401,
             nav="login",
         )
-    response = RedirectResponse(target or ("/submit" if is_clerk else "/batches"), status_code=303)
+    landing = target or ("/submit" if is_clerk else "/batches")
+    if must_change:  # a password an administrator handed over: the owner chooses their own first
+        landing = "/account/password?" + urlencode({"next": landing})
+    response = RedirectResponse(landing, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         issued.token,

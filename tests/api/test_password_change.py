@@ -1,0 +1,148 @@
+"""修改密码 — a staff member changes their own password (portal and API); a password an administrator set
+(a new account, a reset) is changed before anything else, and the change ends the member's other sessions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from chengxin.accounts import service as accounts
+from chengxin.accounts.models import StaffUser
+from chengxin.core.audit import SYSTEM, AuditEvent
+from chengxin.platform import Platform
+
+PASSWORD = "correct horse battery"
+NEW = "a-brand-new-secret"
+PAGE = "/account/password"
+
+
+def _sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    client.cookies.clear()
+    answer = client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return answer.headers["location"]
+
+
+def _csrf(client: TestClient) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(PAGE).text)
+    assert found
+    return found.group(1)
+
+
+def _token(client: TestClient, username: str, password: str) -> dict[str, object]:
+    answer = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    return answer.json() if answer.status_code == 200 else {"status": answer.status_code}
+
+
+def _open_by_admin(client: TestClient, make_user: Callable[..., str], username: str) -> None:
+    admin = {"Authorization": f"Bearer {make_user('admin')}"}
+    made = client.post("/api/v1/access/users", headers=admin, json={
+        "username": username, "display_name": "新同事", "role": "clerk", "department": "samr", "password": PASSWORD})
+    assert made.status_code == 201, made.text
+
+
+def test_an_account_opened_by_an_administrator_changes_its_password_first(
+    client: TestClient, platform: Platform, make_user: Callable[..., str]
+) -> None:
+    _open_by_admin(client, make_user, "newbie")
+    assert _sign_in(client, "newbie") == f"{PAGE}?next=%2Fsubmit"
+    for page in ("/batches", "/quality", "/", "/records?source_id=X"):  # every portal page leads here
+        answer = client.get(page, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith(f"{PAGE}?next=")
+    assert client.get("/static/app.css").status_code == 200
+    assert "管理员设置" in client.get(PAGE).text
+
+    changed = client.post(PAGE, data={"csrf_token": _csrf(client), "current_password": PASSWORD, "new_password": NEW,
+                                      "repeat_password": NEW, "next": "/batches"}, follow_redirects=False)
+    assert changed.status_code == 303 and changed.headers["location"] == "/batches"
+    assert client.get("/batches", follow_redirects=False).status_code == 200  # the same session goes on
+    assert _token(client, "newbie", PASSWORD) == {"status": 401}
+    assert _token(client, "newbie", NEW)["must_change_password"] is False
+    with platform.db.read() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.change_password")).all()
+    assert [e.actor for e in events] == ["staff:newbie"]
+
+
+def test_the_api_answers_only_the_password_change_until_it_is_made(
+    client: TestClient, make_user: Callable[..., str]
+) -> None:
+    _open_by_admin(client, make_user, "apinewbie")
+    issued = _token(client, "apinewbie", PASSWORD)
+    assert issued["must_change_password"] is True
+    bearer = {"Authorization": f"Bearer {issued['token']}"}
+    refused = client.get("/api/v1/quality", headers=bearer)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "auth.password_change_required"
+    wrong = client.post("/api/v1/auth/password", headers=bearer,
+                        json={"current_password": "not it at all", "new_password": NEW})
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "user.wrong_password"
+    assert wrong.json()["error"]["field"] == "current_password"
+    done = client.post("/api/v1/auth/password", headers=bearer, json={"current_password": PASSWORD, "new_password": NEW})
+    assert done.status_code == 204
+    assert client.get("/api/v1/quality", headers=bearer).status_code == 200  # the asking token stays valid
+
+
+@pytest.mark.parametrize(("current", "new", "repeat", "code"), [
+    ("wrong password!", NEW, NEW, "user.wrong_password"),
+    (PASSWORD, "short", "short", "user.password_too_short"),
+    (PASSWORD, NEW, NEW + "x", "user.password_mismatch"),
+    (PASSWORD, PASSWORD, PASSWORD, "user.password_unchanged"),
+    (PASSWORD, "Wang_Clerk", "Wang_Clerk", "user.password_is_username"),
+])
+def test_a_refused_change_says_why_and_changes_nothing(
+    client: TestClient, platform: Platform, make_user: Callable[..., str], current: str, new: str, repeat: str,
+    code: str,
+) -> None:
+    make_user("clerk", "samr", username="wang_clerk")
+    _sign_in(client, "wang_clerk")
+    answer = client.post(PAGE, data={"csrf_token": _csrf(client), "current_password": current, "new_password": new,
+                                     "repeat_password": repeat})
+    assert answer.status_code == 400 and code in answer.text
+    assert _token(client, "wang_clerk", PASSWORD)["token"]  # the old password still works
+
+
+def test_a_change_ends_the_other_sessions_and_keeps_this_one(
+    client: TestClient, make_user: Callable[..., str]
+) -> None:
+    make_user("credit_office", username="li_office")
+    elsewhere = {"Authorization": f"Bearer {_token(client, 'li_office', PASSWORD)['token']}"}
+    assert client.get("/api/v1/quality", headers=elsewhere).status_code == 200
+    assert _sign_in(client, "li_office") == "/batches"  # not marked: no detour
+    done = client.post(PAGE, data={"csrf_token": _csrf(client), "current_password": PASSWORD, "new_password": NEW,
+                                   "repeat_password": NEW}, follow_redirects=False)
+    assert done.headers["location"] == f"{PAGE}?done=1"
+    assert "密码已修改" in client.get(done.headers["location"]).text
+    assert client.get("/api/v1/quality", headers=elsewhere).status_code == 401  # the other session ended
+
+
+def test_a_reset_marks_the_password_and_console_accounts_are_not_marked(
+    client: TestClient, platform: Platform, make_user: Callable[..., str]
+) -> None:
+    make_user("clerk", "tax", username="zhao_tax")  # opened at the console (the CLI / the demo): its owner's choice
+    assert _sign_in(client, "zhao_tax") == "/submit"
+    admin = {"Authorization": f"Bearer {make_user('admin')}"}
+    password = client.post("/api/v1/access/users/zhao_tax/reset-password", headers=admin).json()["password"]
+    assert _sign_in(client, "zhao_tax", password) == f"{PAGE}?next=%2Fsubmit"
+    with platform.db.read() as session:
+        assert session.scalars(select(StaffUser.must_change_password).where(StaffUser.username == "zhao_tax")).one()
+
+
+def test_nobody_changes_another_ones_password(platform: Platform, make_user: Callable[..., str]) -> None:
+    make_user("clerk", "samr", username="owner_one")
+    with platform.db.write() as session, pytest.raises(Exception) as refused:
+        accounts.change_password(session, "owner_one", current=PASSWORD, new=NEW, actor=SYSTEM)
+    assert getattr(refused.value, "code", "") == "user.not_yours"
+
+
+def test_the_page_needs_a_signed_in_member_and_the_csrf_token(client: TestClient,
+                                                              make_user: Callable[..., str]) -> None:
+    assert client.get(PAGE, follow_redirects=False).headers["location"].startswith("/login")
+    make_user("clerk", "samr", username="sun_clerk")
+    _sign_in(client, "sun_clerk")
+    forged = client.post(PAGE, data={"csrf_token": "forged", "current_password": PASSWORD, "new_password": NEW,
+                                     "repeat_password": NEW})
+    assert forged.status_code == 403
+    assert _token(client, "sun_clerk", PASSWORD)["token"]

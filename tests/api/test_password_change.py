@@ -146,3 +146,16 @@ def test_the_page_needs_a_signed_in_member_and_the_csrf_token(client: TestClient
                                      "repeat_password": NEW})
     assert forged.status_code == 403
     assert _token(client, "sun_clerk", PASSWORD)["token"]
+
+
+def test_the_console_can_mark_a_password_to_change(client: TestClient, platform: Platform,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from chengxin.cli import main as cli
+
+    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    made = CliRunner().invoke(cli.app, ["users", "create", "qian", "--role", "clerk", "--department", "samr",
+                                        "--password", PASSWORD, "--temporary"])
+    assert made.exit_code == 0 and "首次登录须修改密码" in made.output, made.output
+    assert _sign_in(client, "qian") == f"{PAGE}?next=%2Fsubmit"

@@ -358,6 +358,7 @@ def users_create(
     department: Annotated[str | None, typer.Option(help="部门代码 (clerk)")] = None,
     display_name: Annotated[str, typer.Option()] = "",
     password: Annotated[str | None, typer.Option(help="省略则交互输入 prompt when omitted")] = None,
+    temporary: Annotated[bool, typer.Option("--temporary", help="初始密码交给本人：首次登录须修改")] = False,
 ) -> None:
     """新建工作人员账号 Create a staff user."""
     from chengxin.accounts.service import Role, create_user
@@ -371,10 +372,10 @@ def users_create(
     try:
         with platform.db.write() as session:
             create_user(session, username=username, password=pw, role=Role(role), display_name=display_name,
-                        department_code=department, actor=_cli_actor())
+                        department_code=department, actor=_cli_actor(), temporary=temporary)
     except DomainError as exc:
         _fail(exc)
-    console.print(f"已创建用户 {username} ({role})")
+    console.print(f"已创建用户 {username} ({role})" + ("，首次登录须修改密码" if temporary else ""))
 
 
 @keys_app.command("create")

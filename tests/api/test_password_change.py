@@ -1,8 +1,10 @@
-"""修改密码 — a staff member changes their own password (portal and API); a password an administrator set
-(a new account, a reset) is changed before anything else, and the change ends the member's other sessions."""
+"""Staff sign-in: 修改密码 — a staff member changes their own password (portal and API); a password an
+administrator set (a new account, a reset) is changed before anything else, and the change ends the member's other
+sessions; 登录失败处理 — an account locks after failures in a row, on the portal and the API alike."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -159,3 +161,57 @@ def test_the_console_can_mark_a_password_to_change(client: TestClient, platform:
                                         "--password", PASSWORD, "--temporary"])
     assert made.exit_code == 0 and "首次登录须修改密码" in made.output, made.output
     assert _sign_in(client, "qian") == f"{PAGE}?next=%2Fsubmit"
+
+
+def _policy() -> tuple[int, int]:
+    from chengxin.core.clock import today_cn
+    from chengxin.core.policy import policy_on
+
+    sign_in = policy_on(today_cn()).sign_in
+    return sign_in.max_failures, sign_in.lock_minutes
+
+
+def _login(client: TestClient, username: str, password: str) -> tuple[int, str]:
+    client.cookies.clear()
+    answer = client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
+    code = re.search(r"<code>([a-z_.]+)</code>", answer.text)
+    return answer.status_code, code.group(1) if code else ""
+
+
+def test_a_staff_account_locks_after_failures_in_a_row(client: TestClient, platform: Platform,
+                                                       make_user: Callable[..., str]) -> None:
+    max_failures, lock_minutes = _policy()
+    make_user("clerk", "samr", username="zhou_lock")
+    for _ in range(max_failures - 1):
+        assert _login(client, "zhou_lock", "not the password") == (401, "auth.bad_credentials")
+    assert _login(client, "zhou_lock", PASSWORD)[0] == 303  # a success in time resets the count
+    for _ in range(max_failures):
+        assert _login(client, "zhou_lock", "not the password") == (401, "auth.bad_credentials")
+    status, code = _login(client, "zhou_lock", PASSWORD)  # locked: even the right password is refused
+    assert (status, code) == (401, "auth.locked")
+    assert f"请 {lock_minutes} 分钟后再试" in client.post("/login", data={"username": "zhou_lock",
+                                                                       "password": PASSWORD}).text
+    token = client.post("/api/v1/auth/token", json={"username": "zhou_lock", "password": PASSWORD})
+    assert token.status_code == 401 and token.json()["error"]["code"] == "auth.locked"  # the API too
+    with platform.db.read() as session:
+        locked = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.locked")).all()
+    assert [e.actor for e in locked] == ["staff:zhou_lock"]
+
+    with platform.db.write() as session:  # the lock's time is over
+        user = session.scalars(select(StaffUser).where(StaffUser.username == "zhou_lock")).one()
+        assert user.locked_until is not None
+        user.locked_until = user.locked_until - dt.timedelta(minutes=lock_minutes + 1)
+    assert _login(client, "zhou_lock", PASSWORD)[0] == 303
+
+
+def test_failures_through_the_api_count_and_a_reset_unlocks(client: TestClient, platform: Platform,
+                                                            make_user: Callable[..., str]) -> None:
+    max_failures, _ = _policy()
+    make_user("credit_office", username="wu_office")
+    for _ in range(max_failures):
+        assert client.post("/api/v1/auth/token", json={"username": "wu_office", "password": "x" * 12}).status_code == 401
+    assert _login(client, "wu_office", PASSWORD) == (401, "auth.locked")
+    admin = {"Authorization": f"Bearer {make_user('admin')}"}
+    password = client.post("/api/v1/access/users/wu_office/reset-password", headers=admin).json()["password"]
+    assert _login(client, "wu_office", password)[0] == 303  # a new password: the lock is over
+    assert _login(client, "nobody_at_all", PASSWORD) == (401, "auth.bad_credentials")  # unknown: same answer

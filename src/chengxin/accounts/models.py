@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, false
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chengxin.core.db import Base, BigId, UtcDateTime, utcnow
@@ -24,6 +24,8 @@ class StaffUser(Base):
     # set by whoever else chose the password (an administrator opening the account or resetting it): its owner
     # changes it before anything else (accounts.service.change_password)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row (登录失败处理)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 class StaffSession(Base):

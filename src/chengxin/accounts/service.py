@@ -8,12 +8,14 @@ import enum
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,6 +29,7 @@ from chengxin.core.clock import CHINA
 from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 from chengxin.core.identifiers import normalize_uscc
+from chengxin.core.policy import policy_on
 from chengxin.core.settings import get_settings
 from chengxin.core.workflow import ConsoleLine
 from chengxin.workdays.rules import WorkCalendar
@@ -204,6 +207,7 @@ def reset_password(session: Session, username: str, *, actor: audit.Actor) -> st
     password = secrets.token_urlsafe(12)  # 16 characters, well above MIN_PASSWORD
     user.password_hash = password_hasher().hash(password)
     user.must_change_password = True  # handed over by someone else: its owner chooses their own first
+    note_sign_in(user)  # a new password: a lock from the old one's failures ends
     ended = _end_sessions(session, user)
     audit.write(session, actor=actor, action="user.reset_password", object_type="staff_user", object_id=user.id,
                 detail={"username": user.username, "sessions_ended": ended})
@@ -255,15 +259,56 @@ def change_password(session: Session, username: str, *, current: str, new: str, 
     return user
 
 
+class Lockable(Protocol):
+    """An account whose sign-in locks after failures (staff and person accounts)."""
+
+    failed_attempts: int
+    locked_until: dt.datetime | None
+
+
+def refuse_if_locked(account: Lockable | None, now: dt.datetime) -> None:
+    """401 ``auth.locked`` with the minutes left, while the account is locked (checked before the password)."""
+    if account is not None and account.locked_until is not None and account.locked_until > now:
+        minutes = max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
+        raise Unauthenticated("auth.locked", f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
+                              f"Too many failures: the account is locked, try again in {minutes} minutes")
+
+
+def note_failed_sign_in(account: Lockable, now: dt.datetime) -> bool:
+    """Count a failure in a row; the ``sign_in.max_failures``-th locks the account for ``sign_in.lock_minutes``
+    (dated policy, GB/T 22239-2019 登录失败处理). True when this one locked it. The caller commits it although
+    the sign-in is refused."""
+    policy = policy_on(now.astimezone(CHINA).date()).sign_in
+    account.failed_attempts += 1
+    if account.failed_attempts < policy.max_failures:
+        return False
+    account.failed_attempts = 0
+    account.locked_until = now + dt.timedelta(minutes=policy.lock_minutes)
+    return True
+
+
+def note_sign_in(account: Lockable) -> None:
+    account.failed_attempts = 0
+    account.locked_until = None
+
+
 def authenticate(session: Session, username: str, password: str) -> StaffUser:
-    """The user with this username and password, or 401 (same answer and timing for both mistakes)."""
+    """The user with this username and password, or 401 (same answer and timing for both mistakes; ``auth.locked``
+    after too many failures in a row). Failures are counted on the user: commit them although this raises."""
     user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+    now = utcnow()
+    refuse_if_locked(user, now)
     try:
         password_hasher().verify(user.password_hash if user else dummy_hash(), password)
+        ok = user is not None
     except (VerificationError, InvalidHashError):
-        user = None
-    if user is None or not user.active:
+        ok = False
+    if user is not None and not ok and note_failed_sign_in(user, now):
+        audit.write(session, actor=actor_for_user(user), action="user.locked", object_type="staff_user",
+                    object_id=user.id, detail={"username": user.username})
+    if user is None or not ok or not user.active:
         raise Unauthenticated("auth.bad_credentials", "用户名或密码错误", "Wrong username or password")
+    note_sign_in(user)
     if password_hasher().check_needs_rehash(user.password_hash):
         user.password_hash = password_hasher().hash(password)
     return user

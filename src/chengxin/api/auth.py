@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from chengxin.accounts import service as accounts
 from chengxin.api.deps import PlatformDep, StaffDep
 from chengxin.api.schemas import PasswordChangeIn, SubjectOut, TokenIn, TokenOut
+from chengxin.core.errors import Unauthenticated
 from chengxin.subjects.service import look_up_subject
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -16,10 +17,16 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 @router.post("/auth/token", summary="工作人员登录取令牌 Staff sign-in: bearer token", response_model=TokenOut)
 def token(body: TokenIn, platform: PlatformDep) -> TokenOut:
+    refused: Unauthenticated | None = None
     with platform.db.write() as session:
-        user = accounts.authenticate(session, body.username, body.password)
-        issued = accounts.open_session(session, user, hours=platform.settings.session_hours)
-        must_change = user.must_change_password
+        try:  # inside the transaction: a failure is counted (and may lock the account) although it is refused
+            user = accounts.authenticate(session, body.username, body.password)
+            issued = accounts.open_session(session, user, hours=platform.settings.session_hours)
+            must_change = user.must_change_password
+        except Unauthenticated as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
     return TokenOut(token=issued.token, expires_at=issued.expires_at, must_change_password=must_change)
 
 

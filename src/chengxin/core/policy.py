@@ -46,7 +46,7 @@ class ReportPolicy(_Strict):
 
 
 class SignInPolicy(_Strict):
-    """Person sign-in lock-out (登录失败处理)."""
+    """Sign-in lock-out of person and staff accounts (登录失败处理)."""
 
     max_failures: int = Field(gt=0)
     lock_minutes: int = Field(gt=0)

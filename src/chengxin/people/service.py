@@ -4,7 +4,6 @@ brute-force lockout, and portal sessions (hashed tokens, CSRF) like the staff on
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
 from dataclasses import dataclass
 
@@ -13,15 +12,22 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chengxin.accounts.service import MIN_PASSWORD, IssuedSession, _sha256, dummy_hash, password_hasher
+from chengxin.accounts.service import (
+    MIN_PASSWORD,
+    IssuedSession,
+    _sha256,
+    dummy_hash,
+    note_failed_sign_in,
+    note_sign_in,
+    password_hasher,
+    refuse_if_locked,
+)
 from chengxin.catalog.model import SubjectKind
 from chengxin.core import audit
-from chengxin.core.clock import CHINA
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError, Unauthenticated
 from chengxin.core.identifiers import normalize_ric
-from chengxin.core.policy import policy_on
 from chengxin.people.identity import IdentityProvider
 from chengxin.people.models import PersonAccount, PersonSession
 from chengxin.subjects.rules import lookup_index
@@ -128,11 +134,7 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
         index = b""
     account = session.execute(select(PersonAccount).where(PersonAccount.login_index == index)).scalar_one_or_none()
     now = utcnow()
-    policy = policy_on(now.astimezone(CHINA).date()).sign_in
-    if account is not None and account.locked_until is not None and account.locked_until > now:
-        minutes = max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
-        raise Unauthenticated("auth.locked", f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
-                              f"Too many failures: the account is locked, try again in {minutes} minutes")
+    refuse_if_locked(account, now)
     try:
         password_hasher().verify(account.password_hash if account else dummy_hash(), password)
         ok = account is not None
@@ -143,15 +145,11 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
     if account is None:
         raise Unauthenticated(*_BAD_CREDENTIALS)
     if not ok:
-        account.failed_attempts += 1
-        if account.failed_attempts >= policy.max_failures:
-            account.failed_attempts = 0
-            account.locked_until = now + dt.timedelta(minutes=policy.lock_minutes)
+        if note_failed_sign_in(account, now):
             audit.write(session, actor=actor_for(account), action="person.locked", subject_id=account.subject_id,
                         object_type="person_account", object_id=account.id)
         raise Unauthenticated(*_BAD_CREDENTIALS)
-    account.failed_attempts = 0
-    account.locked_until = None
+    note_sign_in(account)
     if password_hasher().check_needs_rehash(account.password_hash):
         account.password_hash = password_hasher().hash(password)
     return account

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from chengxin.accounts import service as accounts
 from chengxin.accounts.service import Role
 from chengxin.core.clock import today_cn
+from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError
 from chengxin.web.routes import (
     Viewer,
@@ -106,7 +107,7 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
         "error": error, "issued": issued, "password": password, "done": done, "form": form or {},
         "min_password": accounts.MIN_PASSWORD,
         "validity": VALIDITY, "default_validity": DEFAULT_VALIDITY, "valid_until": accounts.valid_until,
-        "today": today_cn(), "expiring_from": today_cn() + dt.timedelta(days=accounts.RENEW_WITHIN_DAYS),
+        "today": today_cn(), "now": utcnow(), "expiring_from": today_cn() + dt.timedelta(days=accounts.RENEW_WITHIN_DAYS),
         # one per rendered form: sending the same form again (a refresh) issues no second key
         "issue_token": secrets.token_urlsafe(18),
     }, status=status, nav="access")

@@ -445,21 +445,24 @@ def login(
             status=400,
             nav="login",
         )
-    try:
-        with platform.db.write() as session:
+    refused: Unauthenticated | None = None
+    with platform.db.write() as session:
+        try:  # inside the transaction: a failure is counted (and may lock the account) although sign-in is refused
             user = authenticate(session, username, password)
             issued = open_session(session, user, hours=platform.settings.session_hours)
             is_clerk = user.role == Role.CLERK.value
             must_change = user.must_change_password
-    except Unauthenticated as exc:
+        except Unauthenticated as exc:
+            refused = exc
+    if refused is not None:
         return _render(
             request,
             "login.html",
             {
                 "next": target or "",
                 "username": username,
-                "error": exc.message,
-                "error_code": exc.code,
+                "error": refused.message,
+                "error_code": refused.code,
             },
             status=401,
             nav="login",

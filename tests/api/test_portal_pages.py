@@ -133,7 +133,7 @@ PUBLIC_MENU = ["/", "/search", "/catalog", "/lists", "/commitments", "/measures"
                "/risk-notices", "/verify"]
 CLERK_MENU = ["/office", "/submit", "/batches", "/quality", "/office/ecommerce/findings", "/office/calendar"]
 OFFICE_MENU = ["/office", "/submit", "/batches", "/quality", "/office/ecommerce/findings", "/alerts", "/office/lists",
-               "/office/checks", "/office/subscriptions", "/office/access", "/office/calendar"]
+               "/office/checks", "/office/subscriptions", "/office/access", "/office/audit", "/office/calendar"]
 
 
 def _menu(html: str, label: str) -> list[str] | None:

@@ -88,6 +88,18 @@ def may_manage_keys(actor: audit.Actor) -> bool:
     return actor.kind in _OUTSIDE_ROLES or actor.role in KEY_MANAGERS
 
 
+def may_read_audit(actor: audit.Actor) -> bool:
+    """审计日志: the administrator and the credit office, who answer for how the platform is used."""
+    return actor.kind in _OUTSIDE_ROLES or (actor.kind == "staff" and actor.role in KEY_MANAGERS)
+
+
+def require_audit_reader(actor: audit.Actor) -> None:
+    """403 ``audit.forbidden`` unless ``actor`` may read the audit log."""
+    if not may_read_audit(actor):
+        raise PermissionDenied("audit.forbidden", "审计日志仅限系统管理员和市信用办查看",
+                               "Only administrators and the credit office may read the audit log")
+
+
 def require_user_manager(actor: audit.Actor) -> None:
     """403 ``user.forbidden`` unless ``actor`` may manage staff accounts."""
     if not may_manage_users(actor):

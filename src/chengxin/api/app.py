@@ -127,11 +127,14 @@ def create_app(platform: Platform | None = None) -> FastAPI:
 
     app.include_router(calendar_pages.router)
     from chengxin.api import access as access_api  # 账号与密钥 (issue #2: staff users and department API keys)
-    from chengxin.web import access_pages, account_pages
+    from chengxin.api import audit as audit_api
+    from chengxin.web import access_pages, account_pages, audit_pages
 
     app.include_router(access_api.router)
     app.include_router(access_pages.router)
     app.include_router(account_pages.router)  # 修改密码, and the password an administrator set changed first
+    app.include_router(audit_api.router)  # 审计日志
+    app.include_router(audit_pages.router)
     app.add_middleware(account_pages.PasswordFirst)
     from chengxin.web import record_pages  # 记录查询 and 撤销 in the portal (issue #2 §5)
 

@@ -107,17 +107,23 @@ def test_an_account_through_the_api(client: TestClient, make_user: Callable[...,
     assert client.post(f"{BASE}/users", headers=admin, json={**new, "password": PASSWORD}).status_code == 409
 
     token = _token(client, "wu_clerk", PASSWORD)
-    assert token is not None and client.get(KEY_PROBE, headers=_bearer(token)).status_code == 404
+    assert token is not None
+    first = client.get(KEY_PROBE, headers=_bearer(token))  # the administrator's password: changed first
+    assert first.status_code == 403 and first.json()["error"]["code"] == "auth.password_change_required"
+    own = PASSWORD + " of my own"
+    assert client.post("/api/v1/auth/password", headers=_bearer(token),
+                       json={"current_password": PASSWORD, "new_password": own}).status_code == 204
+    assert client.get(KEY_PROBE, headers=_bearer(token)).status_code == 404
     stopped = client.post(f"{BASE}/users/wu_clerk/deactivate", headers=admin)
     assert stopped.status_code == 200 and stopped.json()["active"] is False
     assert client.get(KEY_PROBE, headers=_bearer(token)).status_code == 401  # the open token ended
-    assert _token(client, "wu_clerk", PASSWORD) is None
+    assert _token(client, "wu_clerk", own) is None
     assert client.post(f"{BASE}/users/wu_clerk/activate", headers=admin).json()["active"] is True
-    assert _token(client, "wu_clerk", PASSWORD) is not None
+    assert _token(client, "wu_clerk", own) is not None
 
     reset = client.post(f"{BASE}/users/wu_clerk/reset-password", headers=admin)
     assert reset.status_code == 200 and reset.headers["cache-control"] == "no-store"
-    assert _token(client, "wu_clerk", PASSWORD) is None and _token(client, "wu_clerk", reset.json()["password"])
+    assert _token(client, "wu_clerk", own) is None and _token(client, "wu_clerk", reset.json()["password"])
     self_stop = client.post(f"{BASE}/users/api_admin/deactivate", headers=admin)
     assert self_stop.status_code == 409 and self_stop.json()["error"]["code"] == "user.self"
     assert client.post(f"{BASE}/users/nobody_here/activate", headers=admin).status_code == 404

@@ -119,3 +119,40 @@ def test_this_sessions_account_events_are_in_the_log(client: TestClient, make_us
     assert [(e["action"], e["actor"]) for e in events] == [("api_key.revoke", "staff:chief_admin"),
                                                          ("api_key.create", "staff:chief_admin")]
     assert events[1]["detail"]["department"] == "samr"
+
+
+def test_the_export_is_the_filtered_log_as_excel_csv_and_is_itself_logged(
+    client: TestClient, platform: Platform, make_user: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    for n in range(5):
+        _event(platform, "api_key.revoke", who=f"exp{n}", object_type="api_key", object_id=f"k{n}")
+    _event(platform, "record.revoke", who="exp9", object_type="record", object_id="1")
+    monkeypatch.setattr(audit, "EXPORT_CAP", 4)  # at most this many: the newest
+    _sign_in(client, make_user("credit_office", username="downloader"))
+    page = client.get(PAGE, params={"group": "access", "who": "exp"}).text
+    link = re.search(r'<a href="([^"]+)" id="audit-export">', page)
+    assert link is not None and link.group(1).replace("&amp;", "&") == "/office/audit.csv?group=access&who=exp"
+    answer = client.get("/office/audit.csv", params={"group": "access", "who": "exp"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith("\ufeff".encode())  # Excel opens it as UTF-8
+    rows = list(csv.reader(answer.content.decode("utf-8-sig").splitlines()))
+    assert rows[0][:4] == ["时间（北京时间） at", "操作人 actor", "单位 department", "事项 action"]
+    assert [(r[1], r[4], r[6]) for r in rows[1:]] == [(f"staff:exp{n}", "吊销接口密钥", f"k{n}") for n in (4, 3, 2, 1)]
+    exported = client.get(API, headers={"Authorization": f"Bearer {make_user('admin')}"},
+                          params={"who": "downloader", "group": "access"}).json()
+    assert [e["action"] for e in exported if e["action"] == "audit.export"] == ["audit.export"]
+    assert exported[0]["detail"] == {"group": "access", "who": "exp"}
+    _sign_in(client, make_user("clerk", "samr"))
+    assert client.get("/office/audit.csv").status_code == 403
+
+
+@pytest.mark.parametrize(("slice_rows", "cap"), [(2, 100), (3, 5), (50, 7), (1, 1)])
+def test_the_export_reads_every_event_once_in_slices(platform: Platform, slice_rows: int, cap: int) -> None:
+    for n in range(7):
+        _event(platform, "calendar.set_year", who=f"slice{n}")
+    what = audit.AuditFilter(actor="slice")
+    with platform.db.read() as session:
+        seen = [e.actor for e in audit.iter_events(session, what, cap=cap, slice_rows=slice_rows)]
+    assert seen == [f"staff:slice{n}" for n in range(6, -1, -1)][:cap]

@@ -7,6 +7,7 @@ personal data writes one too (DESIGN.md: "every read of personal data leaves a t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +82,7 @@ def write(
 # What the log is looked through by: an action's family (its prefix) and the words for it. An action not named
 # here is shown by its code.
 ACTION_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "access": ("账号与密钥", ("user.", "api_key.")),
+    "access": ("账号与密钥", ("user.", "api_key.", "audit.")),
     "records": ("归集与记录", ("records.", "record.", "statement.")),
     "reads": ("个人信息查阅", ("subject.look_up", "objection.read", "list_entry.read", "commitment.read",
                                "attachment.read", "ec_finding.identity_read", "consent.")),
@@ -97,6 +98,7 @@ ACTION_ZH: dict[str, str] = {
     "subject.look_up": "按证件号查询主体", "report.issue": "出具信用报告",
     "person.register": "个人注册", "person.sign_in": "个人登录", "person.locked": "个人账户锁定",
     "consent.grant": "授权查询", "consent.revoke": "撤回授权", "calendar.set_year": "录入节假日安排",
+    "audit.export": "导出审计日志",
 }
 COUNT_CAP = 10_000  # counted exactly up to here; beyond, "more than" (the log grows without end)
 
@@ -151,3 +153,22 @@ def find_events(session: Session, what: AuditFilter, *, offset: int, limit: int)
     capped = select(AuditEvent.id).where(*where).limit(COUNT_CAP + 1).subquery()
     total = session.execute(select(func.count()).select_from(capped)).scalar_one()
     return list(rows), total
+
+
+EXPORT_CAP = 100_000  # events in one download: a wider range is narrowed first (the page says how many match)
+
+
+def iter_events(session: Session, what: AuditFilter, *, cap: int | None = None, slice_rows: int = 2000
+                ) -> Iterator[AuditEvent]:
+    """Matching events newest first, at most ``cap`` (:data:`EXPORT_CAP`), read ``slice_rows`` at a time by id
+    (no offset scans)."""
+    where, below, left = what.where(), None, EXPORT_CAP if cap is None else cap
+    while left > 0:
+        stmt = select(AuditEvent).where(*where)
+        if below is not None:
+            stmt = stmt.where(AuditEvent.id < below)
+        chunk = session.execute(stmt.order_by(AuditEvent.id.desc()).limit(min(slice_rows, left))).scalars().all()
+        yield from chunk
+        if len(chunk) < min(slice_rows, left):
+            return
+        below, left = chunk[-1].id, left - len(chunk)

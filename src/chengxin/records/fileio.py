@@ -54,6 +54,7 @@ from typing import Any, BinaryIO, Final, Literal, TextIO
 import orjson
 
 from chengxin.catalog.model import Column, FieldType
+from chengxin.core.csvout import excel_csv
 from chengxin.core.errors import DomainError, Problem
 
 __all__ = [
@@ -1361,15 +1362,6 @@ def rejections_csv(problems: Iterable[tuple[int, str | None, str | None, str, st
     """A batch's rejected rows as CSV bytes, in slices of ``slice_rows`` problems (for a streamed answer or a
     file): UTF-8 with a BOM (Excel), one line a problem — (row, source id, field, code, message, message_en) as
     ``records.service.all_rejections`` gives them — the field also by its template label (``labels``)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    out.write("\ufeff")
-    writer.writerow(REJECTIONS_HEADER)
-    for n, (row_no, source_id, column, code, message, message_en) in enumerate(problems, start=1):
-        writer.writerow([row_no, source_id or "", column or "", labels.get(column or "", ""), message, code,
-                         message_en])
-        if n % slice_rows == 0:
-            yield out.getvalue().encode()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue().encode()
+    return excel_csv(REJECTIONS_HEADER, (
+        (row_no, source_id or "", column or "", labels.get(column or "", ""), message, code, message_en)
+        for row_no, source_id, column, code, message, message_en in problems), slice_rows=slice_rows)

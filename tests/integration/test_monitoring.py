@@ -156,3 +156,21 @@ def test_cli_scan_prints_a_summary(platform: Platform, monkeypatch: pytest.Monke
     assert again.exit_code == 0 and len([a for a in _alerts(platform) if a[0] == "missing_purpose"]) == 1
     listed = runner.invoke(app, ["monitor", "list"])
     assert listed.exit_code == 0 and "staff:night" in listed.output
+
+
+def test_an_account_locked_by_failed_sign_ins_raises_an_alert(client: TestClient, platform: Platform,
+                                                              make_user: Callable[..., str]) -> None:
+    from chengxin.core.db import utcnow
+    from chengxin.core.policy import policy_on
+
+    make_user("clerk", "samr", username="guessed")
+    for _ in range(policy_on(NOW.date()).sign_in.max_failures):  # through the real sign-in form
+        client.post("/login", data={"username": "guessed", "password": "a wrong guess"})
+    now = utcnow()
+    with platform.db.write() as session:
+        result = monitoring.scan(session, now - dt.timedelta(hours=1), now + dt.timedelta(minutes=1), now)
+    assert result.rules_version >= "2026.2"
+    assert [a for a in _alerts(platform) if a[0] == "locked_account"] == [("locked_account", "staff:guessed", 1)]
+    client.cookies.set("cx_session", make_user("credit_office"))
+    page = client.get("/alerts", headers=HTML).text
+    assert "账户因连续登录失败被锁定" in page and "staff:guessed" in page

@@ -77,6 +77,7 @@ class RuleSet(_Strict):
     off_hours: OffHoursRule
     missing_purpose: FlagRule
     failed_consent: WindowRule
+    locked_account: FlagRule | None = None  # from 2026.2: an account locked by failed sign-ins
 
 
 class Thresholds(DatedVersion):

@@ -27,7 +27,7 @@ from chengxin.workdays.rules import WorkCalendar
 
 __all__ = ["FailedAttempt", "Finding", "ReadEvent", "evaluate"]
 
-KINDS = ("distinct_persons", "off_hours", "missing_purpose", "failed_consent")
+KINDS = ("distinct_persons", "off_hours", "missing_purpose", "failed_consent", "locked_account")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +105,10 @@ def _by_reader(events: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def evaluate(events: Iterable[ReadEvent], thresholds: Thresholds, calendar: WorkCalendar,
-             failed_attempts: Iterable[FailedAttempt] = ()) -> list[Finding]:
+             failed_attempts: Iterable[FailedAttempt] = (), locks: Iterable[FailedAttempt] = ()) -> list[Finding]:
     """Every finding for the events, ordered by (kind, reader, first_at). Rest days come from the
-    platform's working-day calendar (official holidays and adjusted working weekends)."""
+    platform's working-day calendar (official holidays and adjusted working weekends). ``locks``: accounts
+    locked after failed sign-ins (the account as ``reader``)."""
     rules = thresholds.rules
     sample = thresholds.evidence_sample
     findings: list[Finding] = []
@@ -154,6 +155,14 @@ def evaluate(events: Iterable[ReadEvent], thresholds: Thresholds, calendar: Work
             findings.append(Finding("failed_consent", reader, span[0].at, span[-1].at, len(span), fc.severity, (),
                                     tuple(a.at for a in span[:sample]),
                                     {"window_minutes": fc.window_minutes, "max": fc.max}))
+
+    la = rules.locked_account
+    if la is not None and la.enabled:
+        for reader, locked in _by_reader(locks).items():
+            for day, group in groupby(locked, key=lambda a: a.at.astimezone(zone).date()):
+                span = list(group)
+                findings.append(Finding("locked_account", reader, span[0].at, span[-1].at, len(span), la.severity,
+                                        (), tuple(a.at for a in span[:sample]), {"day": day.isoformat()}))
 
     findings.sort(key=lambda f: (KINDS.index(f.kind), f.reader, f.first_at))
     return findings

@@ -75,6 +75,16 @@ def failed_consent_attempts(session: Session, since: dt.datetime, until: dt.date
     return [FailedAttempt(f"requester:{requester}", at) for requester, at in failed_attempts(session, since, until)]
 
 
+LOCK_ACTIONS = ("user.locked", "person.locked")
+
+
+def account_locks(session: Session, since: dt.datetime, until: dt.datetime) -> list[FailedAttempt]:
+    """Accounts locked after failed sign-ins in [since, until) (audit ``user.locked`` / ``person.locked``)."""
+    return [FailedAttempt(actor, at) for actor, at in session.execute(
+        select(audit.AuditEvent.actor, audit.AuditEvent.at)
+        .where(audit.AuditEvent.action.in_(LOCK_ACTIONS), audit.AuditEvent.at >= since, audit.AuditEvent.at < until))]
+
+
 def _detail(finding: Finding, thresholds: Thresholds) -> dict[str, Any]:
     return {
         "subjects": list(finding.subjects),
@@ -94,7 +104,8 @@ def scan(session: Session, since: dt.datetime, until: dt.datetime, now: dt.datet
     say = progress or (lambda _msg: None)
     events = read_events(session, since, until)
     say(f"读取访问记录 {len(events)} 条")
-    findings = evaluate(events, thresholds, work_calendar(session), failed_consent_attempts(session, since, until))
+    findings = evaluate(events, thresholds, work_calendar(session), failed_consent_attempts(session, since, until),
+                        account_locks(session, since, until))
     say(f"规则命中 {len(findings)} 项")
     raised = updated = 0
     for f in findings:

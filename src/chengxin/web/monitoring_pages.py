@@ -20,6 +20,7 @@ KIND_ZH = {
     "off_hours": "非工作时间查询",
     "missing_purpose": "未说明查询目的",
     "failed_consent": "多次输入错误授权码",
+    "locked_account": "账户因连续登录失败被锁定（疑似猜测口令）",
 }
 SEVERITY_ZH = {"low": "低", "medium": "中", "high": "高"}
 

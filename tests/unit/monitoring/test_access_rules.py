@@ -24,7 +24,7 @@ def _at(text: str) -> dt.datetime:
 
 
 def _thresholds(overrides: dict[str, dict[str, Any]] | None) -> Thresholds:
-    base = load_access_rules().on(dt.date(2026, 11, 25))
+    base = load_access_rules().on(dt.date(2026, 11, 27))
     rules = base.rules
     for name, changes in (overrides or {}).items():
         rules = rules.model_copy(update={name: getattr(rules, name).model_copy(update=changes)})
@@ -51,7 +51,8 @@ CALENDAR = WorkCalendar(frozenset(chinese_calendar.holidays), frozenset(chinese_
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_rule_table(case: dict[str, Any]) -> None:
     failed = [FailedAttempt(r, _at(at)) for r, at in case.get("failed", [])]
-    found = evaluate(_events(case), _thresholds(case.get("overrides")), CALENDAR, failed)
+    locks = [FailedAttempt(r, _at(at)) for r, at in case.get("locks", [])]
+    found = evaluate(_events(case), _thresholds(case.get("overrides")), CALENDAR, failed, locks)
     assert len(found) == len(case["expect"]), found
     for f, want in zip(found, case["expect"], strict=True):
         assert (f.kind, f.reader, f.count) == (want["kind"], want["reader"], want["count"])
@@ -77,6 +78,10 @@ def test_shipped_rules_load_and_are_dated() -> None:
     assert current.basis and current.rules.distinct_persons.max == 50
     assert current.rules.off_hours.working_hours == "08:00-18:00"
     assert rules.on(dt.date(2000, 1, 1)) == rules.versions[0]
+    assert current.rules.locked_account is None  # added in 2026.2, from 2026-11-27
+    newer = rules.on(dt.date(2026, 11, 27)).rules
+    assert newer.locked_account is not None and newer.locked_account.enabled
+    assert newer.model_copy(update={"locked_account": None}) == current.rules  # nothing else changed
 
 
 GOOD = RULES_FILE.read_text(encoding="utf-8")

@@ -215,3 +215,32 @@ def test_failures_through_the_api_count_and_a_reset_unlocks(client: TestClient, 
     password = client.post("/api/v1/access/users/wu_office/reset-password", headers=admin).json()["password"]
     assert _login(client, "wu_office", password)[0] == 303  # a new password: the lock is over
     assert _login(client, "nobody_at_all", PASSWORD) == (401, "auth.bad_credentials")  # unknown: same answer
+
+
+def test_the_console_lists_stops_restarts_and_resets_accounts(client: TestClient, platform: Platform,
+                                                              make_user: Callable[..., str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from chengxin.cli import main as cli
+
+    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    monkeypatch.setattr(cli, "console", Console(width=200))
+    run = CliRunner().invoke
+    make_user("admin", username="only_admin")
+    for _ in range(_policy()[0]):  # the only administrator locks themselves out
+        _login(client, "only_admin", "forgotten password")
+    listed = run(cli.app, ["users", "list", "only"])
+    assert listed.exit_code == 0 and "only_admin" in listed.output and "锁定至" in listed.output
+    reset = run(cli.app, ["users", "reset-password", "only_admin"])
+    assert reset.exit_code == 0, reset.output
+    password = reset.output.strip().splitlines()[-1]
+    assert _sign_in(client, "only_admin", password) == f"{PAGE}?next=%2Fbatches"  # unlocked; to change first
+    assert "待本人改密" in run(cli.app, ["users", "list"]).output
+    assert run(cli.app, ["users", "deactivate", "only_admin"]).exit_code == 0
+    assert _login(client, "only_admin", password) == (401, "auth.bad_credentials")
+    assert run(cli.app, ["users", "activate", "only_admin"]).exit_code == 0
+    assert _login(client, "only_admin", password)[0] == 303
+    missing = run(cli.app, ["users", "reset-password", "nobody_here"])
+    assert missing.exit_code == 2 and "user" in missing.output

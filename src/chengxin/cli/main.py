@@ -378,6 +378,69 @@ def users_create(
     console.print(f"已创建用户 {username} ({role})" + ("，首次登录须修改密码" if temporary else ""))
 
 
+@users_app.command("list")
+def users_list(query: Annotated[str, typer.Argument(help="用户名或姓名包含")] = "") -> None:
+    """列出工作人员账号 List staff accounts (active first)."""
+    from chengxin.accounts.service import Role, list_users
+    from chengxin.core.clock import CHINA
+    from chengxin.core.db import utcnow
+
+    platform = _platform()
+    role_zh = {r.value: r.label_zh for r in Role}
+    now = utcnow()
+    table = Table(Column("用户名 username", no_wrap=True), "姓名 name", "角色 role", "单位 department", "状态 status")
+    with platform.db.read() as session:
+        for user in list_users(session, query=query):
+            state = ["在用 active" if user.active else "已停用 stopped"]
+            if user.locked_until is not None and user.locked_until > now:
+                state.append(f"锁定至 locked until {user.locked_until.astimezone(CHINA):%H:%M}")
+            if user.must_change_password:
+                state.append("待本人改密 password to change")
+            table.add_row(user.username, user.display_name, role_zh.get(user.role, user.role),
+                          user.department_code or "—", "；".join(state))
+    console.print(table)
+
+
+@users_app.command("deactivate")
+def users_deactivate(username: str) -> None:
+    """停用账号（其登录立即失效）Stop an account; its sessions end at once."""
+    _set_active(username, False)
+
+
+@users_app.command("activate")
+def users_activate(username: str) -> None:
+    """启用账号 Restart an account."""
+    _set_active(username, True)
+
+
+def _set_active(username: str, active: bool) -> None:
+    from chengxin.accounts.service import set_user_active
+
+    platform = _platform()
+    try:
+        with platform.db.write() as session:
+            set_user_active(session, username, active, actor=_cli_actor())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"{'已启用' if active else '已停用'} {username}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(username: str) -> None:
+    """重置密码：生成随机密码（只显示一次），本人首次登录须修改；解除锁定，结束其全部登录。
+    Reset a password — e.g. the only administrator's — to a random one shown once."""
+    from chengxin.accounts.service import reset_password
+
+    platform = _platform()
+    try:
+        with platform.db.write() as session:
+            password = reset_password(session, username, actor=_cli_actor())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"{username} 的新密码（只显示这一次；首次登录须修改）:")
+    sys.stdout.write(password + "\n")
+
+
 @keys_app.command("create")
 def api_keys_create(
     department: Annotated[str | None, typer.Option("--department", "-d")] = None,

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from tests.api.test_access_pages import KEY_PROBE, PAGE, _csrf, _sign_in
 from typer.testing import CliRunner
 
+from chengxin.accounts import rules as account_rules
 from chengxin.accounts import service as accounts
 from chengxin.accounts.models import ApiKey
 from chengxin.core.audit import SYSTEM
@@ -279,7 +280,7 @@ def test_an_expired_key_is_refused_saying_until_when(client: TestClient, platfor
                                                      make_api_key: Callable[[str], str]) -> None:
     key = make_api_key("samr")
     key_id = key.split("_", 2)[1]
-    _expire(platform, key_id, accounts.key_expiry(today_cn() + dt.timedelta(days=1), today_cn()))  # type: ignore[arg-type]
+    _expire(platform, key_id, account_rules.key_expiry(today_cn() + dt.timedelta(days=1), today_cn()))  # type: ignore[arg-type]
     assert client.get(KEY_PROBE, headers={"X-API-Key": key}).status_code == 404  # valid through tomorrow
     platform.api_keys._entries.clear()
     _expire(platform, key_id, utcnow() - dt.timedelta(hours=1))
@@ -318,7 +319,7 @@ def test_the_page_issues_a_key_for_a_period(client: TestClient, platform: Platfo
     assert answer.status_code == status and expected in answer.text
     if status == 200:
         [key] = _keys(platform)
-        assert accounts.valid_until(key.expires_at) == ({"90": today + dt.timedelta(days=90), "0": None}.get(
+        assert account_rules.valid_until(key.expires_at) == ({"90": today + dt.timedelta(days=90), "0": None}.get(
             valid_days, today + dt.timedelta(days=365)))
     else:
         assert _keys(platform) == []
@@ -329,9 +330,9 @@ def test_the_list_marks_keys_ending_soon_and_ended(client: TestClient, platform:
                                                    make_api_key: Callable[[str], str]) -> None:
     soon, ended, later = (make_api_key("samr").split("_", 2)[1] for _ in range(3))
     today = today_cn()
-    _expire(platform, soon, accounts.key_expiry(today + dt.timedelta(days=10), today))  # type: ignore[arg-type]
+    _expire(platform, soon, account_rules.key_expiry(today + dt.timedelta(days=10), today))  # type: ignore[arg-type]
     _expire(platform, ended, utcnow() - dt.timedelta(days=2))
-    _expire(platform, later, accounts.key_expiry(today + dt.timedelta(days=200), today))  # type: ignore[arg-type]
+    _expire(platform, later, account_rules.key_expiry(today + dt.timedelta(days=200), today))  # type: ignore[arg-type]
     _sign_in(client, make_user("credit_office"))
     page = client.get(PAGE).text
     rows = {m.group(1): m.group(2) for m in re.finditer(r"<code>([0-9a-f]{12})</code>(.*?)</tr>", page, re.S)}
@@ -368,7 +369,7 @@ def test_the_api_and_the_cli_issue_a_key_until_a_day(client: TestClient, platfor
     key_id = made.output.strip().splitlines()[-1].split("_", 2)[1]
     with platform.db.read() as session:
         stored = session.execute(select(ApiKey).where(ApiKey.key_id == key_id)).scalar_one()
-    assert accounts.valid_until(stored.expires_at) == dt.date.fromisoformat(until)
+    assert account_rules.valid_until(stored.expires_at) == dt.date.fromisoformat(until)
     bad = CliRunner().invoke(cli.app, ["api-keys", "create", "-d", "tax", "--valid-until", "2020-01-01"])
     assert bad.exit_code == 2 and "api_key.valid_until" in bad.output
 
@@ -381,14 +382,14 @@ def test_the_office_console_counts_keys_to_replace(client: TestClient, platform:
     today = today_cn()
     in_ten_days, tomorrow, ended, revoked_ended, in_a_year, no_end = (
         make_api_key("samr").split("_", 2)[1] for _ in range(6))
-    _expire(platform, in_ten_days, accounts._end_of(today + dt.timedelta(days=10)))
-    _expire(platform, tomorrow, accounts._end_of(today + dt.timedelta(days=1)))
+    _expire(platform, in_ten_days, account_rules.end_of_day(today + dt.timedelta(days=10)))
+    _expire(platform, tomorrow, account_rules.end_of_day(today + dt.timedelta(days=1)))
     _expire(platform, ended, utcnow() - dt.timedelta(days=1))
     _expire(platform, revoked_ended, utcnow() - dt.timedelta(days=1))
-    _expire(platform, in_a_year, accounts._end_of(today + dt.timedelta(days=365)))
+    _expire(platform, in_a_year, account_rules.end_of_day(today + dt.timedelta(days=365)))
     with platform.db.write() as session:
         accounts.revoke_api_key(session, revoked_ended, actor=SYSTEM)
-    label = f"接口密钥 · {accounts.RENEW_WITHIN_DAYS} 天内到期或已过期"
+    label = f"接口密钥 · {account_rules.RENEW_WITHIN_DAYS} 天内到期或已过期"
     _sign_in(client, make_user("credit_office"))
     office = client.get("/office").text
     assert _row(office, label) == (3, 1, 1)  # to replace; within 2 working days; ended and still listed as valid

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from chengxin.accounts import service as accounts
+from chengxin.accounts.rules import MIN_PASSWORD
 from chengxin.core.audit import SYSTEM, Actor, AuditEvent
 from chengxin.platform import Platform
 from factories import uscc_for
@@ -184,7 +185,7 @@ def test_an_account_opened_stopped_restarted_and_given_a_new_password(
     reset = client.post(f"{PAGE}/users/li_clerk/reset-password", data={"csrf_token": token})
     assert reset.status_code == 200 and reset.headers["cache-control"] == "no-store"
     found = re.search(r'<code class="secret" id="new-password">([^<]+)</code>', reset.text)
-    assert found and len(found.group(1)) >= accounts.MIN_PASSWORD
+    assert found and len(found.group(1)) >= MIN_PASSWORD
     _sign_in(client, clerk_cookie)
     assert client.get("/submit", follow_redirects=False).status_code == 303  # the open session ended
     assert _login(client, "li_clerk", PASSWORD) == 401

@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
+from chengxin.accounts.rules import RENEW_WITHIN_DAYS, end_of_day, password_problem, valid_until
 from chengxin.checks.rules import PLATFORM_PREFIX
 from chengxin.core import audit
 from chengxin.core.clock import CHINA
@@ -36,7 +37,6 @@ from chengxin.workdays.rules import WorkCalendar
 
 log = logging.getLogger("chengxin.accounts")
 
-MIN_PASSWORD = 10
 PER_PAGE = 50  # keys and accounts per page on /office/access
 
 
@@ -131,9 +131,9 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64:
         raise DomainError("user.username", "用户名不能为空且不超过 64 个字符", "Username must be 1–64 characters")
-    if len(password) < MIN_PASSWORD:
-        raise DomainError("user.password_too_short", f"密码至少 {MIN_PASSWORD} 位",
-                          f"Password needs at least {MIN_PASSWORD} characters", field="password")
+    problem = password_problem(username, password, field="password")
+    if problem is not None:
+        raise problem
     if role is Role.CLERK and not department_code:
         raise DomainError("user.department_required", "部门经办人必须属于一个数据提供单位",
                           "A clerk must belong to a department")
@@ -226,16 +226,6 @@ def reset_password(session: Session, username: str, *, actor: audit.Actor) -> st
     return password
 
 
-def _password_problem(username: str, password: str) -> DomainError | None:
-    if len(password) < MIN_PASSWORD:
-        return DomainError("user.password_too_short", f"密码至少 {MIN_PASSWORD} 位",
-                           f"Password needs at least {MIN_PASSWORD} characters", field="new_password")
-    if password.strip().lower() == username.strip().lower():
-        return DomainError("user.password_is_username", "密码不能与用户名相同", "The password cannot be the username",
-                           field="new_password")
-    return None
-
-
 def change_password(session: Session, username: str, *, current: str, new: str, actor: audit.Actor,
                     keep_token: str | None = None) -> StaffUser:
     """修改密码 by the account's owner: the current password proves it is them; the new one is at least
@@ -249,7 +239,7 @@ def change_password(session: Session, username: str, *, current: str, new: str, 
     except (VerificationError, InvalidHashError):
         raise DomainError("user.wrong_password", "当前密码不正确", "The current password is wrong",
                           field="current_password") from None
-    problem = _password_problem(username, new)
+    problem = password_problem(username, new)
     if problem is not None:
         raise problem
     if new == current:
@@ -385,32 +375,6 @@ def key_owner(departments: Collection[str], department: str | None, platform_usc
         raise DomainError("department.unknown", f"未知的数据提供单位：{department}", f"Unknown department {department}",
                           field="department")
     return department
-
-
-RENEW_WITHIN_DAYS = 30  # a key ending within this many days is shown as 即将到期, to be replaced in time
-
-
-def _end_of(day: dt.date) -> dt.datetime:
-    """The Beijing midnight after ``day``, in UTC."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), CHINA).astimezone(dt.UTC)
-
-
-def key_expiry(valid_until: dt.date | None, today: dt.date) -> dt.datetime | None:
-    """When a key valid until ``valid_until`` (有效期至, that day included, Beijing time) stops: the next midnight in
-    Beijing. None: no end. The day must be after ``today``."""
-    if valid_until is None:
-        return None
-    if valid_until <= today:
-        raise DomainError("api_key.valid_until", f"有效期须晚于今天（{today.isoformat()}）",
-                          f"The validity must end after today ({today.isoformat()})", field="valid_until")
-    return _end_of(valid_until)
-
-
-def valid_until(expires_at: dt.datetime | None) -> dt.date | None:
-    """The last day (Beijing) of a key that stops at ``expires_at`` (:func:`key_expiry`); None: no end."""
-    if expires_at is None:
-        return None
-    return (expires_at.astimezone(CHINA) - dt.timedelta(microseconds=1)).date()
 
 
 def create_api_key(session: Session, *, department_code: str, label: str, actor: audit.Actor,
@@ -614,10 +578,10 @@ def console_counts(session: Session, calendar: WorkCalendar, today: dt.date,
 
     now = utcnow()
     ended = ApiKey.expires_at <= now
-    soon = (ApiKey.expires_at > now) & (ApiKey.expires_at <= _end_of(due_soon_limit(calendar, today)))
+    soon = (ApiKey.expires_at > now) & (ApiKey.expires_at <= end_of_day(due_soon_limit(calendar, today)))
     row = session.execute(
         select(func.count(), func.sum(case((soon, 1), else_=0)), func.sum(case((ended, 1), else_=0)))
-        .where(ApiKey.revoked_at.is_(None), ApiKey.expires_at <= _end_of(today + dt.timedelta(days=RENEW_WITHIN_DAYS)))
+        .where(ApiKey.revoked_at.is_(None), ApiKey.expires_at <= end_of_day(today + dt.timedelta(days=RENEW_WITHIN_DAYS)))
     ).one()
     return [ConsoleLine(label_zh=f"接口密钥 · {RENEW_WITHIN_DAYS} 天内到期或已过期", open=int(row[0]),
                         due_soon=int(row[1] or 0), overdue=int(row[2] or 0), link="/office/access?state=active")]

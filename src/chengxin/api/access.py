@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, Field
 
+from chengxin.accounts import rules as account_rules
 from chengxin.accounts import service as accounts
 from chengxin.accounts.models import ApiKey, StaffUser
 from chengxin.accounts.service import Role
@@ -34,7 +35,7 @@ class ApiKeyOut(BaseModel):
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyOut:
         return cls(key_id=key.key_id, owner=key.department_code, label=key.label, created_by=key.created_by,
-                   created_at=key.created_at, revoked_at=key.revoked_at, valid_until=accounts.valid_until(key.expires_at),
+                   created_at=key.created_at, revoked_at=key.revoked_at, valid_until=account_rules.valid_until(key.expires_at),
                    last_used_at=key.last_used_at)
 
 
@@ -72,7 +73,7 @@ class UserIn(BaseModel):
     display_name: str = Field(default="", max_length=100)
     role: Role
     department: str | None = Field(default=None, max_length=64, description="部门经办人必填")
-    password: str = Field(max_length=256, description=f"初始密码，至少 {accounts.MIN_PASSWORD} 位")
+    password: str = Field(max_length=256, description=f"初始密码，至少 {account_rules.MIN_PASSWORD} 位")
 
 
 class NewPasswordOut(BaseModel):
@@ -108,12 +109,12 @@ def issue_key(body: ApiKeyIn, platform: PlatformDep, actor: StaffDep, response: 
     accounts.require_key_manager(actor)
     response.headers.update(_NO_STORE)
     owner = accounts.key_owner(platform.catalog.departments, body.department, body.platform_uscc)
-    expires_at = accounts.key_expiry(body.valid_until, today_cn())
+    expires_at = account_rules.key_expiry(body.valid_until, today_cn())
     with platform.db.write() as session:
         issued = accounts.create_api_key(session, department_code=owner, label=body.label.strip(), actor=actor,
                                          issue_token=idempotency_key, expires_at=expires_at)
     return IssuedKeyOut(key=issued.key, key_id=issued.key_id, owner=issued.department_code,
-                        valid_until=accounts.valid_until(issued.expires_at))
+                        valid_until=account_rules.valid_until(issued.expires_at))
 
 
 @router.post("/api-keys/{key_id}/revoke", summary="吊销接口密钥 Revoke an API key", response_model=ApiKeyOut)

@@ -451,7 +451,8 @@ def api_keys_create(
         "--valid-until", formats=["%Y-%m-%d"], help="有效期至 YYYY-MM-DD（含当日，北京时间）；不填：长期有效")] = None,
 ) -> None:
     """为部门或电商平台签发 API 密钥（只显示一次）Issue a department's or a platform's API key (shown once)."""
-    from chengxin.accounts.service import create_api_key, key_expiry, key_owner
+    from chengxin.accounts.rules import key_expiry
+    from chengxin.accounts.service import create_api_key, key_owner
     from chengxin.core.clock import today_cn
 
     platform = _platform()
@@ -486,7 +487,8 @@ def api_keys_list(department: Annotated[str | None, typer.Option("--department",
                   state: Annotated[str, typer.Option(help="active（有效）、expired（已过期）或 revoked（已吊销）；"
                                                      "默认全部")] = "") -> None:
     """列出 API 密钥（北京时间）List API keys (never their secrets), valid ones first, newest first."""
-    from chengxin.accounts.service import list_api_keys, valid_until
+    from chengxin.accounts.rules import valid_until
+    from chengxin.accounts.service import list_api_keys
     from chengxin.core.clock import CHINA, today_cn
 
     def shown(at: dt.datetime | None) -> str:

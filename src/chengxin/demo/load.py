@@ -31,11 +31,11 @@ from rich.progress import Progress, TaskID
 from sqlalchemy import select
 
 from chengxin.accounts.models import StaffUser
-from chengxin.accounts.service import MIN_PASSWORD, Role, password_hasher
+from chengxin.accounts.rules import password_problem
+from chengxin.accounts.service import Role, password_hasher
 from chengxin.catalog.model import CatalogItem, Category, FieldSpec, FieldType, ItemVersion, Severity, SubjectKind
 from chengxin.core import audit
 from chengxin.core.audit import SYSTEM
-from chengxin.core.errors import DomainError
 from chengxin.core.identifiers import (
     RIC_REGION_CODES,
     USCC_CHARSET,
@@ -1847,9 +1847,9 @@ def _ensure_users(platform: Platform) -> tuple[str, ...]:
     ones ``create_user`` writes.
     """
     password = os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
-    if len(password) < MIN_PASSWORD:
-        raise DomainError("user.password_too_short", f"密码至少 {MIN_PASSWORD} 位",
-                          f"Password needs at least {MIN_PASSWORD} characters")
+    problem = password_problem("", password, field="password")
+    if problem is not None:
+        raise problem
     wanted = demo_usernames(platform)
     departments = platform.catalog.departments
     with platform.db.write() as session:

@@ -12,8 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chengxin.accounts.rules import MIN_PASSWORD
 from chengxin.accounts.service import (
-    MIN_PASSWORD,
     IssuedSession,
     _sha256,
     dummy_hash,

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from chengxin.accounts import rules as account_rules
 from chengxin.accounts import service as accounts
 from chengxin.accounts.service import Role
 from chengxin.core.clock import today_cn
@@ -105,9 +106,9 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
         "role_zh": {r.value: r.label_zh for r in Role},
         "manage_users": manage_users,
         "error": error, "issued": issued, "password": password, "done": done, "form": form or {},
-        "min_password": accounts.MIN_PASSWORD,
-        "validity": VALIDITY, "default_validity": DEFAULT_VALIDITY, "valid_until": accounts.valid_until,
-        "today": today_cn(), "now": utcnow(), "expiring_from": today_cn() + dt.timedelta(days=accounts.RENEW_WITHIN_DAYS),
+        "min_password": account_rules.MIN_PASSWORD,
+        "validity": VALIDITY, "default_validity": DEFAULT_VALIDITY, "valid_until": account_rules.valid_until,
+        "today": today_cn(), "now": utcnow(), "expiring_from": today_cn() + dt.timedelta(days=account_rules.RENEW_WITHIN_DAYS),
         # one per rendered form: sending the same form again (a refresh) issues no second key
         "issue_token": secrets.token_urlsafe(18),
     }, status=status, nav="access")
@@ -151,7 +152,7 @@ def issue_key(request: Request, csrf_token: Annotated[str, Form()] = "", departm
             raise DomainError("api_key.valid_until", "请选择有效期", "Choose a validity period", field="valid_until")
         today = today_cn()
         days = VALIDITY[valid_days][0]
-        expires_at = accounts.key_expiry(today + dt.timedelta(days=days) if days else None, today)
+        expires_at = account_rules.key_expiry(today + dt.timedelta(days=days) if days else None, today)
         with _platform(request).db.write() as session:
             issued = accounts.create_api_key(session, department_code=owner, label=label.strip()[:100],
                                              actor=viewer.actor, issue_token=issue_token, expires_at=expires_at)

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chengxin.accounts import rules as account_rules
 from chengxin.accounts import service as accounts
 from chengxin.api.deps import SESSION_COOKIE
 from chengxin.core.errors import DomainError
@@ -32,7 +33,7 @@ _OPEN_PREFIXES = ("/static/", "/api/")  # the API refuses on its own (api.deps.r
 def _page(request: Request, *, next_: str = "", status: int = 200, error: DomainError | None = None,
           done: bool = False) -> HTMLResponse:
     return _render(request, "account_password.html", {
-        "next": _safe_next(next_) or "", "error": error, "done": done, "min_password": accounts.MIN_PASSWORD,
+        "next": _safe_next(next_) or "", "error": error, "done": done, "min_password": account_rules.MIN_PASSWORD,
     }, status=status)
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chengxin.accounts.service import key_expiry, valid_until
+from chengxin.accounts.rules import key_expiry, valid_until
 from chengxin.core.errors import DomainError
 
 TODAY = dt.date(2026, 11, 27)

@@ -244,3 +244,45 @@ def test_the_console_lists_stops_restarts_and_resets_accounts(client: TestClient
     assert _login(client, "only_admin", password)[0] == 303
     missing = run(cli.app, ["users", "reset-password", "nobody_here"])
     assert missing.exit_code == 2 and "user" in missing.output
+
+
+def test_an_administrator_unlocks_an_account_which_keeps_its_password(
+    client: TestClient, platform: Platform, make_user: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    max_failures, _ = _policy()
+    make_user("clerk", "samr", username="he_clerk")
+    for _ in range(max_failures):
+        _login(client, "he_clerk", "a wrong guess")
+    admin_token = make_user("admin", username="unlocker")
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    listed = {u["username"]: u for u in client.get("/api/v1/access/users", headers=admin,
+                                                   params={"q": "he_clerk"}).json()}
+    assert listed["he_clerk"]["locked_until"] is not None and listed["he_clerk"]["must_change_password"] is False
+    clerk = {"Authorization": f"Bearer {make_user('clerk', 'samr')}"}
+    refused = client.post("/api/v1/access/users/he_clerk/unlock", headers=clerk)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "user.forbidden"
+
+    client.cookies.clear()
+    client.cookies.set("cx_session", admin_token)
+    page = client.get("/office/access", params={"q": "he_clerk"}).text
+    assert "已锁定至" in page and 'action="/office/access/users/he_clerk/unlock"' in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf is not None
+    done = client.post("/office/access/users/he_clerk/unlock", data={"csrf_token": csrf.group(1)},
+                       follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/office/access?done=user_unlocked"
+    assert _login(client, "he_clerk", PASSWORD)[0] == 303  # the same password, at once
+    with platform.db.read() as session:
+        actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "user.unlock")).all()
+    assert actions == ["user.unlock"]
+
+    for _ in range(max_failures):  # locked again; this time from the console
+        _login(client, "he_clerk", "a wrong guess")
+    from typer.testing import CliRunner
+
+    from chengxin.cli import main as cli
+
+    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    assert CliRunner().invoke(cli.app, ["users", "unlock", "he_clerk"]).exit_code == 0
+    assert _login(client, "he_clerk", PASSWORD)[0] == 303
+    assert client.post("/api/v1/access/users/he_clerk/unlock", headers=admin).json()["locked_until"] is None

@@ -211,6 +211,19 @@ def set_user_active(session: Session, username: str, active: bool, *, actor: aud
     return user
 
 
+def unlock_user(session: Session, username: str, *, actor: audit.Actor) -> StaffUser:
+    """解除锁定: the account may sign in again with its own password before the lock would end (its owner has
+    been reached and the failures explained). Unlocking an account that is not locked changes nothing."""
+    require_user_manager(actor)
+    user = _user(session, username)
+    was = user.locked_until
+    note_sign_in(user)
+    if was is not None:
+        audit.write(session, actor=actor, action="user.unlock", object_type="staff_user", object_id=user.id,
+                    detail={"username": user.username})
+    return user
+
+
 def reset_password(session: Session, username: str, *, actor: audit.Actor) -> str:
     """A new random password for the account (returned once, to hand over; never stored in clear), and every open
     session of it ended — for a forgotten or leaked password."""

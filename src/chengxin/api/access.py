@@ -17,6 +17,7 @@ from chengxin.accounts.models import ApiKey, StaffUser
 from chengxin.accounts.service import Role
 from chengxin.api.deps import PlatformDep, StaffDep
 from chengxin.core.clock import today_cn
+from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError
 
 router = APIRouter(prefix="/api/v1/access", tags=["access"])
@@ -61,11 +62,15 @@ class UserOut(BaseModel):
     department: str | None
     active: bool
     created_at: dt.datetime
+    must_change_password: bool = Field(description="密码由管理员设置，待本人修改 The owner has yet to choose a password")
+    locked_until: dt.datetime | None = Field(description="连续登录失败锁定至 Locked by failed sign-ins until")
 
     @classmethod
     def of(cls, user: StaffUser) -> UserOut:
+        locked = user.locked_until if user.locked_until is not None and user.locked_until > utcnow() else None
         return cls(username=user.username, display_name=user.display_name, role=user.role,
-                   department=user.department_code, active=user.active, created_at=user.created_at)
+                   department=user.department_code, active=user.active, created_at=user.created_at,
+                   must_change_password=user.must_change_password, locked_until=locked)
 
 
 class UserIn(BaseModel):
@@ -163,6 +168,12 @@ def deactivate(username: str, platform: PlatformDep, actor: StaffDep) -> UserOut
 def activate(username: str, platform: PlatformDep, actor: StaffDep) -> UserOut:
     with platform.db.write() as session:
         return UserOut.of(accounts.set_user_active(session, username, True, actor=actor))
+
+
+@router.post("/users/{username}/unlock", summary="解除锁定（仍用原密码）Unlock an account", response_model=UserOut)
+def unlock(username: str, platform: PlatformDep, actor: StaffDep) -> UserOut:
+    with platform.db.write() as session:
+        return UserOut.of(accounts.unlock_user(session, username, actor=actor))
 
 
 @router.post("/users/{username}/reset-password", summary="重置密码（随机，只返回一次）Reset a password",

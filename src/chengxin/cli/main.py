@@ -425,6 +425,20 @@ def _set_active(username: str, active: bool) -> None:
     console.print(f"{'已启用' if active else '已停用'} {username}")
 
 
+@users_app.command("unlock")
+def users_unlock(username: str) -> None:
+    """解除锁定（仍用原密码）Unlock an account locked by failed sign-ins."""
+    from chengxin.accounts.service import unlock_user
+
+    platform = _platform()
+    try:
+        with platform.db.write() as session:
+            unlock_user(session, username, actor=_cli_actor())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"已解除锁定 {username}")
+
+
 @users_app.command("reset-password")
 def users_reset_password(username: str) -> None:
     """重置密码：生成随机密码（只显示一次），本人首次登录须修改；解除锁定，结束其全部登录。

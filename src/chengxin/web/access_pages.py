@@ -204,17 +204,20 @@ def change_user(request: Request, username: str, action: str, csrf_token: Annota
     viewer = _signed_in_manager(request, csrf_token)
     if not isinstance(viewer, Viewer):
         return viewer
-    if action not in ("deactivate", "activate", "reset-password"):
+    if action not in ("deactivate", "activate", "reset-password", "unlock"):
         return render_error(request, 404, "页面不存在", "not_found")
     result: dict[str, Any] = {}
     try:
         with _platform(request).db.write() as session:
             if action == "reset-password":
                 result["password"] = (username, accounts.reset_password(session, username, actor=viewer.actor))
+            elif action == "unlock":
+                accounts.unlock_user(session, username, actor=viewer.actor)
             else:
                 accounts.set_user_active(session, username, action == "activate", actor=viewer.actor)
     except DomainError as exc:
         return _page(request, viewer, status=exc.status, error=exc)
     if "password" in result:
         return _page(request, viewer, password=result["password"])
-    return RedirectResponse(f"/office/access?done=user_{action}d", status_code=303)
+    done = "user_unlocked" if action == "unlock" else f"user_{action}d"
+    return RedirectResponse(f"/office/access?done={done}", status_code=303)

@@ -99,7 +99,13 @@ class ThreadCpu:
 
 
 def key_dir() -> Path:
-    return OUT / "keys"
+    """The benchmarks' own keys, made on first use as the platform makes var/keys (a fresh machine has none:
+    the reader-only step of bench/ingest.py runs before any ingest would make them)."""
+    from chengxin.core.crypto import KeyRing
+
+    path = OUT / "keys"
+    KeyRing.open(path)
+    return path
 
 
 def penalty_file(rows: int, *, seed: int = 7) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chengxin.core.clock import CHINA
+from chengxin.core.clock import CHINA, day_start_utc
 from chengxin.core.errors import DomainError
 
 MIN_PASSWORD = 10
@@ -27,7 +27,7 @@ RENEW_WITHIN_DAYS = 30  # a key ending within this many days is shown as 即将�
 
 def end_of_day(day: dt.date) -> dt.datetime:
     """The Beijing midnight after ``day``, in UTC."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), CHINA).astimezone(dt.UTC)
+    return day_start_utc(day + dt.timedelta(days=1))
 
 
 def key_expiry(valid_until: dt.date | None, today: dt.date) -> dt.datetime | None:

@@ -490,12 +490,11 @@ class ApiKeyCache:
 
     def actor(self, presented: str) -> audit.Actor:
         """The department actor for a presented key (401 as :func:`trusted_api_key` says)."""
+        hit = self.cached(presented)
+        if hit is not None:
+            return hit
         digest = hashlib.sha256(presented.encode()).digest()
         now = self.clock()
-        hit = self._entries.get(digest)
-        if hit is not None and hit[1] > now:
-            self._note_use(hit[0].name)
-            return hit[0]
         with self.db.read() as session:
             key = trusted_api_key(session, presented)
             actor, expires_at = key_actor(key), key.expires_at

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, Text, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from chengxin.core.clock import CHINA
+from chengxin.core.clock import day_start_utc
 from chengxin.core.db import Base, BigId, JsonDoc, UtcDateTime, utcnow
 from chengxin.core.errors import DomainError
 
@@ -141,8 +141,8 @@ def beijing_days(since: dt.date | None, until: dt.date | None) -> tuple[dt.datet
     """Beijing days, both included, as UTC instants for :class:`AuditFilter` (until: the midnight after)."""
     if since and until and since > until:
         raise DomainError("audit.dates", "起始日期晚于截止日期", "The first day is after the last", field="since")
-    start = dt.datetime.combine(since, dt.time(), CHINA).astimezone(dt.UTC) if since else None
-    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), CHINA).astimezone(dt.UTC) if until else None
+    start = day_start_utc(since) if since else None
+    end = day_start_utc(until + dt.timedelta(days=1)) if until else None
     return start, end
 
 

@@ -63,6 +63,7 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
                 "department": query.get("department", "")}
     if users_of["role"] not in {r.value for r in Role}:
         users_of["role"] = ""
+    today = today_cn()
     platform.api_keys.write_uses()  # this process's latest uses, before they are read
     manage_users = accounts.may_manage_users(viewer.actor)
     with platform.db.read() as session:
@@ -108,7 +109,7 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: DomainE
         "error": error, "issued": issued, "password": password, "done": done, "form": form or {},
         "min_password": account_rules.MIN_PASSWORD,
         "validity": VALIDITY, "default_validity": DEFAULT_VALIDITY, "valid_until": account_rules.valid_until,
-        "today": today_cn(), "now": utcnow(), "expiring_from": today_cn() + dt.timedelta(days=account_rules.RENEW_WITHIN_DAYS),
+        "today": today, "now": utcnow(), "expiring_from": today + dt.timedelta(days=account_rules.RENEW_WITHIN_DAYS),
         # one per rendered form: sending the same form again (a refresh) issues no second key
         "issue_token": secrets.token_urlsafe(18),
     }, status=status, nav="access")

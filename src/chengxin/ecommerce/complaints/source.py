@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chengxin.core.clock import CHINA
+from chengxin.core.clock import day_start_utc
 from chengxin.ecommerce.complaints.models import EcComplaint
 from chengxin.ecommerce.complaints.params import complaint_rules_on
 
@@ -26,8 +26,8 @@ __all__ = ["DbComplaintSource", "window"]
 
 def window(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) in UTC of the Beijing days ``since`` .. ``until`` inclusive."""
-    start = dt.datetime.combine(since, dt.time(), CHINA).astimezone(dt.UTC)
-    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), CHINA).astimezone(dt.UTC)
+    start = day_start_utc(since)
+    end = day_start_utc(until + dt.timedelta(days=1))
     return start, end
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chengxin.core import audit
-from chengxin.core.clock import CHINA
+from chengxin.core.clock import day_start_utc
 from chengxin.core.db import Database
 from chengxin.core.errors import DomainError
 from chengxin.ecommerce.risk import rules
@@ -61,7 +61,7 @@ def period_of(text: str) -> rules.Period:
 
 def _utc(day: dt.date) -> dt.datetime:
     """Midnight (Beijing) at the start of ``day``, in UTC."""
-    return dt.datetime.combine(day, dt.time(), CHINA).astimezone(dt.UTC)
+    return day_start_utc(day)
 
 
 def _facts(session: Session, platform: EcPlatform, period: rules.Period, now: dt.datetime, action_days: int,

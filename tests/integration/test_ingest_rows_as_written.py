@@ -53,7 +53,7 @@ def test_awkward_text_is_stored_as_submitted_and_the_chain_verifies(platform: Pl
 
 
 def test_fields_are_stored_as_json_text_the_database_can_read(platform: Platform) -> None:
-    """The bulk path hands SQLite the reader's UTF-8 bytes (``BulkWriter.utf8_text``): they must land as text —
+    """The bulk path hands SQLite the reader's UTF-8 bytes (``BulkWriter.insert(…, utf8=…)``): they must land as text —
     a BLOB would still load in Python but break the database's own JSON functions and every ``sqlite3`` user.
     On PostgreSQL the column is ``json`` (migration 0028): the reader's canonical text is kept as written, not
     converted to ``jsonb`` (which would render it with spaces after every colon and comma)."""

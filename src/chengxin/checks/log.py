@@ -40,10 +40,9 @@ READ_COLUMNS = ("at", "subject_id", "reader_kind", "reader_name", "reader_depart
 
 
 def _json_adapter(dialect: str) -> Callable[[Any], Any]:
+    """JSON text as :meth:`BulkWriter.insert` takes it: UTF-8 bytes for PostgreSQL's COPY, ``str`` for SQLite."""
     if dialect == "postgresql":
-        from psycopg.types.json import Jsonb
-
-        return Jsonb
+        return orjson.dumps
     return lambda value: orjson.dumps(value).decode()
 
 

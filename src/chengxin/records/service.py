@@ -274,13 +274,13 @@ class _BatchWriter:
         batch_id = self.batch_id
         tail_json = orjson.dumps([None, batch_id, iso_time(now)])
         versions: list[tuple[Any, ...]] = []
+        db_days: dict[str, Any] = {}  # ISO day (what the chain hashes) → the column's value (bulk.date)
         heads: dict[int, tuple[Any, ...]] = {}  # record id → head row (last one wins within a chunk)
         created: set[int] = set()
         receipt = self.receipt
         # The ledger's counters and chain in locals for the loop, written back after it (the lock is
         # this transaction's: nothing else reads it meanwhile).
         seq, last_record_id, chain = lock.seq, lock.record_id, lock.hash
-        utf8_text = bulk.utf8_text
         for row_no, source_id, index, name_index, item_version, category, day, severity, fields_json, content_hash \
                 in zip(chunk.row_no, chunk.source_id, chunk.lookup_index, chunk.name_index, chunk.item_version,
                        chunk.category, chunk.decision_day, chunk.severity, chunk.fields_json, chunk.content_hash):
@@ -305,13 +305,16 @@ class _BatchWriter:
                 receipt.accepted += 1
             seq += 1
             subject_id = ref.id
+            db_day = db_days.get(day)
+            if db_day is None:
+                db_day = db_days[day] = bulk.date(dt.date.fromisoformat(day))
             head = [seq, record_id, subject_id, number, change, item_code, item_version, department, source_id, ACTIVE,
                     severity, day]
             chain = sha256(chain + canonical_spliced(head, fields_json, tail_json)).digest()  # ledger.next_hash
             versions.append((seq, record_id, subject_id, number, change, item_code, item_version, department,
-                             source_id, ACTIVE, severity, day, utf8_text(fields_json), None, batch_id, now_db, chain))
+                             source_id, ACTIVE, severity, db_day, fields_json, None, batch_id, now_db, chain))
             heads[record_id] = (record_id, subject_id, item_code, department, source_id, number, seq, ACTIVE,
-                                category, severity, day, content_hash, now_db)
+                                category, severity, db_day, content_hash, now_db)
             seen[source_id] = _Prior(record_id, number, content_hash, ACTIVE)
         lock.seq, lock.record_id, lock.hash = seq, last_record_id, chain
         self.touched.update(map(_SUBJECT_OF_HEAD, heads.values()))

@@ -239,7 +239,7 @@ def stored_score(session: Session, subject_id: int) -> ScoreCurrent | None:
 def write_frame(session: Session, frame: batch.ScoreFrame, source: str) -> None:
     """Bulk-insert the frame's rows (the caller removed the rows they replace)."""
     bulk = BulkWriter(session)
-    model_id, as_of, now = frame.model.id, bulk.date(frame.day), bulk.datetime(utcnow())
+    model_id, as_of, computed_at = frame.model.id, bulk.date(frame.day), utcnow()
     codes = [b.code for b in frame.model.bands]
     bands = np.array(codes, dtype=object)[frame.bands.astype(np.int64)]
     dims_out = batch.dimension_json(frame)  # JSON text: SQLite stores it, COPY hands it to jsonb as is
@@ -248,12 +248,12 @@ def write_frame(session: Session, frame: batch.ScoreFrame, source: str) -> None:
         # One CSV text rendered by polars and streamed to COPY: adapting 1M rows value by value took 20 s.
         table = pl.DataFrame({"subject_id": frame.subject_ids, "model_id": [model_id] * len(frame),
                               "total": frame.totals, "band": bands.tolist(), "dimensions": dims_out,
-                              "as_of": [frame.day.isoformat()] * len(frame), "computed_at": [now] * len(frame),
+                              "as_of": [frame.day.isoformat()] * len(frame), "computed_at": [computed_at.isoformat()] * len(frame),
                               "source": [source] * len(frame)})
         bulk.copy_csv("score_current", columns, table.write_csv(include_header=False).encode())
         return
     rows = list(zip(frame.subject_ids.tolist(), [model_id] * len(frame), frame.totals.tolist(), bands.tolist(),
-                    dims_out, [as_of] * len(frame), [now] * len(frame), [source] * len(frame), strict=True))
+                    dims_out, [as_of] * len(frame), [bulk.datetime(computed_at)] * len(frame), [source] * len(frame), strict=True))
     for start in range(0, len(rows), 100_000):
         bulk.insert("score_current", columns, rows[start:start + 100_000])
 

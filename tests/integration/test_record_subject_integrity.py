@@ -198,3 +198,77 @@ def test_subjects_cannot_be_truncated_while_records_name_them(platform: Platform
         conn.execute(text("TRUNCATE subject CASCADE"))
     assert "record.subject_id" in str(refused.value)
     assert _count_records(platform, id=named["record"]) == 1
+
+
+def _write_deferred(platform: Platform, heads: list[dict[str, Any]], *, check: bool = True,
+                    isolation: str | None = None) -> None:
+    """A bulk write as the ingest does it on PostgreSQL (migration 0035): the per-statement check deferred, the
+    batch's records checked at once before the commit."""
+    engine = platform.db.engine if isolation is None else platform.db.engine.execution_options(isolation_level=isolation)
+    with engine.begin() as conn:
+        after = conn.execute(text("SELECT coalesce(max(id), 0) FROM record")).scalar_one()
+        conn.execute(text("SET LOCAL chengxin.record_subjects_deferred = on"))
+        raw = conn.connection.driver_connection
+        names = ", ".join(HEAD_COLUMNS)
+        with raw.cursor() as cur, cur.copy(f"COPY record ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for head in heads:
+                copy.write_row(tuple(head[c] for c in HEAD_COLUMNS))
+        if check:
+            conn.execute(text("SELECT record_subjects_checked_after(:after)"), {"after": after})
+
+
+@pytest.mark.postgresql_only
+def test_a_batch_that_defers_the_check_is_refused_whole_at_its_check(platform: Platform, named: dict[str, Any]) -> None:
+    """With the per-statement check deferred, the COPY passes; the batch's own check before the commit refuses
+    it, and the transaction keeps none of its records. A good batch passes the check and is kept."""
+    heads = [_new_head(named, named["subject"], k) for k in range(11, 14)]
+    with pytest.raises(IntegrityError, match="record.subject_id"):
+        _write_deferred(platform, [*heads, _new_head(named, named["missing"], 14)])
+    assert _count_records(platform, subject_id=named["subject"]) == 1
+    _write_deferred(platform, heads)
+    assert _count_records(platform, subject_id=named["subject"]) == 4
+
+
+@pytest.mark.postgresql_only
+def test_the_check_ends_the_deferral_and_repeatable_read_never_defers(platform: Platform, named: dict[str, Any]) -> None:
+    """After the batch's check, a statement naming no subject is refused at once again; at REPEATABLE READ the
+    setting is ignored (0029's locking check is what makes that level safe) and the COPY itself is refused."""
+    with pytest.raises(DBAPIError, match="record.subject_id"), platform.db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL chengxin.record_subjects_deferred = on"))
+        conn.execute(text("SELECT record_subjects_checked_after(0)"))
+        assert conn.execute(text("SELECT current_setting('chengxin.record_subjects_deferred')")).scalar() == "off"
+        conn.execute(_insert_statement(), _new_head(named, named["missing"], 15))
+    with pytest.raises(DRIVER_REFUSED, match="record.subject_id"):  # the COPY's own error: the driver's
+        _write_deferred(platform, [_new_head(named, named["missing"], 16)], check=False, isolation="REPEATABLE READ")
+    assert _count_records(platform, subject_id=named["missing"]) == 0
+
+
+def test_an_ingest_whose_writer_names_no_subject_keeps_nothing(
+    platform: Platform, named: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ingest's own writer, made to name a subject that does not exist (a bug injected into its subject
+    cache), fails the batch on both engines — SQLite by its foreign key, PostgreSQL by the batch's check, the
+    per-statement one being deferred — and none of the batch's rows are kept."""
+    import chengxin.records.service as records_service
+
+    real = records_service.prepare_subjects
+
+    def naming_a_missing_subject(keyring: Any, lock: Any, wanted: Any, cache: Any, bulk: Any) -> Any:
+        result = real(keyring, lock, wanted, cache, bulk)
+        for index in list(wanted)[:1]:
+            cache[index] = records_service.SubjectRef(named["missing"], cache[index].name_index)
+        return result
+
+    monkeypatch.setattr(records_service, "prepare_subjects", naming_a_missing_subject)
+    version = platform.catalog.item("admin_penalty").version_on(dt.date(2025, 9, 1))
+    assert version is not None
+    rows = [ApiRow(2 + k, valid_row(version, 881_000 + 10 * named["n"] + k, source_id=f"BUGGY-{named['n']}-{k}"))
+            for k in range(4)]
+    with pytest.raises((IntegrityError, *DRIVER_REFUSED)):
+        ingest(platform.db, rows, catalog=platform.catalog, keyring=platform.keyring, department="samr",
+               item_code="admin_penalty", actor=CLERK, channel="api", today=TODAY)
+    with platform.db.engine.connect() as conn:
+        kept = conn.execute(text("SELECT count(*) FROM record WHERE source_id LIKE :p"),
+                            {"p": f"BUGGY-{named['n']}-%"}).scalar_one()
+    assert kept == 0
+    assert _count_records(platform, subject_id=named["missing"]) == 0

@@ -17,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from chengxin.catalog.model import Catalog, CatalogItem, SubjectKind
@@ -159,6 +159,11 @@ class _BatchWriter:
         self.seen: dict[str, _Prior] = {}
         self.touched: set[int] = set()  # subjects whose records this batch created or corrected
         self.names = BulkNameIndex(session)  # new organisations' names: indexed by the batch itself
+        # PostgreSQL: the records' subjects are checked once, by finish(), not per COPY (migration 0035); the
+        # batch's record ids are the ones after this (the ledger lock hands them out, to one writer at a time).
+        self.records_before = lock.record_id
+        if self.bulk.dialect == "postgresql":
+            session.execute(text("SET LOCAL chengxin.record_subjects_deferred = on"))
         self._inserts: _Inserts | None = None  # the last chunk's, not yet started
         self._running: Future[None] | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chengxin-insert")
@@ -182,6 +187,8 @@ class _BatchWriter:
             inserts, self._inserts = self._inserts, None
             self._insert(inserts)
         self.names.finish()
+        if self.bulk.dialect == "postgresql":  # raises foreign_key_violation if a record names no subject
+            self.session.execute(text("SELECT record_subjects_checked_after(:after)"), {"after": self.records_before})
 
     def close(self) -> None:
         """Wait for the insert thread (whatever it ended with) and stop it: before the transaction ends."""

@@ -43,10 +43,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import polars as pl
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
@@ -63,7 +63,7 @@ from chengxin.search.rules import (
     fold,
     is_ascii_free,
     match_all,
-    name_grams,
+    name_gram_frame,
     name_tokens,
     query_bigrams,
     rank_key,
@@ -297,9 +297,9 @@ class BulkNameIndex:
     chunk they insert all over an index that outgrows the server's buffers (migration 0027); and the one
     ``INSERT … SELECT`` of 0027 at the batch's end, which the server ran alone while the reader's core idled,
     spent more than half of its time generating the grams with an SQL function per name and sorting them
-    (13.2 s of a 1,000,000-row file here; bench/RESULTS.md, ingest, session 13). The column's ``"C"``
-    collation orders text by its UTF-8 bytes, so sorting the CSV lines (each gram quoted, then its id) as
-    bytes is, near enough, the index's order.
+    (13.2 s of a 1,000,000-row file here; bench/RESULTS.md, ingest, session 13). The grams are cut, put in the
+    index's order and rendered as CSV in columns (``search.rules.name_gram_frame``) when written — by the
+    ingest's insert thread, off the thread that chains the records.
 
     SQLite: one row of tokens per organisation into the FTS5 table (migration 0031), where the trigger's SQL
     spent ~45 µs per name cutting it into grams (bench/RESULTS.md, ingest, session 16).
@@ -308,10 +308,9 @@ class BulkNameIndex:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
-        self.lines: list[bytes] = []  # PostgreSQL: CSV lines ``"gram",subject_id``, the id zero-padded to sort as a number
-        self.counts: Counter[str] = Counter()  # PostgreSQL: grams of the sampled organisations
+        self.organisations: list[tuple[int, str]] = []  # PostgreSQL: (subject id, name), cut into grams when written
         self.rows: list[tuple[int, str]] = []  # SQLite: (subject id, its tokens)
-        self.tokens = 0  # SQLite: tokens held in ``rows`` (PostgreSQL holds one line a gram)
+        self.grams = 0  # grams held (PostgreSQL: at most, a name's length each; SQLite: its tokens)
         if self.sqlite:  # the insert trigger skips this transaction's subjects from here on
             session.execute(text(f"UPDATE {NAME_FTS_UPKEEP} SET deferred = 1"))
         else:  # the statement trigger of 0027 does
@@ -319,32 +318,25 @@ class BulkNameIndex:
 
     def add(self, organisations: Iterable[tuple[int, str]]) -> None:
         """Index these new organisations (id, name): held until :meth:`flush` (when :meth:`full`) or :meth:`finish`;
-        only computes, never touches the database."""
+        never touches the database."""
         if self.sqlite:
             rows = [(subject_id, name_tokens(name)) for subject_id, name in organisations]
             self.rows.extend(rows)
-            self.tokens += sum(token.count(" ") + 1 for _, token in rows)
+            self.grams += sum(token.count(" ") + 1 for _, token in rows)
             return
-        lines, counts = self.lines, self.counts
-        for subject_id, name in organisations:
-            grams = name_grams(name)
-            tail = b'",%019d\n' % subject_id
-            if '"' not in name:
-                lines.extend([('"' + gram).encode() + tail for gram in grams])
-            else:  # CSV doubles a quote inside a quoted field
-                lines.extend([('"' + gram.replace('"', '""')).encode() + tail for gram in grams])
-            if counted(subject_id):
-                counts.update(grams)
+        held = len(self.organisations)
+        self.organisations.extend(organisations)
+        self.grams += sum(len(name) for _, name in self.organisations[held:])
 
     def full(self) -> bool:
         """Whether the grams held should be written now (:meth:`flush`) to keep memory flat."""
-        return len(self.lines) + self.tokens >= FLUSH_GRAMS
+        return self.grams >= FLUSH_GRAMS
 
     def take(self) -> HeldGrams:
         """The grams held so far, handed over to :meth:`write` (which may run in another thread: the ingest's
         insert thread); holding starts anew."""
-        held = HeldGrams(self.lines, self.counts, self.rows)
-        self.lines, self.counts, self.rows, self.tokens = [], Counter(), [], 0
+        held = HeldGrams(self.organisations, self.rows)
+        self.organisations, self.rows, self.grams = [], [], 0
         return held
 
     def flush(self) -> None:
@@ -363,16 +355,20 @@ class BulkNameIndex:
         """Write grams taken by :meth:`take` into the index (and, on PostgreSQL, their counts)."""
         if held.rows:
             BulkWriter(self.session).insert(NAME_FTS_TABLE, ("rowid", "grams"), held.rows)
-        if held.lines:
-            held.lines.sort()
-            BulkWriter(self.session).copy_csv(GRAM_TABLE, ("gram", "subject_id"), b"".join(held.lines))
-        if held.counts:
-            grams = sorted(held.counts)
+        if not held.organisations:
+            return
+        ids = [subject_id for subject_id, _ in held.organisations]
+        grams = name_gram_frame(ids, [name for _, name in held.organisations])
+        BulkWriter(self.session).copy_csv(GRAM_TABLE, ("gram", "subject_id"),
+                                          grams.write_csv(include_header=False, quote_style="always").encode())
+        sampled = [subject_id for subject_id in ids if counted(subject_id)]
+        counts = grams.filter(pl.col("subject_id").is_in(sampled)).group_by("gram").len().sort("gram")
+        if len(counts):
             self.session.execute(
                 text(f"INSERT INTO {GRAM_COUNT_TABLE} (gram, n) "
                      "SELECT g, n FROM unnest(CAST(:grams AS text[]), CAST(:counts AS bigint[])) AS c(g, n) ORDER BY g "
                      f"ON CONFLICT (gram) DO UPDATE SET n = {GRAM_COUNT_TABLE}.n + excluded.n"),
-                {"grams": grams, "counts": [held.counts[g] for g in grams]},
+                {"grams": counts["gram"].to_list(), "counts": counts["len"].to_list()},
             )
 
 
@@ -380,6 +376,5 @@ class BulkNameIndex:
 class HeldGrams:
     """Grams of new organisations not yet written (:meth:`BulkNameIndex.take`)."""
 
-    lines: list[bytes]  # PostgreSQL: CSV lines ``"gram",subject_id``
-    counts: Counter[str]  # PostgreSQL: the sampled organisations' grams
+    organisations: list[tuple[int, str]]  # PostgreSQL: (subject id, name)
     rows: list[tuple[int, str]]  # SQLite: (subject id, tokens)

@@ -11,6 +11,7 @@ from chengxin.search.rules import (
     gram_token,
     is_ascii_free,
     match_all,
+    name_gram_frame,
     name_grams,
     name_tokens,
     query_bigrams,
@@ -51,6 +52,17 @@ def test_name_tokens_are_the_tokens_of_the_grams_and_the_characters(name: str) -
     tokens = name_tokens(name).split()
     assert len(tokens) == len(set(tokens))
     assert set(tokens) == {gram_token(g) for g in name_grams(name) | set(fold(name))}
+
+
+@given(names=st.lists(NAMES | st.just(""), max_size=12))
+def test_the_gram_frame_holds_each_name_s_grams_once_in_the_index_order(names: list[str]) -> None:
+    """The columnar form a bulk ingest writes (PostgreSQL) is ``name_grams`` of every name, each (gram, id) once,
+    sorted as the ``"C"``-collated index sorts: by the gram's code points (its UTF-8 bytes), then the id."""
+    ids = [1000 - 7 * n for n in range(len(names))]  # not in the names' order: the sort is by gram, then id
+    frame = name_gram_frame(ids, names)
+    rows = list(zip(frame["gram"].to_list(), frame["subject_id"].to_list(), strict=True))
+    assert sorted(rows) == sorted({(gram, i) for i, name in zip(ids, names, strict=True) for gram in name_grams(name)})
+    assert rows == sorted(rows, key=lambda row: (row[0].encode(), row[1]))
 
 
 @given(name=NAMES, data=st.data())

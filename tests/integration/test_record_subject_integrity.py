@@ -231,10 +231,16 @@ def test_a_batch_that_defers_the_check_is_refused_whole_at_its_check(platform: P
 
 @pytest.mark.postgresql_only
 def test_the_check_ends_the_deferral_and_repeatable_read_never_defers(platform: Platform, named: dict[str, Any]) -> None:
-    """After the batch's check, a statement naming no subject is refused at once again; at REPEATABLE READ the
+    """A check of a range of ids checks those records only and leaves the deferral on; after the batch's last
+    check, a statement naming no subject is refused at once again; at REPEATABLE READ the
     setting is ignored (0029's locking check is what makes that level safe) and the COPY itself is refused."""
     with pytest.raises(DBAPIError, match="record.subject_id"), platform.db.engine.begin() as conn:
         conn.execute(text("SET LOCAL chengxin.record_subjects_deferred = on"))
+        conn.execute(text("SELECT record_subjects_checked_after(0, 1)"))  # a range: the deferral goes on
+        conn.execute(_insert_statement(), _new_head(named, named["missing"], 17))  # not checked at once
+        last = conn.execute(text("SELECT max(id) FROM record")).scalar_one()
+        conn.execute(text("SELECT record_subjects_checked_after(0, :upto)"), {"upto": last - 1})  # before it: fine
+        conn.execute(text("DELETE FROM record WHERE id = :id"), {"id": last})
         conn.execute(text("SELECT record_subjects_checked_after(0)"))
         assert conn.execute(text("SELECT current_setting('chengxin.record_subjects_deferred')")).scalar() == "off"
         conn.execute(_insert_statement(), _new_head(named, named["missing"], 15))
@@ -243,14 +249,17 @@ def test_the_check_ends_the_deferral_and_repeatable_read_never_defers(platform: 
     assert _count_records(platform, subject_id=named["missing"]) == 0
 
 
+@pytest.mark.parametrize("check_every", [1, 100_000], ids=["checked-as-it-goes", "checked-at-the-end"])
 def test_an_ingest_whose_writer_names_no_subject_keeps_nothing(
-    platform: Platform, named: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    platform: Platform, named: dict[str, Any], monkeypatch: pytest.MonkeyPatch, check_every: int
 ) -> None:
     """The ingest's own writer, made to name a subject that does not exist (a bug injected into its subject
-    cache), fails the batch on both engines — SQLite by its foreign key, PostgreSQL by the batch's check, the
-    per-statement one being deferred — and none of the batch's rows are kept."""
+    cache), fails the batch on both engines — SQLite by its foreign key, PostgreSQL by the batch's checks (in the
+    insert thread as it goes, or the last one before the commit), the per-statement one being deferred — and
+    none of the batch's rows are kept."""
     import chengxin.records.service as records_service
 
+    monkeypatch.setattr(records_service, "SUBJECT_CHECK_EVERY", check_every)
     real = records_service.prepare_subjects
 
     def naming_a_missing_subject(keyring: Any, lock: Any, wanted: Any, cache: Any, bulk: Any) -> Any:

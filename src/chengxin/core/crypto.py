@@ -14,7 +14,6 @@ encrypted them, and ``chengxin keys reencrypt`` moves rows to the current versio
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 from dataclasses import dataclass
@@ -69,7 +68,7 @@ class KeyRing:
             raise KeyProblem("signing key is not Ed25519")
         self._signing = key
         self._index_key = self._index[self._state.current_index]
-        self._index_hmac = hmac.new(self._index_key, digestmod=hashlib.sha256)
+        self._index_pads = _hmac_pads(self._index_key)
 
     @classmethod
     def open(cls, key_dir: Path) -> KeyRing:
@@ -131,13 +130,18 @@ class KeyRing:
     def keyed_digest(self, data: bytes) -> bytes:
         """HMAC-SHA256 of arbitrary bytes with the index key (content hashes that must not be guessable).
 
-        A copy of the keyed state, not ``hmac.digest``: the one-shot call releases the GIL even for a few
-        bytes, and with another thread busy (the check log writer, the group commit) getting it back waits
-        for the switch interval — 0.6 ms on average, 5 ms at worst, measured; a copy stays under the GIL
-        for short input (~1 µs) and is what the credit check's p99 needs (issue #5)."""
-        digest = self._index_hmac.copy()
+        Copies of the keyed SHA-256 states, not ``hmac.digest``: the one-shot call releases the GIL even for a
+        few bytes, and with another thread busy (the check log writer, the group commit) getting it back waits
+        for the switch interval — 0.6 ms on average, 5 ms at worst, measured; a copy stays under the GIL for
+        short input and is what the credit check's p99 needs (issue #5). The two hash states themselves, not an
+        ``hmac.HMAC`` copy: 0.6 µs a digest against 1.0 (its copy, update and digest are Python methods), and
+        the ingest's reader takes three a row (bench/RESULTS.md, ingest, session 20)."""
+        inner, outer = self._index_pads
+        digest = inner.copy()
         digest.update(data)
-        return digest.digest()
+        keyed = outer.copy()
+        keyed.update(digest.digest())
+        return keyed.digest()
 
     # -- signatures --------------------------------------------------------------------
     @property
@@ -156,6 +160,13 @@ class KeyRing:
 
     def sign(self, message: bytes) -> bytes:
         return self._signing.sign(message)
+
+
+def _hmac_pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """SHA-256 states keyed for HMAC (RFC 2104): after the key XOR ipad block, and after the key XOR opad block;
+    HMAC(key, m) = SHA-256 of the opad state with SHA-256 of the ipad state with ``m``."""
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in block)), hashlib.sha256(bytes(b ^ 0x5C for b in block)))
 
 
 def signing_key_id(public_key: Ed25519PublicKey) -> str:

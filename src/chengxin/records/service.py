@@ -133,6 +133,11 @@ class _Prior:
     status: str
 
 
+# PostgreSQL: how many records a bulk batch writes between checks of their subjects (migration 0035) — as it
+# goes, in the insert thread, so that the batch's serial end checks only the last ones.
+SUBJECT_CHECK_EVERY = 100_000
+
+
 class _BatchWriter:
     """The write side of one batch: keeps per-batch state across chunks.
 
@@ -159,10 +164,12 @@ class _BatchWriter:
         self.seen: dict[str, _Prior] = {}
         self.touched: set[int] = set()  # subjects whose records this batch created or corrected
         self.names = BulkNameIndex(session)  # new organisations' names: indexed by the batch itself
-        # PostgreSQL: the records' subjects are checked once, by finish(), not per COPY (migration 0035); the
-        # batch's record ids are the ones after this (the ledger lock hands them out, to one writer at a time).
-        self.records_before = lock.record_id
-        if self.bulk.dialect == "postgresql":
+        # PostgreSQL: the records' subjects are checked every SUBJECT_CHECK_EVERY records by the insert thread and
+        # for the rest by finish(), not per COPY (migration 0035); the batch's record ids are the ones after this
+        # (the ledger lock hands them out, to one writer at a time).
+        self.checked_upto = lock.record_id
+        self.check_subjects = self.bulk.dialect == "postgresql"
+        if self.check_subjects:
             session.execute(text("SET LOCAL chengxin.record_subjects_deferred = on"))
         self._inserts: _Inserts | None = None  # the last chunk's, not yet started
         self._running: Future[None] | None = None
@@ -187,8 +194,8 @@ class _BatchWriter:
             inserts, self._inserts = self._inserts, None
             self._insert(inserts)
         self.names.finish()
-        if self.bulk.dialect == "postgresql":  # raises foreign_key_violation if a record names no subject
-            self.session.execute(text("SELECT record_subjects_checked_after(:after)"), {"after": self.records_before})
+        if self.check_subjects:  # the rest; raises foreign_key_violation if a record names no subject
+            self.session.execute(text("SELECT record_subjects_checked_after(:after)"), {"after": self.checked_upto})
 
     def close(self) -> None:
         """Wait for the insert thread (whatever it ended with) and stop it: before the transaction ends."""
@@ -232,6 +239,11 @@ class _BatchWriter:
     def _insert(self, inserts: _Inserts) -> None:
         bulk = self.bulk
         bulk.insert("record", HEAD_COLUMNS, inserts.created)
+        if self.check_subjects and inserts.created and inserts.created[-1][0] - self.checked_upto >= SUBJECT_CHECK_EVERY:
+            upto = inserts.created[-1][0]  # heads in id order: the chunk's last new record
+            self.session.execute(text("SELECT record_subjects_checked_after(:after, :upto)"),
+                                 {"after": self.checked_upto, "upto": upto})
+            self.checked_upto = upto
         _update_heads(self.session, inserts.corrected)
         bulk.insert("record_version", (*CHAINED_COLUMNS, "chain_hash"), inserts.versions, utf8=("fields",))
         if inserts.rejected:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chengxin.core.crypto import KeyRing
+from chengxin.core.crypto import KeyRing, _hmac_pads
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +21,17 @@ def ring(tmp_path_factory: pytest.TempPathFactory) -> KeyRing:
 @given(data=st.binary(max_size=4096))
 def test_keyed_digest_is_hmac_sha256(ring: KeyRing, data: bytes) -> None:
     assert ring.keyed_digest(data) == hmac.digest(ring._index_key, data, "sha256")
+
+
+@given(key=st.binary(max_size=130), data=st.binary(max_size=300))
+def test_the_keyed_states_give_hmac_for_any_key_length(key: bytes, data: bytes) -> None:
+    """Keys shorter than SHA-256's 64-byte block are padded, longer ones hashed first (RFC 2104)."""
+    inner, outer = _hmac_pads(key)
+    digest = inner.copy()
+    digest.update(data)
+    keyed = outer.copy()
+    keyed.update(digest.digest())
+    assert keyed.digest() == hmac.digest(key, data, "sha256")
 
 
 @given(value=st.text(max_size=64))

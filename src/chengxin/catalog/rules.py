@@ -504,6 +504,25 @@ _CURRENCY_SUFFIXES = ("元", "RMB", "CNY")
 _FLOAT_TOLERANCE = Decimal("1e-9")
 
 
+def plain_decimal_pattern(spec: FieldSpec) -> str | None:
+    """A regular expression (anchored) of the texts a decimal field's validator accepts and returns unchanged:
+    the canonical form — no sign, no leading zero, exactly ``scale`` decimals — of numbers inside the field's
+    bounds for sure (fewer integer digits than the maximum has). A bulk reader checks whole columns against it
+    and leaves only the other texts to the validator (bench/RESULTS.md, ingest, session 20). ``None``: a minimum
+    above zero or a maximum under 10, where only the validator can tell."""
+    scale = spec.scale if spec.scale is not None else 2
+    low, high = _bound(spec.minimum), _bound(spec.maximum)
+    digits = 18  # the validator's own limit
+    if low is not None and low > 0:
+        return None
+    if high is not None:
+        digits = min(digits, len(str(int(high))) - 1) if high >= 1 else 0
+        if digits < 1:
+            return None
+    integer = f"(0|[1-9][0-9]{{0,{digits - 1}}})"
+    return f"^{integer}\\.[0-9]{{{scale}}}$" if scale else f"^{integer}$"
+
+
 def _build_decimal(spec: FieldSpec, missing: tuple[None, Problem | None]) -> FieldValidator:
     code, label, label_en = spec.code, spec.label_zh, spec.label_en
     scale = spec.scale if spec.scale is not None else 2

@@ -30,7 +30,14 @@ import orjson
 import polars as pl
 
 from chengxin.catalog.model import CatalogItem, Category, FieldSpec, FieldType, ItemVersion, Severity, SubjectKind
-from chengxin.catalog.rules import CONTROL_CHARS, InvalidValue, compile_validators, parse_date_value, parse_severity
+from chengxin.catalog.rules import (
+    CONTROL_CHARS,
+    InvalidValue,
+    compile_validators,
+    parse_date_value,
+    parse_severity,
+    plain_decimal_pattern,
+)
 from chengxin.core.crypto import KeyRing
 from chengxin.core.errors import InvalidIdentifier
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
@@ -255,12 +262,19 @@ def prepare_frame(
             fragments[spec.code] = pl.when(cell == "").then(None).otherwise(pl.lit(key + '"') + _json_escaped(cell)
                                                                             + pl.lit('"'))
         else:
-            valid = _valid_values(frame, spec, validators[spec.code])
-            flags.append(cell.is_in(list(valid)).not_())
+            # Decimals in their canonical form are what the validator would return: checked as a column, and only
+            # the other texts validated one distinct value at a time (amounts are nearly all distinct: ~1.9 µs a
+            # value against 0.1; bench/RESULTS.md, ingest, session 20).
+            pattern = plain_decimal_pattern(spec) if spec.type is FieldType.DECIMAL else None
+            plain = cell.str.contains(pattern) if pattern else pl.lit(False)
+            valid = _valid_values(frame.filter(plain.not_()) if pattern else frame, spec, validators[spec.code])
+            flags.append(plain.not_() & cell.is_in(list(valid)).not_())
             # A flagged row's value may be missing from ``valid``: the row path prepares that row.
-            fragments[spec.code] = cell.replace_strict(
+            others = cell.replace_strict(
                 list(valid), [None if value is None else key + canonical_fields(value).decode()
                               for value in valid.values()], default=None, return_dtype=pl.String)
+            fragments[spec.code] = pl.when(plain).then(pl.lit(key + '"') + cell + pl.lit('"')).otherwise(others) \
+                if pattern else others
     # The fields' JSON made in columns, as ``canonical_fields`` makes it of the row's dict (keys sorted, the left
     # out ones and their commas skipped): a fifth of the reader's CPU when it was a dict and a dump per row.
     fields_json = (pl.lit("{") + pl.concat_str([fragments[code] for code in sorted(fragments)], separator=",",

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -35,6 +36,7 @@ from chengxin.catalog.rules import (
     parse_date_value,
     parse_duration,
     parse_severity,
+    plain_decimal_pattern,
     template_columns,
     validate_fields,
 )
@@ -356,6 +358,45 @@ def test_any_decimal_in_range_round_trips(number: Decimal) -> None:
         assert problems == [], raw
         assert values["f"] == expected, raw
         assert Decimal(values["f"]) == number
+
+
+def _matches(pattern: str, text: str) -> bool:
+    """As the bulk reader matches it: polars' (Rust) regular expressions, where ``$`` is the end of the text."""
+    return bool(pl.Series([text]).str.contains(pattern)[0])
+
+
+DECIMAL_TEXTS = st.one_of(
+    st.from_regex(r"\A-?[0-9]{1,20}(\.[0-9]{0,4})?\Z"),  # canonical or not: leading zeros, signs, other scales
+    st.decimals(min_value=-(10**19), max_value=10**19, allow_nan=False, allow_infinity=False).map(str),
+    st.text(st.sampled_from("0123456789.-+ ,¥元e"), max_size=12),
+)
+
+
+@settings(max_examples=400)
+@given(text=DECIMAL_TEXTS, scale=st.sampled_from([None, 0, 1, 2, 4]),
+       minimum=st.sampled_from([None, -5, 0, 0.5, 1]), maximum=st.sampled_from([None, 0.5, 9, 10, 99.99, 1e6, 1e12]))
+def test_a_text_of_the_plain_decimal_pattern_is_what_the_validator_returns(
+    text: str, scale: int | None, minimum: float | None, maximum: float | None
+) -> None:
+    """The bulk reader (polars) passes texts of ``plain_decimal_pattern`` without the validator: each must be valid and
+    returned unchanged, whatever the field's scale and bounds; a field the pattern cannot speak for has none."""
+    spec = make_spec(type="decimal", scale=scale, minimum=minimum, maximum=maximum)
+    pattern = plain_decimal_pattern(spec)
+    if minimum is not None and minimum > 0 or maximum is not None and maximum < 10:
+        assert pattern is None
+        return
+    assert pattern is not None
+    if _matches(pattern, text):
+        value, problem = compile_validators(make_version(spec))["f"](text)
+        assert problem is None and value == text
+
+
+@pytest.mark.parametrize(("text", "plain"), [("29906.00", True), ("0.00", True), ("00.00", False), ("1.5", False),
+                                             ("-1.00", False), ("1,000.00", False), ("1000000000000.00", False),
+                                             ("999999999999.99", True), (" 1.00", False), ("1.00\n", False)])
+def test_the_plain_decimal_pattern_of_an_amount_up_to_a_trillion(text: str, plain: bool) -> None:
+    pattern = plain_decimal_pattern(make_spec(type="decimal", scale=2, minimum=0, maximum=1e12))
+    assert pattern is not None and _matches(pattern, text) is plain
 
 
 @settings(max_examples=200)

@@ -11,7 +11,9 @@ rate on its own (no writer, no database), the ceiling of the two-process pipelin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -25,6 +27,20 @@ def _run(*args: str) -> dict[str, float]:
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "ingest_run.py"), *args], check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _settle(url: str) -> None:
+    """Before each timed run: the page cache's dirty pages of the runs before written out (``sync``), and on
+    PostgreSQL a checkpoint — else one run's ~2 GB of writes tax the next run's, which then measured up to 15%
+    slower (bench/RESULTS.md, ingest, session 20)."""
+    os.sync()
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, exc, text
+
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with contextlib.suppress(exc.DBAPIError), engine.connect() as conn:  # CHECKPOINT needs a privileged role
+            conn.execute(text("CHECKPOINT"))
+        engine.dispose()
 
 
 def main() -> None:
@@ -45,8 +61,10 @@ def main() -> None:
           f"{'baseline s':>12}{'base rows/s':>12}{'ratio':>7}")
     for engine in args.engines.split(","):
         url = fresh_database(engine, f"ingest_{engine}")
+        _settle(url)
         run = _run("--db", url, "--keys", str(keys), "--file", str(path))
         base_url = fresh_database(engine, f"baseline_{engine}")
+        _settle(base_url)
         base = _run("--db", base_url, "--baseline-from", url)
         rate, base_rate = run["rows"] / run["seconds"], base["rows"] / base["seconds"]
         print(f"{engine:<11}{int(run['rows']):>10}{run['seconds']:>10.1f}{rate:>10.0f}{run['peak_rss_mb']:>9.0f}"

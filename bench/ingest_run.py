@@ -17,6 +17,7 @@ from chengxin.catalog.loader import load_catalog
 from chengxin.core.audit import Actor
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import BulkWriter, Database, make_engine
+from chengxin.core.settings import INGEST_CHUNK_ROWS
 from chengxin.records.pipeline import ingest_file
 from chengxin.records.reader import read_file
 from chengxin.search.schema import GRAM_COUNT_TABLE, GRAM_TABLE, NAME_FTS_TABLE, NAME_FTS_UPKEEP
@@ -59,7 +60,7 @@ def run_reader(keys: Path, path: Path) -> dict[str, Any]:
     reading, whatever the writer and the database do."""
     drain = _Drain()
     wall, cpu = time.perf_counter(), time.process_time()
-    read_file(str(path), None, str(keys), "admin_penalty", "samr", dt.date(2026, 11, 25), 5000, None, path.name,
+    read_file(str(path), None, str(keys), "admin_penalty", "samr", dt.date(2026, 11, 25), INGEST_CHUNK_ROWS, None, path.name,
               drain)  # type: ignore[arg-type]
     return {"rows": drain.rows, "seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu}
 

@@ -9,6 +9,12 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Rows per chunk of an ingest (read, validated, written together). 20,000 against 5,000: a 1,000,000-row file on
+# PostgreSQL in 37.9–40.2 s against 45.8–46.2 (less CPU in every process: per chunk the distinct values are
+# validated, the database asked and the COPYs started once), peak memory unchanged (bench/RESULTS.md, ingest,
+# session 20).
+INGEST_CHUNK_ROWS = 20_000
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHENGXIN_", env_file=".env", extra="ignore")
@@ -21,7 +27,7 @@ class Settings(BaseSettings):
     # Uploads larger than this are refused before reading (bytes).
     max_upload_bytes: int = 512 * 1024 * 1024
     # Rows per write round-trip in the ingest; bigger is faster, smaller uses less memory.
-    ingest_chunk_rows: int = 5000
+    ingest_chunk_rows: int = INGEST_CHUNK_ROWS
     # Portal session lifetime (hours) and whether the cookie needs HTTPS.
     session_hours: int = 8
     secure_cookies: bool = False

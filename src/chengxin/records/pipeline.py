@@ -27,6 +27,7 @@ from chengxin.core import audit
 from chengxin.core.crypto import KeyRing
 from chengxin.core.db import Database
 from chengxin.core.errors import DomainError, Problem
+from chengxin.core.settings import INGEST_CHUNK_ROWS
 from chengxin.records.columnar import prepared_chunks
 from chengxin.records.fileio import FileRejected, open_rows
 from chengxin.records.reader import PreparedChunk, read_file
@@ -98,7 +99,7 @@ def ingest_file(
     today: dt.date,
     filename: str | None = None,
     max_bytes: int | None = None,
-    chunk_rows: int = 5000,
+    chunk_rows: int = INGEST_CHUNK_ROWS,
     parallel: bool | None = None,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> Receipt:

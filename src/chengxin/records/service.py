@@ -26,6 +26,7 @@ from chengxin.core.crypto import KeyRing
 from chengxin.core.db import BulkWriter, Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Problem
 from chengxin.core.memory import rare_collections
+from chengxin.core.settings import INGEST_CHUNK_ROWS
 from chengxin.ledger.service import (
     CHAINED_COLUMNS,
     LedgerLock,
@@ -445,7 +446,7 @@ def ingest(
     filename: str | None = None,
     file_format: str | None = None,
     warnings: Sequence[Problem] = (),
-    chunk_rows: int = 5000,
+    chunk_rows: int = INGEST_CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> Receipt:
     """归集: validate and write one batch atomically, in this process; returns its receipt (回执).

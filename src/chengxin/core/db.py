@@ -407,7 +407,6 @@ class BulkWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
-        self._types: dict[tuple[str, tuple[str, ...]], list[int]] = {}  # (table, columns) → type oids
         if self.dialect == "postgresql":
             # The batch's own look-ups (subjects, prior versions: thousands of keys at a time) run
             # while the tables grow inside this transaction, unanalysed; the planner would then
@@ -461,17 +460,21 @@ class BulkWriter:
                 cur.close()
 
     def _column_types(self, table: str, columns: tuple[str, ...]) -> list[int]:
-        """PostgreSQL: the type oids of ``columns`` of ``table`` as the catalog has them now (a binary COPY must
-        send each value in its column's exact type), looked up once per writer."""
-        types = self._types.get((table, columns))
+        """PostgreSQL: the type oids of ``columns`` of ``table`` (a binary COPY must send each value in its column's
+        exact type), read from the catalog once per pooled connection — the check log makes a writer per flush,
+        and a query per table each time would add round trips to its writer thread. Only a migration changes a
+        column's type, and a value sent in the old type then fails the COPY loudly."""
+        pooled = self.session.connection().connection
+        known: dict[tuple[str, tuple[str, ...]], list[int]] = pooled.info.setdefault("chengxin_column_types", {})
+        types = known.get((table, columns))
         if types is None:
-            raw = self.session.connection().connection.driver_connection
+            raw = pooled.driver_connection
             assert raw is not None
             with raw.cursor() as cur:
                 cur.execute("SELECT attname, atttypid FROM pg_attribute WHERE attrelid = CAST(%s AS regclass) "
                             "AND attnum > 0 AND NOT attisdropped", (table,))
                 oids = dict(cur.fetchall())
-            types = self._types[table, columns] = [int(oids[column]) for column in columns]
+            types = known[table, columns] = [int(oids[column]) for column in columns]
         return types
 
     def copy_csv(self, table: str, columns: tuple[str, ...], data: bytes, chunk: int = 1 << 20) -> None:

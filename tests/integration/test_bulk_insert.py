@@ -85,3 +85,30 @@ def test_a_value_of_the_wrong_type_fails_the_insert_on_postgresql(platform: Plat
             write()
     else:
         assert write() == "2025-02-28"
+
+
+def test_a_bulk_writer_widens_the_sqlite_page_cache_and_gives_it_back_even_after_a_failed_statement(
+    platform: Platform,
+) -> None:
+    import sqlite3
+
+    from chengxin.core.db import SQLITE_BULK_CACHE_KIB, SQLITE_CACHE_KIB
+
+    def cache_kib(session: Session) -> int:
+        return -int(session.execute(text("PRAGMA cache_size")).scalar_one())
+
+    with platform.db.write() as session:
+        writer = _probe(session)
+        session.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS bulk_probe_id ON bulk_probe (id)"))
+        writer.widen_page_cache()
+        if writer.dialect != "sqlite":  # PostgreSQL: the server's buffers are its own; nothing to give back
+            writer.restore_page_cache()
+            return
+        assert cache_kib(session) == SQLITE_BULK_CACHE_KIB
+        writer.insert("bulk_probe", ("id",), [(1,)])
+        with pytest.raises(sqlite3.IntegrityError):
+            writer.insert("bulk_probe", ("id",), [(1,)])
+        writer.restore_page_cache()  # on the driver's connection: the failed statement does not stop it
+        driver = session.connection().connection.driver_connection
+        assert driver is not None
+        assert -driver.execute("PRAGMA cache_size").fetchone()[0] == SQLITE_CACHE_KIB

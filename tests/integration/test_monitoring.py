@@ -158,6 +158,27 @@ def test_cli_scan_prints_a_summary(platform: Platform, monkeypatch: pytest.Monke
     assert listed.exit_code == 0 and "staff:night" in listed.output
 
 
+def test_failed_sign_ins_from_one_address_over_many_accounts_raise_an_alert(
+    client: TestClient, platform: Platform, make_user: Callable[..., str]
+) -> None:
+    from chengxin.core.db import utcnow
+    from chengxin.monitoring.config import thresholds_on
+
+    thresholds = thresholds_on(dt.date(2026, 11, 28))  # 2026.3: the rule's first version
+    rule = thresholds.rules.failed_sign_in
+    assert rule is not None
+    for n in range(rule.max + 1):  # one guess on each of many accounts: none of them locks
+        client.post("/login", data={"username": f"user{n}", "password": "a wrong guess"})
+    now = utcnow()
+    with platform.db.write() as session:
+        monitoring.scan(session, now - dt.timedelta(hours=1), now + dt.timedelta(minutes=1), now, thresholds=thresholds)
+    assert [a for a in _alerts(platform) if a[0] == "failed_sign_in"] == [
+        ("failed_sign_in", "address:testclient", rule.max + 1)]
+    client.cookies.set("cx_session", make_user("credit_office"))
+    page = client.get("/alerts", headers=HTML).text
+    assert "同一网络地址多次登录失败" in page and "address:testclient" in page
+
+
 def test_an_account_locked_by_failed_sign_ins_raises_an_alert(client: TestClient, platform: Platform,
                                                               make_user: Callable[..., str]) -> None:
     from chengxin.core.db import utcnow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chengxin.core.db import Base, BigId, UtcDateTime, utcnow
@@ -58,3 +58,18 @@ class ApiKey(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # 有效期: refused from then on; NULL: no end
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # written behind requests (ApiKeyCache)
     issue_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)  # the form / Idempotency-Key it came from
+
+
+class SignInFailure(Base):
+    """One failed sign-in (staff or person) by the client address it came from (登录失败处理): counted per address
+    over ``sign_in.address_window_minutes`` (accounts.sign_in). Never the username or citizen ID tried — only
+    where it came from, which door and when; refusals of an address already over its limit are not rows (so an
+    attacker cannot grow the table faster than the limit allows)."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_address_at", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))  # the client's IP address as the server saw it
+    realm: Mapped[str] = mapped_column(String(16))  # staff | person
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

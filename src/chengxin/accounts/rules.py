@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+from collections.abc import Sequence
 
 from chengxin.core.clock import CHINA, day_start_utc
 from chengxin.core.errors import DomainError
@@ -46,3 +48,31 @@ def valid_until(expires_at: dt.datetime | None) -> dt.date | None:
     if expires_at is None:
         return None
     return (expires_at.astimezone(CHINA) - dt.timedelta(microseconds=1)).date()
+
+
+ADDRESS_MAX_LENGTH = 64  # sign_in_failure.address
+IPV6_PREFIX = 64  # one IPv6 subscriber is usually handed a whole /64 (RFC 6177): counted as one address
+
+
+def address_key(host: str) -> str:
+    """The client address that sign-in failures are counted by (登录失败处理 by address): an IPv4 address as it is
+    (an IPv4-mapped IPv6 one as its IPv4 form), an IPv6 address as its /64 network — one host holds a whole /64
+    and could otherwise try from 2**64 addresses. Anything else (a test client's name) as given, cut to fit."""
+    try:
+        ip = ipaddress.ip_address(host.strip())
+    except ValueError:
+        return host.strip()[:ADDRESS_MAX_LENGTH]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
+
+
+def address_free_at(failures: Sequence[dt.datetime], *, max_failures: int, window: dt.timedelta) -> dt.datetime | None:
+    """When an address may try to sign in again, given its failures within the window, newest first (at least the
+    ``max_failures`` newest); None: now. Refused while ``max_failures`` of them fall within ``window``: until the
+    ``max_failures``-th newest leaves it."""
+    if len(failures) < max_failures:
+        return None
+    return failures[max_failures - 1] + window

@@ -8,50 +8,38 @@ import enum
 import hashlib
 import hmac
 import logging
-import math
 import secrets
 import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Protocol
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
 from chengxin.accounts.rules import RENEW_WITHIN_DAYS, end_of_day, password_problem, valid_until
+from chengxin.accounts.sign_in import (
+    dummy_hash,
+    note_address_failure,
+    note_failed_sign_in,
+    note_sign_in,
+    password_hasher,
+    refuse_if_address_limited,
+    refuse_if_locked,
+)
 from chengxin.checks.rules import PLATFORM_PREFIX
 from chengxin.core import audit
-from chengxin.core.clock import CHINA
 from chengxin.core.db import Database, utcnow
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 from chengxin.core.identifiers import normalize_uscc
-from chengxin.core.policy import policy_on
-from chengxin.core.settings import get_settings
 from chengxin.core.workflow import ConsoleLine
 from chengxin.workdays.rules import WorkCalendar
 
 log = logging.getLogger("chengxin.accounts")
 
 PER_PAGE = 50  # keys and accounts per page on /office/access
-
-
-@lru_cache(maxsize=1)
-def password_hasher() -> PasswordHasher:
-    """argon2id with the configured cost (settings ``password_hash_*``). A stored hash carries its own
-    parameters, so any hash verifies whatever the setting; a hash below the setting is renewed at sign-in."""
-    settings = get_settings()
-    return PasswordHasher(time_cost=settings.password_hash_time_cost, memory_cost=settings.password_hash_memory_kib)
-
-
-@lru_cache(maxsize=1)
-def dummy_hash() -> str:
-    """Verified against when the account does not exist, so a wrong username costs as long as a wrong password."""
-    return password_hasher().hash("chengxin-dummy-password")
 
 
 class Role(enum.StrEnum):
@@ -274,50 +262,21 @@ def change_password(session: Session, username: str, *, current: str, new: str, 
     return user
 
 
-class Lockable(Protocol):
-    """An account whose sign-in locks after failures (staff and person accounts)."""
-
-    failed_attempts: int
-    locked_until: dt.datetime | None
-
-
-def refuse_if_locked(account: Lockable | None, now: dt.datetime) -> None:
-    """401 ``auth.locked`` with the minutes left, while the account is locked (checked before the password)."""
-    if account is not None and account.locked_until is not None and account.locked_until > now:
-        minutes = max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
-        raise Unauthenticated("auth.locked", f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
-                              f"Too many failures: the account is locked, try again in {minutes} minutes")
-
-
-def note_failed_sign_in(account: Lockable, now: dt.datetime) -> bool:
-    """Count a failure in a row; the ``sign_in.max_failures``-th locks the account for ``sign_in.lock_minutes``
-    (dated policy, GB/T 22239-2019 登录失败处理). True when this one locked it. The caller commits it although
-    the sign-in is refused."""
-    policy = policy_on(now.astimezone(CHINA).date()).sign_in
-    account.failed_attempts += 1
-    if account.failed_attempts < policy.max_failures:
-        return False
-    account.failed_attempts = 0
-    account.locked_until = now + dt.timedelta(minutes=policy.lock_minutes)
-    return True
-
-
-def note_sign_in(account: Lockable) -> None:
-    account.failed_attempts = 0
-    account.locked_until = None
-
-
-def authenticate(session: Session, username: str, password: str) -> StaffUser:
+def authenticate(session: Session, username: str, password: str, *, address: str | None = None) -> StaffUser:
     """The user with this username and password, or 401 (same answer and timing for both mistakes; ``auth.locked``
-    after too many failures in a row). Failures are counted on the user: commit them although this raises."""
-    user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+    after too many failures in a row; 429 ``auth.address_limited`` after too many from the client ``address``,
+    whatever the accounts). Failures are counted on the user and the address: commit them although this raises."""
     now = utcnow()
+    refuse_if_address_limited(session, address, now)
+    user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
     refuse_if_locked(user, now)
     try:
         password_hasher().verify(user.password_hash if user else dummy_hash(), password)
         ok = user is not None
     except (VerificationError, InvalidHashError):
         ok = False
+    if not ok:
+        note_address_failure(session, address, "staff", now)
     if user is not None and not ok and note_failed_sign_in(user, now):
         audit.write(session, actor=actor_for_user(user), action="user.locked", object_type="staff_user",
                     object_id=user.id, detail={"username": user.username})

@@ -7,23 +7,28 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from chengxin.accounts import service as accounts
+from chengxin.accounts.sign_in import AddressLimited
 from chengxin.api.deps import PlatformDep, StaffDep
-from chengxin.api.schemas import PasswordChangeIn, SubjectOut, TokenIn, TokenOut
+from chengxin.api.schemas import ErrorOut, PasswordChangeIn, SubjectOut, TokenIn, TokenOut
 from chengxin.core.errors import Unauthenticated
 from chengxin.subjects.service import look_up_subject
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/token", summary="工作人员登录取令牌 Staff sign-in: bearer token", response_model=TokenOut)
-def token(body: TokenIn, platform: PlatformDep) -> TokenOut:
-    refused: Unauthenticated | None = None
+@router.post("/auth/token", summary="工作人员登录取令牌 Staff sign-in: bearer token", response_model=TokenOut,
+             responses={status: {"model": ErrorOut} for status in (401, 422, 429)})
+def token(body: TokenIn, request: Request, platform: PlatformDep) -> TokenOut:
+    """401 for a wrong username or password or a locked account; 429 ``auth.address_limited`` after too many failed
+    sign-ins from the caller's address (any account)."""
+    refused: Unauthenticated | AddressLimited | None = None
     with platform.db.write() as session:
         try:  # inside the transaction: a failure is counted (and may lock the account) although it is refused
-            user = accounts.authenticate(session, body.username, body.password)
+            user = accounts.authenticate(session, body.username, body.password,
+                                         address=request.client.host if request.client else None)
             issued = accounts.open_session(session, user, hours=platform.settings.session_hours)
             must_change = user.must_change_password
-        except Unauthenticated as exc:
+        except (Unauthenticated, AddressLimited) as exc:
             refused = exc
     if refused is not None:
         raise refused

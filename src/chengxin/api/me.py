@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
+from chengxin.accounts.sign_in import AddressLimited
 from chengxin.api.deps import PlatformDep
 from chengxin.api.disclosure import CreditFileOut
 from chengxin.api.reports import pdf_response
@@ -60,16 +61,17 @@ class SessionOut(BaseModel):
 
 @router.post("/sessions", summary="个人登录 Person sign-in", response_model=SessionOut, status_code=201,
              responses=_ERRORS)
-def sign_in(body: SignInIn, platform: PlatformDep) -> SessionOut:
-    """Password (+ TOTP when enabled). Failures count towards the lock-out like the portal's."""
-    error: Unauthenticated | None = None
+def sign_in(body: SignInIn, request: Request, platform: PlatformDep) -> SessionOut:
+    """Password (+ TOTP when enabled). Failures count towards the lock-out like the portal's, and towards the
+    caller's address (429 ``auth.address_limited`` after too many, whatever the accounts)."""
+    error: Unauthenticated | AddressLimited | None = None
     with platform.db.write() as session:
         # The failure count must be committed even when sign-in fails: catch inside the transaction.
         try:
             account = people.sign_in(session, platform.keyring, ric=body.ric, password=body.password,
-                                     totp_code=body.totp_code)
+                                     totp_code=body.totp_code, address=request.client.host if request.client else None)
             issued = people.open_session(session, account, hours=platform.settings.session_hours)
-        except Unauthenticated as exc:
+        except (Unauthenticated, AddressLimited) as exc:
             error = exc
     if error is not None:
         raise error

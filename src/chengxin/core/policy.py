@@ -50,6 +50,8 @@ class SignInPolicy(_Strict):
 
     max_failures: int = Field(gt=0)
     lock_minutes: int = Field(gt=0)
+    address_max_failures: int = Field(gt=0)  # from one client address, over every account (password spraying)
+    address_window_minutes: int = Field(gt=0)
 
 
 class AttachmentPolicy(_Strict):

@@ -32,7 +32,8 @@ from sqlalchemy import select
 
 from chengxin.accounts.models import StaffUser
 from chengxin.accounts.rules import password_problem
-from chengxin.accounts.service import Role, password_hasher
+from chengxin.accounts.service import Role
+from chengxin.accounts.sign_in import password_hasher
 from chengxin.catalog.model import CatalogItem, Category, FieldSpec, FieldType, ItemVersion, Severity, SubjectKind
 from chengxin.core import audit
 from chengxin.core.audit import SYSTEM

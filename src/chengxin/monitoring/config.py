@@ -78,6 +78,7 @@ class RuleSet(_Strict):
     missing_purpose: FlagRule
     failed_consent: WindowRule
     locked_account: FlagRule | None = None  # from 2026.2: an account locked by failed sign-ins
+    failed_sign_in: WindowRule | None = None  # from 2026.3: failed sign-ins from one client address, any account
 
 
 class Thresholds(DatedVersion):

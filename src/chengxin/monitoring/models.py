@@ -19,7 +19,7 @@ class AccessAlert(Base):
     __table_args__ = (UniqueConstraint("kind", "reader", "first_at", name="uq_access_alert_kind_reader_first_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # distinct_persons | off_hours | missing_purpose | failed_consent | locked_account
+    kind: Mapped[str] = mapped_column(String(32))  # distinct_persons | off_hours | missing_purpose | failed_consent | locked_account | failed_sign_in
     reader: Mapped[str] = mapped_column(String(256))  # "staff:alice", "api_key:…", "requester:…"
     severity: Mapped[str] = mapped_column(String(16))  # low | medium | high
     first_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

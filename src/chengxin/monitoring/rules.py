@@ -11,6 +11,9 @@ look-ups) and stores the findings as alerts.
 * ``missing_purpose`` — reads with an empty purpose; one finding per reader per local day.
 * ``failed_consent`` — more than ``max`` failed consent codes within the window (hook: fed with
   :class:`FailedAttempt` once the consent flow records failures).
+* ``locked_account`` — an account locked by failed sign-ins in a row; one finding per account per local day.
+* ``failed_sign_in`` — more than ``max`` failed sign-ins from one client address (any accounts, staff or person)
+  within the window: password spraying, which tries a few passwords on each of many accounts and locks none.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from chengxin.workdays.rules import WorkCalendar
 
 __all__ = ["FailedAttempt", "Finding", "ReadEvent", "evaluate"]
 
-KINDS = ("distinct_persons", "off_hours", "missing_purpose", "failed_consent", "locked_account")
+KINDS = ("distinct_persons", "off_hours", "missing_purpose", "failed_consent", "locked_account", "failed_sign_in")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +108,12 @@ def _by_reader(events: Iterable[Any]) -> dict[str, list[Any]]:
 
 
 def evaluate(events: Iterable[ReadEvent], thresholds: Thresholds, calendar: WorkCalendar,
-             failed_attempts: Iterable[FailedAttempt] = (), locks: Iterable[FailedAttempt] = ()) -> list[Finding]:
+             failed_attempts: Iterable[FailedAttempt] = (), locks: Iterable[FailedAttempt] = (),
+             sign_in_failures: Iterable[FailedAttempt] = ()) -> list[Finding]:
     """Every finding for the events, ordered by (kind, reader, first_at). Rest days come from the
     platform's working-day calendar (official holidays and adjusted working weekends). ``locks``: accounts
-    locked after failed sign-ins (the account as ``reader``)."""
+    locked after failed sign-ins (the account as ``reader``); ``sign_in_failures``: failed sign-ins (the client
+    address as ``reader``)."""
     rules = thresholds.rules
     sample = thresholds.evidence_sample
     findings: list[Finding] = []
@@ -148,13 +153,16 @@ def evaluate(events: Iterable[ReadEvent], thresholds: Thresholds, calendar: Work
                 findings.append(_finding("missing_purpose", reader, span, len(span), mp.severity, sample,
                                          day=day.isoformat()))
 
-    fc = rules.failed_consent
-    for reader, attempts in _by_reader(failed_attempts).items():
-        for s, e in _bursts(attempts, fc.window_minutes, fc.max, key=id):
-            span = attempts[s:e + 1]
-            findings.append(Finding("failed_consent", reader, span[0].at, span[-1].at, len(span), fc.severity, (),
-                                    tuple(a.at for a in span[:sample]),
-                                    {"window_minutes": fc.window_minutes, "max": fc.max}))
+    for kind, rule, failures in (("failed_consent", rules.failed_consent, failed_attempts),
+                                 ("failed_sign_in", rules.failed_sign_in, sign_in_failures)):
+        if rule is None:
+            continue
+        for reader, attempts in _by_reader(failures).items():
+            for s, e in _bursts(attempts, rule.window_minutes, rule.max, key=id):
+                span = attempts[s:e + 1]
+                findings.append(Finding(kind, reader, span[0].at, span[-1].at, len(span), rule.severity, (),
+                                        tuple(a.at for a in span[:sample]),
+                                        {"window_minutes": rule.window_minutes, "max": rule.max}))
 
     la = rules.locked_account
     if la is not None and la.enabled:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from chengxin.accounts.models import SignInFailure
 from chengxin.accounts.service import Role
 from chengxin.core import audit
 from chengxin.core.errors import DomainError, NotFound, PermissionDenied
@@ -85,6 +86,12 @@ def account_locks(session: Session, since: dt.datetime, until: dt.datetime) -> l
         .where(audit.AuditEvent.action.in_(LOCK_ACTIONS), audit.AuditEvent.at >= since, audit.AuditEvent.at < until))]
 
 
+def sign_in_failures(session: Session, since: dt.datetime, until: dt.datetime) -> list[FailedAttempt]:
+    """Failed sign-ins in [since, until), by client address (recorded by ``accounts.sign_in``)."""
+    return [FailedAttempt(f"address:{address}", at) for address, at in session.execute(
+        select(SignInFailure.address, SignInFailure.at).where(SignInFailure.at >= since, SignInFailure.at < until))]
+
+
 def _detail(finding: Finding, thresholds: Thresholds) -> dict[str, Any]:
     return {
         "subjects": list(finding.subjects),
@@ -105,7 +112,7 @@ def scan(session: Session, since: dt.datetime, until: dt.datetime, now: dt.datet
     events = read_events(session, since, until)
     say(f"读取访问记录 {len(events)} 条")
     findings = evaluate(events, thresholds, work_calendar(session), failed_consent_attempts(session, since, until),
-                        account_locks(session, since, until))
+                        account_locks(session, since, until), sign_in_failures(session, since, until))
     say(f"规则命中 {len(findings)} 项")
     raised = updated = 0
     for f in findings:

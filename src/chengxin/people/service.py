@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.rules import MIN_PASSWORD
-from chengxin.accounts.service import (
-    IssuedSession,
-    _sha256,
+from chengxin.accounts.service import IssuedSession, _sha256
+from chengxin.accounts.sign_in import (
     dummy_hash,
+    note_address_failure,
     note_failed_sign_in,
     note_sign_in,
     password_hasher,
+    refuse_if_address_limited,
     refuse_if_locked,
 )
 from chengxin.catalog.model import SubjectKind
@@ -121,19 +122,23 @@ def confirm_totp(session: Session, keyring: KeyRing, account: PersonAccount, cod
                 object_type="person_account", object_id=account.id)
 
 
-def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp_code: str = "") -> PersonAccount:
+def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp_code: str = "",
+            address: str | None = None) -> PersonAccount:
     """The account, or 401 with one message for an unknown ID, a wrong password or a wrong code.
 
     After ``sign_in.max_failures`` failures in a row the account is locked for
-    ``sign_in.lock_minutes`` minutes (dated policy parameters; reported as 401 ``auth.locked``). Failures are committed by the caller
+    ``sign_in.lock_minutes`` minutes (dated policy parameters; reported as 401 ``auth.locked``); after
+    ``sign_in.address_max_failures`` failures from the client ``address`` within ``sign_in.address_window_minutes``,
+    whatever the accounts, the address is refused (429 ``auth.address_limited``). Failures are committed by the caller
     even though an error is raised (see the portal's handling).
     """
+    now = utcnow()
+    refuse_if_address_limited(session, address, now)
     try:
         index = login_index(keyring, ric)
     except DomainError:
         index = b""
     account = session.execute(select(PersonAccount).where(PersonAccount.login_index == index)).scalar_one_or_none()
-    now = utcnow()
     refuse_if_locked(account, now)
     try:
         password_hasher().verify(account.password_hash if account else dummy_hash(), password)
@@ -142,6 +147,8 @@ def sign_in(session: Session, keyring: KeyRing, *, ric: str, password: str, totp
         ok = False
     if ok and account is not None and account.totp_enabled:
         ok = _check_code(keyring, account, totp_code)
+    if not ok:
+        note_address_failure(session, address, "person", now)
     if account is None:
         raise Unauthenticated(*_BAD_CREDENTIALS)
     if not ok:

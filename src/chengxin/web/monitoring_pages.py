@@ -21,6 +21,7 @@ KIND_ZH = {
     "missing_purpose": "未说明查询目的",
     "failed_consent": "多次输入错误授权码",
     "locked_account": "账户因连续登录失败被锁定（疑似猜测口令）",
+    "failed_sign_in": "同一网络地址多次登录失败（疑似轮流猜测多个账户的口令）",
 }
 SEVERITY_ZH = {"low": "低", "medium": "中", "high": "高"}
 

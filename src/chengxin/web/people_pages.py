@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from chengxin.accounts.sign_in import AddressLimited
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError, Unauthenticated
@@ -108,16 +109,17 @@ def login_submit(
     totp_code: Annotated[str, Form()] = "",
 ) -> Response:
     platform = _platform(request)
-    error: Unauthenticated | None = None
+    error: Unauthenticated | AddressLimited | None = None
     with platform.db.write() as session:
         # The failure count must be committed even when sign-in fails: catch inside the transaction.
         try:
-            account = people.sign_in(session, platform.keyring, ric=ric, password=password, totp_code=totp_code)
+            account = people.sign_in(session, platform.keyring, ric=ric, password=password, totp_code=totp_code,
+                                     address=request.client.host if request.client else None)
             issued = people.open_session(session, account, hours=platform.settings.session_hours)
-        except Unauthenticated as exc:
+        except (Unauthenticated, AddressLimited) as exc:
             error = exc
     if error is not None:
-        return _render(request, "me_login.html", {"error": error, "registered": False}, status=401)
+        return _render(request, "me_login.html", {"error": error, "registered": False}, status=error.status)
     response = RedirectResponse("/me", status_code=303)
     response.set_cookie(PERSON_COOKIE, issued.token, max_age=platform.settings.session_hours * 3600, path="/",
                         httponly=True, samesite="lax", secure=platform.settings.secure_cookies)

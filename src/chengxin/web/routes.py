@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.service import Role, authenticate, close_session, open_session, user_for_token
+from chengxin.accounts.sign_in import AddressLimited
 from chengxin.api.catalog import item_summary, version_dict
 from chengxin.api.deps import SESSION_COOKIE
 from chengxin.api.progress import wants_progress
@@ -445,14 +446,14 @@ def login(
             status=400,
             nav="login",
         )
-    refused: Unauthenticated | None = None
+    refused: Unauthenticated | AddressLimited | None = None
     with platform.db.write() as session:
         try:  # inside the transaction: a failure is counted (and may lock the account) although sign-in is refused
-            user = authenticate(session, username, password)
+            user = authenticate(session, username, password, address=request.client.host if request.client else None)
             issued = open_session(session, user, hours=platform.settings.session_hours)
             is_clerk = user.role == Role.CLERK.value
             must_change = user.must_change_password
-        except Unauthenticated as exc:
+        except (Unauthenticated, AddressLimited) as exc:
             refused = exc
     if refused is not None:
         return _render(
@@ -464,7 +465,7 @@ def login(
                 "error": refused.message,
                 "error_code": refused.code,
             },
-            status=401,
+            status=refused.status,
             nav="login",
         )
     landing = target or ("/submit" if is_clerk else "/batches")

@@ -7,7 +7,7 @@ import pytest
 from argon2 import PasswordHasher, extract_parameters
 from argon2.low_level import Type
 
-from chengxin.accounts.service import password_hasher
+from chengxin.accounts.sign_in import password_hasher
 from chengxin.core.settings import Settings
 
 

@@ -24,7 +24,7 @@ def _at(text: str) -> dt.datetime:
 
 
 def _thresholds(overrides: dict[str, dict[str, Any]] | None) -> Thresholds:
-    base = load_access_rules().on(dt.date(2026, 11, 27))
+    base = load_access_rules().on(dt.date(2026, 11, 28))
     rules = base.rules
     for name, changes in (overrides or {}).items():
         rules = rules.model_copy(update={name: getattr(rules, name).model_copy(update=changes)})
@@ -52,7 +52,8 @@ CALENDAR = WorkCalendar(frozenset(chinese_calendar.holidays), frozenset(chinese_
 def test_rule_table(case: dict[str, Any]) -> None:
     failed = [FailedAttempt(r, _at(at)) for r, at in case.get("failed", [])]
     locks = [FailedAttempt(r, _at(at)) for r, at in case.get("locks", [])]
-    found = evaluate(_events(case), _thresholds(case.get("overrides")), CALENDAR, failed, locks)
+    sign_ins = [FailedAttempt(r, _at(at)) for r, at in case.get("sign_in_failures", [])]
+    found = evaluate(_events(case), _thresholds(case.get("overrides")), CALENDAR, failed, locks, sign_ins)
     assert len(found) == len(case["expect"]), found
     for f, want in zip(found, case["expect"], strict=True):
         assert (f.kind, f.reader, f.count) == (want["kind"], want["reader"], want["count"])
@@ -82,6 +83,10 @@ def test_shipped_rules_load_and_are_dated() -> None:
     newer = rules.on(dt.date(2026, 11, 27)).rules
     assert newer.locked_account is not None and newer.locked_account.enabled
     assert newer.model_copy(update={"locked_account": None}) == current.rules  # nothing else changed
+    assert newer.failed_sign_in is None  # added in 2026.3, from 2026-11-28
+    latest = rules.on(dt.date(2026, 11, 28)).rules
+    assert latest.failed_sign_in is not None and latest.failed_sign_in.max == 20
+    assert latest.model_copy(update={"failed_sign_in": None}) == newer
 
 
 GOOD = RULES_FILE.read_text(encoding="utf-8")

@@ -1,0 +1,121 @@
+"""登录失败处理 by client address: failed sign-ins from one address count over every account and both doors (staff,
+person); at the limit the address is refused (429) before any password is checked — on the portal and the APIs —
+while other addresses sign in as before, until its failures leave the window. Through HTTP on the real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from chengxin.accounts.models import SignInFailure, StaffUser
+from chengxin.accounts.sign_in import note_address_failure
+from chengxin.api.app import create_app
+from chengxin.core.clock import today_cn
+from chengxin.core.db import utcnow
+from chengxin.core.policy import SignInPolicy, policy_on
+from chengxin.platform import Platform
+from factories import ric_for
+
+PASSWORD = "correct horse battery"
+HERE = "testclient"  # the address TestClient reports
+
+
+@pytest.fixture()
+def policy() -> SignInPolicy:
+    return policy_on(today_cn()).sign_in
+
+
+@pytest.fixture()
+def elsewhere(platform: Platform) -> Iterator[TestClient]:
+    """A client from another address."""
+    with TestClient(create_app(platform), client=("198.51.100.9", 50000)) as c:
+        yield c
+
+
+def _failures(platform: Platform) -> list[tuple[str, str]]:
+    with platform.db.read() as session:
+        return [(f.address, f.realm) for f in session.scalars(select(SignInFailure).order_by(SignInFailure.id))]
+
+
+def _fail_from(platform: Platform, address: str, times: int, *, minutes_ago: float = 0) -> None:
+    with platform.db.write() as session:
+        at = utcnow() - dt.timedelta(minutes=minutes_ago)
+        for _ in range(times):
+            note_address_failure(session, address, "staff", at)
+
+
+def _portal(client: TestClient, username: str, password: str) -> tuple[int, str, str]:
+    client.cookies.clear()
+    answer = client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
+    code = re.search(r"<code>([a-z_.]+)</code>", answer.text)
+    return answer.status_code, code.group(1) if code else "", answer.text
+
+
+def _api(client: TestClient, username: str, password: str) -> tuple[int, str]:
+    answer = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    return answer.status_code, answer.json().get("error", {}).get("code", "") if answer.status_code != 200 else ""
+
+
+def _person(client: TestClient, n: int) -> tuple[int, str]:
+    answer = client.post("/api/v1/me/sessions", json={"ric": ric_for(n), "password": PASSWORD})
+    return answer.status_code, answer.json()["error"]["code"]
+
+
+def test_every_failed_sign_in_is_counted_by_its_address_and_door_only(
+    client: TestClient, platform: Platform, make_user: Callable[..., str]
+) -> None:
+    make_user("clerk", "samr", username="li_clerk")
+    assert _portal(client, "li_clerk", "not the password")[:2] == (401, "auth.bad_credentials")
+    assert _api(client, "nobody_here", "not the password") == (401, "auth.bad_credentials")
+    assert _person(client, 7) == (401, "auth.bad_credentials")  # no account for this ID: a failure all the same
+    assert client.post("/me/login", data={"ric": ric_for(8), "password": "x" * 12},
+                       follow_redirects=False).status_code == 401
+    assert _portal(client, "li_clerk", PASSWORD)[0] == 303  # a success is not a failure
+    assert _failures(platform) == [(HERE, "staff"), (HERE, "staff"), (HERE, "person"), (HERE, "person")]
+    # nothing of what was tried is kept: the row has no column for it
+    assert set(SignInFailure.__table__.columns.keys()) == {"id", "address", "realm", "at"}
+
+
+def test_an_address_at_the_limit_is_refused_everywhere_and_others_are_not(
+    client: TestClient, elsewhere: TestClient, platform: Platform, make_user: Callable[..., str],
+    policy: SignInPolicy,
+) -> None:
+    make_user("clerk", "samr", username="li_clerk")
+    _fail_from(platform, HERE, policy.address_max_failures - 1, minutes_ago=2)
+    assert _api(client, "li_clerk", PASSWORD) == (200, "")  # under the limit; a success does not clear the count
+    assert _api(client, "someone_else", "a guess at it") == (401, "auth.bad_credentials")  # the limit-th failure
+
+    status, code, page = _portal(client, "li_clerk", PASSWORD)  # the right password, refused all the same
+    assert (status, code) == (429, "auth.address_limited")
+    minutes = policy.address_window_minutes - 2  # until the oldest counted failure (2 minutes ago) leaves the window
+    assert f"该网络地址登录失败次数过多，请 {minutes} 分钟后再试" in page
+    assert _api(client, "li_clerk", PASSWORD) == (429, "auth.address_limited")
+    assert _person(client, 7) == (429, "auth.address_limited")
+    assert client.post("/me/login", data={"ric": ric_for(7), "password": PASSWORD}).status_code == 429
+    # refusals are not failures: the table grows no faster than the limit, and no account is locked by them
+    assert len(_failures(platform)) == policy.address_max_failures
+    with platform.db.read() as session:
+        assert session.scalar(select(StaffUser.failed_attempts).where(StaffUser.username == "li_clerk")) == 0
+
+    assert _api(elsewhere, "li_clerk", PASSWORD) == (200, "")  # another address: as before
+    assert _portal(elsewhere, "li_clerk", PASSWORD)[0] == 303
+
+
+def test_the_address_signs_in_again_once_its_failures_leave_the_window(
+    client: TestClient, platform: Platform, make_user: Callable[..., str], policy: SignInPolicy
+) -> None:
+    make_user("clerk", "samr", username="li_clerk")
+    _fail_from(platform, HERE, policy.address_max_failures)
+    assert _api(client, "li_clerk", PASSWORD) == (429, "auth.address_limited")
+    with platform.db.write() as session:  # the window has passed for one of them
+        oldest = session.scalar(select(func.min(SignInFailure.id)))
+        session.execute(update(SignInFailure).where(SignInFailure.id == oldest)
+                        .values(at=utcnow() - dt.timedelta(minutes=policy.address_window_minutes, seconds=1)))
+    assert _api(client, "li_clerk", PASSWORD) == (200, "")
+    assert _api(client, "li_clerk", "wrong again") == (401, "auth.bad_credentials")  # back at the limit
+    assert _api(client, "li_clerk", PASSWORD) == (429, "auth.address_limited")

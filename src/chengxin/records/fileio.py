@@ -1190,6 +1190,11 @@ def _error_cell_problem(col: Column, value: object) -> Problem:
 
 
 def _precision_problem(col: Column, text: str) -> Problem:
+    # A citizen ID number that Excel turned into a number keeps its first 15 digits: quoted whole, it would stay
+    # in clear in the rejection (stored with the batch, shown to the office). Its region code (the first six
+    # digits) is enough to show which value is meant; the rest is starred like a masked ID.
+    if col.type is FieldType.RIC:
+        text = text[:6] + "*" * (len(text) - 6)
     return Problem(
         "file.number_precision",
         f"{col.label_zh}被 Excel 存为数字，已丢失精度，请将该列设为文本格式后重新填写（读到的是 {text}）",

@@ -522,6 +522,9 @@ def test_xlsx_id_stored_as_number(tmp_path: Path) -> None:
     assert [p.code for p in row.problems] == ["file.number_precision"]
     assert row.problems[0].field == "ric"
     assert "公民身份号码被 Excel 存为数字，已丢失精度" in row.problems[0].message
+    # the digits Excel kept are a person's ID number but for the last three: never quoted in clear
+    assert f"读到的是 {ric[:6]}{'*' * 12}）" in row.problems[0].message
+    assert ric[6:15] not in row.problems[0].message + row.problems[0].message_en
     assert row.values["uscc"] == "12345"  # integral numbers in text columns become digits
     assert row.values["note"] == "7"
     assert row.values["amount"] == 2  # numeric columns keep numbers

@@ -96,7 +96,8 @@ def test_an_address_at_the_limit_is_refused_everywhere_and_others_are_not(
     assert f"该网络地址登录失败次数过多，请 {minutes} 分钟后再试" in page
     assert _api(client, "li_clerk", PASSWORD) == (429, "auth.address_limited")
     assert _person(client, 7) == (429, "auth.address_limited")
-    assert client.post("/me/login", data={"ric": ric_for(7), "password": PASSWORD}).status_code == 429
+    person_page = client.post("/me/login", data={"ric": ric_for(7), "password": PASSWORD})
+    assert person_page.status_code == 429 and "该网络地址登录失败次数过多" in person_page.text
     # refusals are not failures: the table grows no faster than the limit, and no account is locked by them
     assert len(_failures(platform)) == policy.address_max_failures
     with platform.db.read() as session:

@@ -120,3 +120,45 @@ def test_the_address_signs_in_again_once_its_failures_leave_the_window(
     assert _api(client, "li_clerk", PASSWORD) == (200, "")
     assert _api(client, "li_clerk", "wrong again") == (401, "auth.bad_credentials")  # back at the limit
     assert _api(client, "li_clerk", PASSWORD) == (429, "auth.address_limited")
+
+
+def test_the_console_lists_refused_addresses_and_an_administrator_releases_one(
+    client: TestClient, platform: Platform, make_user: Callable[..., str], policy: SignInPolicy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from chengxin.accounts.service import release_address
+    from chengxin.cli import main as cli
+    from chengxin.core.audit import Actor, AuditEvent
+    from chengxin.core.errors import PermissionDenied
+
+    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    monkeypatch.setattr(cli, "console", Console(width=200))
+    run = CliRunner().invoke
+    make_user("clerk", "samr", username="li_clerk")
+    _fail_from(platform, HERE, policy.address_max_failures)
+    _fail_from(platform, "2001:db8:5:6::1", 2)
+    _fail_from(platform, "203.0.113.50", 3, minutes_ago=policy.address_window_minutes + 1)  # outside the window
+    _fail_from(platform, HERE, 3, minutes_ago=policy.address_window_minutes + 1)
+    listed = run(cli.app, ["users", "addresses"])
+    assert listed.exit_code == 0, listed.output
+    lines = [line for line in listed.output.splitlines() if "testclient" in line or "2001:db8" in line]
+    assert len(lines) == 2 and "受限至" in lines[0] and str(policy.address_max_failures) in lines[0]
+    assert "2001:db8:5:6::/64" in lines[1] and "未受限" in lines[1]
+    assert "203.0.113.50" not in listed.output
+
+    with platform.db.write() as session, pytest.raises(PermissionDenied):  # only an administrator
+        release_address(session, HERE, actor=Actor(kind="staff", name="li_clerk", role="clerk",
+                                                    department_code="samr"))
+    assert _api(client, "li_clerk", PASSWORD) == (429, "auth.address_limited")
+    released = run(cli.app, ["users", "release-address", HERE])
+    assert released.exit_code == 0 and f"清除失败记录 {policy.address_max_failures} 条" in released.output
+    assert _api(client, "li_clerk", PASSWORD) == (200, "")
+    with platform.db.read() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.release_address")).one()
+        kept = session.scalar(select(func.count()).select_from(SignInFailure).where(SignInFailure.address == HERE))
+    assert event.detail == {"address": HERE, "failures": policy.address_max_failures}
+    assert kept == 3  # its failures before the window are the record of what happened: kept
+    assert "无需解除" in run(cli.app, ["users", "release-address", HERE]).output

@@ -19,9 +19,10 @@ from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import ApiKey, StaffSession, StaffUser
-from chengxin.accounts.rules import RENEW_WITHIN_DAYS, end_of_day, password_problem, valid_until
+from chengxin.accounts.rules import RENEW_WITHIN_DAYS, address_key, end_of_day, password_problem, valid_until
 from chengxin.accounts.sign_in import (
     dummy_hash,
+    forget_address_failures,
     note_address_failure,
     note_failed_sign_in,
     note_sign_in,
@@ -210,6 +211,18 @@ def unlock_user(session: Session, username: str, *, actor: audit.Actor) -> Staff
         audit.write(session, actor=actor, action="user.unlock", object_type="staff_user", object_id=user.id,
                     detail={"username": user.username})
     return user
+
+
+def release_address(session: Session, address: str, *, actor: audit.Actor) -> int:
+    """解除地址限制: an address refused after too many failed sign-ins (``sign_in.address_max_failures``) may try
+    again at once — e.g. an office whose staff share one network address, once the cause is known. Its failures
+    within the window are dropped (the monitor's alert about them stays); how many, audited."""
+    require_user_manager(actor)
+    dropped = forget_address_failures(session, address, utcnow())
+    if dropped:
+        audit.write(session, actor=actor, action="user.release_address", object_type="sign_in_failure",
+                    object_id=None, detail={"address": address_key(address), "failures": dropped})
+    return dropped
 
 
 def reset_password(session: Session, username: str, *, actor: audit.Actor) -> str:

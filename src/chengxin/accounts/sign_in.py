@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Protocol
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.models import SignInFailure
@@ -71,6 +72,45 @@ def refuse_if_address_limited(session: Session, address: str | None, now: dt.dat
         raise AddressLimited("auth.address_limited",
                              f"该网络地址登录失败次数过多，请 {minutes} 分钟后再试；如多人共用网络，请稍后再登录",
                              f"Too many failed sign-ins from this network address: try again in {minutes} minutes")
+
+
+@dataclass(frozen=True, slots=True)
+class AddressFailures:
+    """An address's failed sign-ins within the window (for the console)."""
+
+    address: str  # as counted: an IPv4 address or an IPv6 /64
+    failures: int
+    last_at: dt.datetime
+    refused_until: dt.datetime | None  # None: not refused
+
+
+def failing_addresses(session: Session, now: dt.datetime) -> list[AddressFailures]:
+    """Every address with failed sign-ins within ``sign_in.address_window_minutes``, most failures first."""
+    policy = _policy(now)
+    window = dt.timedelta(minutes=policy.address_window_minutes)
+    rows = session.execute(
+        select(SignInFailure.address, func.count(), func.max(SignInFailure.at))
+        .where(SignInFailure.at > now - window).group_by(SignInFailure.address)
+    ).all()
+    found = []
+    for address, failures, last_at in rows:
+        refused_until = None
+        if failures >= policy.address_max_failures:
+            newest = session.scalars(
+                select(SignInFailure.at).where(SignInFailure.address == address, SignInFailure.at > now - window)
+                .order_by(SignInFailure.at.desc()).limit(policy.address_max_failures)).all()
+            refused_until = address_free_at(newest, max_failures=policy.address_max_failures, window=window)
+        found.append(AddressFailures(address, failures, last_at, refused_until))
+    return sorted(found, key=lambda a: (-a.failures, a.address))
+
+
+def forget_address_failures(session: Session, address: str, now: dt.datetime) -> int:
+    """Drop ``address``'s failed sign-ins within the window (older ones stay, as the record of what happened);
+    the caller checks who may and audits it. How many were dropped."""
+    window = dt.timedelta(minutes=_policy(now).address_window_minutes)
+    dropped = session.execute(delete(SignInFailure).where(SignInFailure.address == address_key(address),
+                                                          SignInFailure.at > now - window))
+    return int(getattr(dropped, "rowcount", 0) or 0)
 
 
 def note_address_failure(session: Session, address: str | None, realm: Realm, now: dt.datetime) -> None:

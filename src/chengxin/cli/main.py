@@ -439,6 +439,39 @@ def users_unlock(username: str) -> None:
     console.print(f"已解除锁定 {username}")
 
 
+@users_app.command("addresses")
+def users_addresses() -> None:
+    """列出近期登录失败的网络地址（失败次数、是否已被限制）List addresses with recent failed sign-ins."""
+    from chengxin.accounts.sign_in import failing_addresses
+    from chengxin.core.clock import CHINA
+    from chengxin.core.db import utcnow
+
+    platform = _platform()
+    table = Table(Column("地址 address", no_wrap=True), "失败次数 failures", "最近一次 last", "状态 state")
+    with platform.db.read() as session:
+        found = failing_addresses(session, utcnow())
+    for entry in found:
+        state = (f"受限至 refused until {entry.refused_until.astimezone(CHINA):%H:%M}" if entry.refused_until
+                 else "未受限 not refused")
+        table.add_row(entry.address, str(entry.failures), f"{entry.last_at.astimezone(CHINA):%m-%d %H:%M}", state)
+    console.print(table if found else "近期没有登录失败的地址 No failed sign-ins in the window")
+
+
+@users_app.command("release-address")
+def users_release_address(address: str) -> None:
+    """解除地址限制：清除该地址窗口内的登录失败计数（如多人共用出口地址的办公室）Let a refused address sign in again."""
+    from chengxin.accounts.service import release_address
+
+    platform = _platform()
+    try:
+        with platform.db.write() as session:
+            dropped = release_address(session, address, actor=_cli_actor())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"已解除 {address} 的地址限制（清除失败记录 {dropped} 条）" if dropped
+                  else f"{address} 在时间窗口内没有登录失败记录，无需解除")
+
+
 @users_app.command("reset-password")
 def users_reset_password(username: str) -> None:
     """重置密码：生成随机密码（只显示一次），本人首次登录须修改；解除锁定，结束其全部登录。

@@ -93,7 +93,7 @@ ACTION_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
 ACTION_ZH: dict[str, str] = {
     "user.sign_in": "登录", "user.create": "新建账号", "user.activate": "启用账号", "user.deactivate": "停用账号",
     "user.reset_password": "重置密码", "user.change_password": "本人修改密码", "user.locked": "登录失败过多，账号锁定",
-    "user.unlock": "解除账号锁定",
+    "user.unlock": "解除账号锁定", "user.release_address": "解除网络地址登录限制",
     "api_key.create": "签发接口密钥", "api_key.revoke": "吊销接口密钥",
     "records.ingest": "报送一批记录", "record.revoke": "撤销记录", "record.stop_display": "停止公示",
     "subject.look_up": "按证件号查询主体", "report.issue": "出具信用报告",

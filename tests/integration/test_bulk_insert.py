@@ -87,28 +87,60 @@ def test_a_value_of_the_wrong_type_fails_the_insert_on_postgresql(platform: Plat
         assert write() == "2025-02-28"
 
 
-def test_a_bulk_writer_widens_the_sqlite_page_cache_and_gives_it_back_even_after_a_failed_statement(
-    platform: Platform,
-) -> None:
+def test_a_bulk_write_widens_the_sqlite_page_cache_and_commits_without_a_checkpoint(platform: Platform) -> None:
     import sqlite3
 
-    from chengxin.core.db import SQLITE_BULK_CACHE_KIB, SQLITE_CACHE_KIB
+    from chengxin.core.db import SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_BULK_CACHE_KIB, SQLITE_CACHE_KIB
 
-    def cache_kib(session: Session) -> int:
-        return -int(session.execute(text("PRAGMA cache_size")).scalar_one())
+    def pragma(driver: Any, name: str) -> int:
+        return int(driver.execute(f"PRAGMA {name}").fetchone()[0])
 
     with platform.db.write() as session:
         writer = _probe(session)
         session.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS bulk_probe_id ON bulk_probe (id)"))
-        writer.widen_page_cache()
-        if writer.dialect != "sqlite":  # PostgreSQL: the server's buffers are its own; nothing to give back
-            writer.restore_page_cache()
+        writer.begin_bulk_write()
+        if writer.dialect != "sqlite":  # PostgreSQL: the server's buffers and checkpoints are its own
+            writer.end_bulk_write()
             return
-        assert cache_kib(session) == SQLITE_BULK_CACHE_KIB
+        driver = session.connection().connection.driver_connection
+        assert pragma(driver, "cache_size") == -SQLITE_BULK_CACHE_KIB
+        assert pragma(driver, "wal_autocheckpoint") == 0
         writer.insert("bulk_probe", ("id",), [(1,)])
         with pytest.raises(sqlite3.IntegrityError):
             writer.insert("bulk_probe", ("id",), [(1,)])
-        writer.restore_page_cache()  # on the driver's connection: the failed statement does not stop it
-        driver = session.connection().connection.driver_connection
-        assert driver is not None
-        assert -driver.execute("PRAGMA cache_size").fetchone()[0] == SQLITE_CACHE_KIB
+        writer.end_bulk_write()  # on the driver's connection: the failed statement does not stop it
+        assert pragma(driver, "cache_size") == -SQLITE_CACHE_KIB
+        assert pragma(driver, "wal_autocheckpoint") == 0  # through the commit
+    # back in the pool, the connection checkpoints as every connection does
+    assert pragma(driver, "wal_autocheckpoint") == SQLITE_AUTOCHECKPOINT_PAGES
+
+
+@pytest.mark.sqlite_only
+def test_a_large_batch_commits_without_copying_its_log_and_a_checkpoint_copies_it_later(platform: Platform) -> None:
+    """A batch whose log passes SQLite's auto-checkpoint threshold: its commit leaves the new pages in the log (the
+    receipt does not wait for them to be copied), every row is readable, and ``Database.checkpoint`` copies the
+    log into the database file afterwards."""
+    import datetime as dt
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from chengxin.core.db import SQLITE_AUTOCHECKPOINT_PAGES
+    from chengxin.records.models import RecordVersion
+    from factories import submit_rows, valid_row
+
+    database = Path(str(platform.db.engine.url.database))
+    day = dt.date(2026, 11, 20)
+    version = platform.catalog.version_on("admin_penalty", day)
+    assert version is not None
+    platform.db.checkpoint()  # start from a log that is all in the file
+    before = database.stat().st_size
+    rows = [valid_row(version, n, decision_date=day.isoformat(), source_id=f"BIG-{n}") for n in range(1, 3001)]
+    submit_rows(platform, "admin_penalty", "samr", rows, day)
+    wal = Path(f"{database}-wal").stat().st_size
+    assert wal > SQLITE_AUTOCHECKPOINT_PAGES * 4096  # past the threshold: a commit would have checkpointed
+    assert database.stat().st_size == before  # the commit copied nothing into the file
+    with platform.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(RecordVersion)) == 3000
+    platform.db.checkpoint()
+    assert database.stat().st_size > before + 3000 * 500  # the batch's pages are in the file now

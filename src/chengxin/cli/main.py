@@ -234,6 +234,9 @@ def ingest(
         _fail(exc)
         return
     _print_receipt(receipt, show)
+    if platform.db.dialect == "sqlite":  # the batch's commit left its write-ahead log for later (BulkWriter)
+        with console.status("正在将写入日志并入数据库文件 Checkpointing the write-ahead log…"):
+            platform.db.checkpoint()
 
 
 def _print_receipt(receipt: Receipt, show: int) -> None:

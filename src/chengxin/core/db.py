@@ -80,12 +80,15 @@ def utcnow() -> dt.datetime:
 
 
 SQLITE_CACHE_KIB = 65_536  # every SQLite connection's page cache (KiB)
-# A bulk batch's connection while it writes (BulkWriter.widen_page_cache): a long write transaction spills its
+# A bulk batch's connection while it writes (BulkWriter.begin_bulk_write): a long write transaction spills its
 # dirty pages into the WAL, and every page it then misses in its cache is looked for in the WAL's index, whose
 # cost grows with the WAL (sqlite3WalFindFrame: 18% of the insert thread's SQLite time in a 1,000,000-row
 # ingest). Twice the cache keeps the indexes' random pages (subject, record → subject) in memory: the insert
 # thread 44.4 → 39.1–39.7 s of CPU, peak RSS 321 → 389–391 MB (bench/RESULTS.md, ingest, session 21).
 SQLITE_BULK_CACHE_KIB = 131_072
+# SQLite's own auto-checkpoint threshold (pages of WAL), which a bulk batch's commit skips (begin_bulk_write).
+SQLITE_AUTOCHECKPOINT_PAGES = 1000
+_BULK_WAL = "chengxin_bulk_wal"  # a pooled connection's info flag: its auto-checkpoint is off until checked in
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:
@@ -100,6 +103,13 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # A bulk batch's connection (BulkWriter.begin_bulk_write) committed without checkpointing; back in the
+        # pool it checkpoints as every connection does.
+        if record is not None and record.info.pop(_BULK_WAL, False) and dbapi_connection is not None:
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -211,6 +221,21 @@ class Database:
         """One use case, one transaction: committed on success, rolled back on any error."""
         with self._write() as session, session.begin():
             yield session
+
+    def checkpoint(self) -> None:
+        """SQLite: copy what the write-ahead log holds into the database file now (passive: waits for no reader or
+        writer), e.g. after a bulk batch whose commit skipped it (``BulkWriter.begin_bulk_write``); PostgreSQL:
+        nothing."""
+        if self.dialect != "sqlite":
+            return
+        raw = self.engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor.fetchall()
+            cursor.close()
+        finally:
+            raw.close()
 
     def checkpoint_in_background(self, interval: float) -> None:
         """SQLite: checkpoint the write-ahead log every ``interval`` seconds from a daemon thread (see
@@ -416,24 +441,36 @@ class BulkWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
-        self._widened: Any = None  # SQLite: the driver connection whose page cache widen_page_cache widened
+        self._widened: Any = None  # SQLite: the driver connection whose page cache begin_bulk_write widened
         if self.dialect == "postgresql":
             # The batch's own look-ups (subjects, prior versions: thousands of keys at a time) run
             # while the tables grow inside this transaction, unanalysed; the planner would then
             # prefer a sequential scan per chunk and the ingest would turn quadratic.
             session.execute(text("SET LOCAL enable_seqscan = off"))
 
-    def widen_page_cache(self) -> None:
-        """SQLite: give this connection the bulk page cache (``SQLITE_BULK_CACHE_KIB``) until
-        :meth:`restore_page_cache`; PostgreSQL: nothing (the server's buffers are its own)."""
-        if self.dialect == "sqlite":
-            self._widened = self.session.connection().connection.driver_connection
-            self._widened.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+    def begin_bulk_write(self) -> None:
+        """SQLite: set this connection up for one large write transaction, until :meth:`end_bulk_write`; PostgreSQL:
+        nothing (the server's buffers and checkpoints are its own).
 
-    def restore_page_cache(self) -> None:
-        """SQLite: the connection back at every connection's cache size (pages over it are freed as the transaction
-        lets them go). On the driver's connection itself: it works after a failed statement too, where the session
-        refuses every statement until it is rolled back."""
+        - The bulk page cache (``SQLITE_BULK_CACHE_KIB``): fewer of the indexes' pages missed and looked for in a
+          WAL as long as the batch (see the constant).
+        - No auto-checkpoint at the commit: copying a 1,000,000-row batch's WAL (~1.3 GB) into the database file
+          took 9 of the commit's 11 s (bench/RESULTS.md, ingest, session 21), and the receipt waited for it. The
+          commit is whole without it — a checkpoint only moves committed pages — so it is left to the server's
+          background checkpointer (``WalCheckpointer``), the CLI (:meth:`Database.checkpoint`, after the receipt)
+          or the next commit on another connection. The connection checkpoints again once it is back in the pool
+          (the ``checkin`` hook)."""
+        if self.dialect == "sqlite":
+            pooled = self.session.connection().connection
+            self._widened = pooled.driver_connection
+            self._widened.execute(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+            self._widened.execute("PRAGMA wal_autocheckpoint=0")
+            pooled.info[_BULK_WAL] = True
+
+    def end_bulk_write(self) -> None:
+        """SQLite: the connection's cache back to every connection's size (pages over it are freed as the transaction
+        lets them go); its auto-checkpoint stays off through the commit. On the driver's connection itself: it
+        works after a failed statement too, where the session refuses every statement until it is rolled back."""
         widened, self._widened = self._widened, None
         if widened is not None:
             widened.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")

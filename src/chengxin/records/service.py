@@ -159,7 +159,7 @@ class _BatchWriter:
         self.receipt = receipt
         self.subjects: dict[bytes, SubjectRef] = {}
         self.bulk = BulkWriter(session)
-        self.bulk.widen_page_cache()
+        self.bulk.begin_bulk_write()
         # Source ids of the last chunk and where they stand after it: its inserts may still be running, so
         # the next chunk finds them here, not in the database (chunks before it are in the database, same
         # transaction), and memory stays flat however long the file is.
@@ -205,7 +205,7 @@ class _BatchWriter:
             wait([self._running])
             self._running = None
         self._thread.shutdown(wait=True)
-        self.bulk.restore_page_cache()
+        self.bulk.end_bulk_write()
 
     def _drain(self) -> None:
         """Wait for the running inserts (re-raising what they raised): the connection is free afterwards."""

@@ -52,21 +52,25 @@ def _minutes_until(later: dt.datetime, now: dt.datetime) -> int:
     return max(1, math.ceil((later - now).total_seconds() / 60))
 
 
+def _refused_until(session: Session, key: str, policy: SignInPolicy, now: dt.datetime) -> dt.datetime | None:
+    """Until when the address ``key`` (as counted: ``address_key``) is refused; None: it is not."""
+    window = dt.timedelta(minutes=policy.address_window_minutes)
+    newest = session.scalars(
+        select(SignInFailure.at)
+        .where(SignInFailure.address == key, SignInFailure.at > now - window)
+        .order_by(SignInFailure.at.desc())
+        .limit(policy.address_max_failures)
+    ).all()
+    return address_free_at(newest, max_failures=policy.address_max_failures, window=window)
+
+
 def refuse_if_address_limited(session: Session, address: str | None, now: dt.datetime) -> None:
     """429 ``auth.address_limited`` with the minutes left, while ``sign_in.address_max_failures`` failed sign-ins
     from ``address`` (any account, staff or person) fall within ``sign_in.address_window_minutes``. No address
     (a caller outside HTTP): nothing to count."""
     if not address:
         return
-    policy = _policy(now)
-    window = dt.timedelta(minutes=policy.address_window_minutes)
-    failures = session.scalars(
-        select(SignInFailure.at)
-        .where(SignInFailure.address == address_key(address), SignInFailure.at > now - window)
-        .order_by(SignInFailure.at.desc())
-        .limit(policy.address_max_failures)
-    ).all()
-    free_at = address_free_at(failures, max_failures=policy.address_max_failures, window=window)
+    free_at = _refused_until(session, address_key(address), _policy(now), now)
     if free_at is not None:
         minutes = _minutes_until(free_at, now)
         raise AddressLimited("auth.address_limited",
@@ -94,12 +98,8 @@ def failing_addresses(session: Session, now: dt.datetime) -> list[AddressFailure
     ).all()
     found = []
     for address, failures, last_at in rows:
-        refused_until = None
-        if failures >= policy.address_max_failures:
-            newest = session.scalars(
-                select(SignInFailure.at).where(SignInFailure.address == address, SignInFailure.at > now - window)
-                .order_by(SignInFailure.at.desc()).limit(policy.address_max_failures)).all()
-            refused_until = address_free_at(newest, max_failures=policy.address_max_failures, window=window)
+        refused_until = (_refused_until(session, address, policy, now)
+                         if failures >= policy.address_max_failures else None)
         found.append(AddressFailures(address, failures, last_at, refused_until))
     return sorted(found, key=lambda a: (-a.failures, a.address))
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -115,3 +121,26 @@ def served(platform: Platform) -> Iterator[TestClient]:
 
     with TestClient(create_app(platform)) as client:
         yield client
+
+
+@contextmanager
+def uvicorn_server(app: FastAPI, **options: Any) -> Iterator[str]:
+    """A real uvicorn server for ``app`` on a free port of 127.0.0.1, in a background thread; yields its base URL.
+    ``options``: more of uvicorn's (``chengxin serve``'s proxy options, …)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    config = uvicorn.Config(app=app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)

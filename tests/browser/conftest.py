@@ -4,18 +4,15 @@ driven by Playwright (no browser download: ``make system-deps`` installs the ``c
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from chengxin.api.app import create_app
 from chengxin.platform import Platform
+from tests_support import uvicorn_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,31 +29,11 @@ def _chromium() -> str | None:
     return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture()
 def server(platform: Platform) -> Iterator[str]:
     """A real uvicorn server on the test platform, in a background thread; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app=create_app(platform), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with uvicorn_server(create_app(platform)) as url:
+        yield url
 
 
 @pytest.fixture()

@@ -205,3 +205,22 @@ def test_a_database_not_yet_migrated_gets_a_message_not_a_traceback(tmp_path: Pa
     assert subprocess.run([command, "migrate"], env=env, capture_output=True, timeout=120).returncode == 0
     after = subprocess.run([command, "verify"], env=env, capture_output=True, text=True, timeout=120)
     assert after.returncode == 0 and "账本完整" in after.stdout, after.stdout + after.stderr
+
+
+def test_a_setting_that_cannot_be_read_gets_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """The installed ``chengxin`` command (a real process) with two wrong variables: both named, exit code 2."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHENGXIN_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+           "CHENGXIN_KEY_DIR": str(tmp_path / "keys"), "COLUMNS": "200",
+           "CHENGXIN_SERVE_WORKERS": "-1", "CHENGXIN_TRUSTED_PROXIES": "nginx"}
+    command = str(Path(sys.executable).parent / "chengxin")
+    for args in (["serve", "--port", "1"], ["migrate"]):
+        answer = subprocess.run([command, *args], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert answer.returncode == 2, answer.stdout + answer.stderr
+        assert "settings.invalid" in answer.stderr and "CHENGXIN_SERVE_WORKERS 应不小于 0" in answer.stderr
+        assert "CHENGXIN_TRUSTED_PROXIES 中的“nginx”不是 IP 地址或网段" in answer.stderr
+        assert "Traceback" not in answer.stdout + answer.stderr
+    assert not (tmp_path / "fresh.db").exists()  # refused before anything was made

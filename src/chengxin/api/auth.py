@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from chengxin.accounts import service as accounts
 from chengxin.accounts.sign_in import AddressLimited
-from chengxin.api.deps import PlatformDep, StaffDep
+from chengxin.api.deps import PlatformDep, StaffDep, client_address
 from chengxin.api.schemas import ErrorOut, PasswordChangeIn, SubjectOut, TokenIn, TokenOut
 from chengxin.core.errors import Unauthenticated
 from chengxin.subjects.service import look_up_subject
@@ -25,7 +25,7 @@ def token(body: TokenIn, request: Request, platform: PlatformDep) -> TokenOut:
     with platform.db.write() as session:
         try:  # inside the transaction: a failure is counted (and may lock the account) although it is refused
             user = accounts.authenticate(session, body.username, body.password,
-                                         address=request.client.host if request.client else None)
+                                         address=client_address(request))
             issued = accounts.open_session(session, user, hours=platform.settings.session_hours)
             must_change = user.must_change_password
         except (Unauthenticated, AddressLimited) as exc:

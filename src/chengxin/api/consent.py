@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from chengxin.api.deps import PlatformDep
+from chengxin.api.deps import PlatformDep, client_address
 from chengxin.api.disclosure import CreditFileOut
 from chengxin.api.schemas import ErrorOut
 from chengxin.consent import service
@@ -31,7 +31,7 @@ def consent_file(body: ConsentReadIn, request: Request, platform: PlatformDep) -
     with platform.db.write() as session:  # the attempt is committed whatever the outcome
         outcome = service.read_file(session, platform.catalog, platform.keyring, requester_uscc=body.uscc,
                                     code=body.code, ric=body.ric,
-                                    ip=request.client.host if request.client else None, now=utcnow())
+                                    ip=client_address(request), now=utcnow())
     if outcome.file is None:
         raise DomainError(outcome.code, outcome.message, outcome.message_en, status=outcome.status)
     return CreditFileOut.model_validate(outcome.file)

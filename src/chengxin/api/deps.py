@@ -42,6 +42,12 @@ async def read_session(platform: PlatformDep) -> AsyncIterator[Session]:
 ReadSession = Annotated[Session, Depends(read_session)]
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address as the server reports it (behind a proxy listed in ``CHENGXIN_TRUSTED_PROXIES``: the
+    address that proxy forwarded). Sign-in failures are counted by it (accounts.sign_in) and consents record it."""
+    return request.client.host if request.client else None
+
+
 def _credentials(request: Request) -> tuple[str | None, str | None, bool]:
     """(presented key or token, portal cookie, whether it is an API key)."""
     presented = request.headers.get("x-api-key")

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from chengxin.accounts.sign_in import AddressLimited
-from chengxin.api.deps import PlatformDep
+from chengxin.api.deps import PlatformDep, client_address
 from chengxin.api.disclosure import CreditFileOut
 from chengxin.api.reports import pdf_response
 from chengxin.api.schemas import ErrorOut
@@ -69,7 +69,7 @@ def sign_in(body: SignInIn, request: Request, platform: PlatformDep) -> SessionO
         # The failure count must be committed even when sign-in fails: catch inside the transaction.
         try:
             account = people.sign_in(session, platform.keyring, ric=body.ric, password=body.password,
-                                     totp_code=body.totp_code, address=request.client.host if request.client else None)
+                                     totp_code=body.totp_code, address=client_address(request))
             issued = people.open_session(session, account, hours=platform.settings.session_hours)
         except (Unauthenticated, AddressLimited) as exc:
             error = exc

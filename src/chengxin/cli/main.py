@@ -120,12 +120,18 @@ def _platform() -> Platform:
 
 
 def main() -> None:
-    """The ``chengxin`` command: :data:`app`, with a message a clerk can act on instead of a traceback when the
-    database has not been created or upgraded yet (every command but ``migrate`` / ``setup`` needs its tables)."""
+    """The ``chengxin`` command: :data:`app`, with a message a clerk can act on instead of a traceback when a
+    setting cannot be read, or when the database has not been created or upgraded yet (every command but
+    ``migrate`` / ``setup`` needs its tables)."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from chengxin.core.settings import InvalidSettings
 
     try:
         app()
+    except InvalidSettings as exc:  # outside the command now: exit by hand, as _fail does inside one
+        _say_error(exc)
+        raise SystemExit(2) from None
     except (OperationalError, ProgrammingError):  # SQLite: "no such table"; PostgreSQL: UndefinedTable
         from chengxin.core.migrate import pending
 
@@ -187,15 +193,16 @@ def serve(
     import uvicorn
 
     from chengxin.core.migrate import pending
-    from chengxin.core.settings import get_settings, serve_workers
+    from chengxin.core.settings import get_settings, serve_options, serve_workers
 
     if pending(_platform().db.engine):
         _fail(_not_migrated())
 
-    count = workers if workers is not None else serve_workers(get_settings(), os.cpu_count())
+    settings = get_settings()
+    count = workers if workers is not None else serve_workers(settings, os.cpu_count())
     typer.echo(f"门户和 API：http://{host}:{port}（{count} 个工作进程）")
     uvicorn.run("chengxin.api.app:create_served_app", factory=True, host=host, port=port, workers=count,
-                proxy_headers=True, log_level="info")
+                log_level="info", **serve_options(settings))
 
 
 @app.command()

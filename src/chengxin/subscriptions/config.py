@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chengxin.core.dated import Dated, DatedError, DatedFormat, DatedVersion
+from chengxin.core.settings import load_settings
 from chengxin.lists.models import (
     ENDED,
     LIST_KINDS,
@@ -138,4 +139,4 @@ class WebhookSettings(BaseSettings):
 
 @functools.lru_cache(maxsize=1)
 def webhook_settings() -> WebhookSettings:
-    return WebhookSettings()
+    return load_settings(WebhookSettings)

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from chengxin.accounts.sign_in import AddressLimited
+from chengxin.api.deps import client_address
 from chengxin.core.clock import today_cn
 from chengxin.core.db import utcnow
 from chengxin.core.errors import DomainError, Unauthenticated
@@ -114,7 +115,7 @@ def login_submit(
         # The failure count must be committed even when sign-in fails: catch inside the transaction.
         try:
             account = people.sign_in(session, platform.keyring, ric=ric, password=password, totp_code=totp_code,
-                                     address=request.client.host if request.client else None)
+                                     address=client_address(request))
             issued = people.open_session(session, account, hours=platform.settings.session_hours)
         except (Unauthenticated, AddressLimited) as exc:
             error = exc

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from chengxin.accounts.service import Role, authenticate, close_session, open_session, user_for_token
 from chengxin.accounts.sign_in import AddressLimited
 from chengxin.api.catalog import item_summary, version_dict
-from chengxin.api.deps import SESSION_COOKIE
+from chengxin.api.deps import SESSION_COOKIE, client_address
 from chengxin.api.progress import wants_progress
 from chengxin.api.records import ingest_upload, ingest_upload_streamed, quality_out
 from chengxin.catalog.model import Catalog, CatalogItem, Duration
@@ -449,7 +449,7 @@ def login(
     refused: Unauthenticated | AddressLimited | None = None
     with platform.db.write() as session:
         try:  # inside the transaction: a failure is counted (and may lock the account) although sign-in is refused
-            user = authenticate(session, username, password, address=request.client.host if request.client else None)
+            user = authenticate(session, username, password, address=client_address(request))
             issued = open_session(session, user, hours=platform.settings.session_hours)
             is_clerk = user.role == Role.CLERK.value
             must_change = user.must_change_password

@@ -21,8 +21,11 @@ module only turns a file into :class:`SourceRow` objects keyed by column code �
 
 Header rules (CSV and xlsx):
 
-* The header is row 1. A *title row* is tolerated: if no cell of row 1 names a known column
-  and row 2 does, row 2 is the header (government sheets often have a merged title line).
+* The header is the first row that names a known column, among the first ``HEADER_SEARCH_ROWS`` (10):
+  government sheets often put a merged title, a line such as "填报单位：… 填报日期：…" and blank rows above
+  it. An xlsx file is read from its sheet "数据" (the template's) or else its first visible sheet; when that
+  sheet has no header there, the other visible sheets are tried in order, and a ``file.other_sheet`` warning
+  says which one was read.
 * A header cell names a column if, after normalisation (NFKC — which folds full-width
   parentheses, letters and ``＊`` —, removal of all whitespace, BOM and zero-width spaces,
   leading/trailing ``*`` and a trailing ``(必填)``/``(选填)``, case-folding), it equals the
@@ -78,6 +81,8 @@ FileFormat = Literal["xlsx", "csv", "jsonl"]
 HEAD_BYTES: Final = 64 * 1024
 #: A JSONL line longer than this is reported as ``row.too_long`` instead of being parsed.
 MAX_JSON_LINE_BYTES: Final = 4 * 1024 * 1024
+#: The rows searched for the header (title, filler and blank rows may stand above it).
+HEADER_SEARCH_ROWS: Final = 10
 #: Name of the data sheet in the template; preferred over the first sheet when reading.
 DATA_SHEET: Final = "数据"
 HELP_SHEET: Final = "说明"
@@ -284,27 +289,25 @@ def _unknown_warning(names: Sequence[str]) -> Problem:
 
 def _choose_header(
     matcher: _Matcher,
-    first: Sequence[str] | None,
-    second: Sequence[str] | None,
+    rows: Sequence[Sequence[str] | None],
     *,
     more_content: Callable[[], bool],
+    sheet: str | None = None,
 ) -> _Header:
-    """Row 1 is the header unless it names no column and row 2 does (a title row)."""
-    first_blank = first is None or not any(c.strip() for c in first)
-    second_blank = second is None or not any(c.strip() for c in second)
-    if first is not None and not first_blank and matcher.count(first) > 0:
-        return _build_header(matcher, first, 1)
-    if second is not None and not second_blank and matcher.count(second) > 0:
-        return _build_header(matcher, second, 2)
-    if first_blank and second_blank and not more_content():
+    """The first of ``rows`` (the file's first :data:`HEADER_SEARCH_ROWS`) that names a known column is the header;
+    the rows above it are titles. ``sheet``: the worksheet's name, for the message."""
+    for i, cells in enumerate(rows):
+        if cells is not None and any(c.strip() for c in cells) and matcher.count(cells) > 0:
+            return _build_header(matcher, cells, i + 1)
+    if all(cells is None or not any(c.strip() for c in cells) for cells in rows) and not more_content():
         raise _reject("file.empty", "文件没有内容。", "The file has no content.")
     names = "、".join(c.label_zh for c in matcher.columns[:3])
+    where, where_en = (f"工作表“{sheet}”", f"sheet {sheet!r}: ") if sheet is not None else ("", "")
     raise _reject(
         "file.no_header",
-        "找不到表头：第 1 行（有标题行时为第 2 行）应为列名，例如“"
-        + names
-        + "”，但没有一列与模板相符。请使用模板，并确认表头在第 1 行。",
-        "No header found: row 1 (or row 2 after a title row) names none of the template's columns.",
+        f"找不到表头：{where}前 {HEADER_SEARCH_ROWS} 行中没有一行的列名与模板相符（应为“{names}”等列名）。"
+        "请使用模板；表头之上只可有标题行。",
+        f"No header found: {where_en}none of the first {HEADER_SEARCH_ROWS} rows names a column of the template.",
     )
 
 
@@ -629,19 +632,15 @@ def _open_csv(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str, enco
                 return True
         return False
 
-    def as_cells(index: int) -> list[str] | None:
-        if index >= len(consumed):
-            return None
-        rec = consumed[index]
-        return [] if isinstance(rec, csv.Error) else rec
-
     try:
-        for _ in range(2):
+        for _ in range(HEADER_SEARCH_ROWS):
             rec = next_record()
             if rec is None:
                 break
             consumed.append(rec)
-        header = _choose_header(matcher, as_cells(0), as_cells(1), more_content=more_content)
+        # a record the csv module cannot parse names no column: not a header
+        header = _choose_header(matcher, [[] if isinstance(rec, csv.Error) else rec for rec in consumed],
+                                more_content=more_content)
     except BaseException:
         source.close()
         raise
@@ -1014,8 +1013,56 @@ def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> 
         source.close()
         raise _bad_xlsx("没有工作表", "no worksheet")
     visible = [s for s in sheets if getattr(s, "sheet_state", "visible") == "visible"] or sheets
-    ws = next((s for s in sheets if str(s.title).strip() == DATA_SHEET), visible[0])
+    # The template's data sheet, else the visible ones in order: a workbook often starts with a cover or notes.
+    candidates = [s for s in sheets if str(s.title).strip() == DATA_SHEET]
+    candidates += [s for s in visible if s not in candidates]
+    matcher = _Matcher(columns)
+    refusals: list[FileRejected] = []
+    try:
+        for ws in candidates:
+            try:
+                header, next_row, consumed = _xlsx_header(source, fh, wb, ws, size, matcher)
+            except FileRejected as exc:
+                if exc.code not in ("file.no_header", "file.empty"):
+                    raise  # a header with a fault: this is the sheet the clerk filled in
+                refusals.append(exc)
+                continue
+            break
+        else:
+            if len(refusals) == 1 or all(exc.code == "file.empty" for exc in refusals):
+                raise refusals[0]
+            titles = [str(sheet.title) for sheet in candidates]
+            raise _reject(
+                "file.no_header",
+                f"找不到表头：工作表“{'”“'.join(titles)}”的前 {HEADER_SEARCH_ROWS} 行中都没有与模板相符的列名。"
+                "请使用模板，在工作表“数据”中填写。",
+                f"No header found: none of the sheets {', '.join(map(repr, titles))} names a column of the template "
+                f"in its first {HEADER_SEARCH_ROWS} rows.",
+            )
+    except BaseException:
+        source.close()
+        raise
     source._sheet_name = str(ws.title)
+    if ws is not candidates[0]:
+        skipped = "”“".join(str(other.title) for other in candidates[: candidates.index(ws)])
+        source.warnings.append(Problem(
+            "file.other_sheet",
+            f"工作表“{skipped}”中没有表头，已读取工作表“{ws.title}”",
+            f"No header in sheet(s) {skipped!r}; sheet {str(ws.title)!r} was read",
+        ))
+    source._header_row = header.row_no
+    source._header_map = header.header_map
+    source._csv_header = header
+    if header.unknown:
+        source.warnings.append(_unknown_warning(header.unknown))
+    source._rows = _xlsx_rows(source, next_row, header, consumed)
+    return source
+
+
+def _xlsx_header(source: RowSource, fh: BinaryIO, wb: Any, ws: Any, size: int, matcher: _Matcher,
+                 ) -> tuple[_Header, Callable[[], tuple[Any, ...] | None], list[tuple[Any, ...]]]:
+    """Open ``ws``'s row stream (closed with ``source``) and find its header in the first rows: the header, the
+    stream and the rows read after the header so far. ``FileRejected`` when the sheet has no header."""
     declared_rows = getattr(ws, "max_row", None)
     # Declared dimensions are often wrong (files from other tools): read every row there is.
     ws.reset_dimensions()
@@ -1031,7 +1078,8 @@ def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> 
             return None
         except Exception as exc:
             raise _bad_xlsx(
-                f"读取第 {seen[0] + 1} 行时出错", f"row {seen[0] + 1}: {type(exc).__name__}: {exc}"
+                f"读取工作表“{ws.title}”第 {seen[0] + 1} 行时出错", f"sheet {str(ws.title)!r}, row {seen[0] + 1}: "
+                f"{type(exc).__name__}: {exc}"
             ) from None
         seen[0] += 1
         return row
@@ -1042,30 +1090,20 @@ def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> 
                 return True
         return False
 
+    consumed: list[tuple[Any, ...]] = []
+    for _ in range(HEADER_SEARCH_ROWS):
+        row = next_row()
+        if row is None:
+            break
+        consumed.append(row)
+    texts = [[_header_text(c.value) for c in row] for row in consumed]
     try:
-        consumed: list[tuple[Any, ...]] = []
-        for _ in range(2):
-            row = next_row()
-            if row is None:
-                break
-            consumed.append(row)
-        texts = [[_header_text(c.value) for c in row] for row in consumed]
-        header = _choose_header(
-            _Matcher(columns),
-            texts[0] if texts else None,
-            texts[1] if len(texts) > 1 else None,
-            more_content=more_content,
-        )
-    except BaseException:
-        source.close()
+        header = _choose_header(matcher, texts, more_content=more_content, sheet=str(ws.title))
+    except FileRejected:
+        rows_iter.close()
+        source._closers.remove(rows_iter.close)
         raise
-    source._header_row = header.row_no
-    source._header_map = header.header_map
-    source._csv_header = header
-    if header.unknown:
-        source.warnings.append(_unknown_warning(header.unknown))
-    source._rows = _xlsx_rows(source, next_row, header, consumed[header.row_no :])
-    return source
+    return header, next_row, consumed[header.row_no :]
 
 
 def _xlsx_progress(fh: BinaryIO, wb: Any, ws: Any, size: int, seen: list[int], declared_rows: Any) -> Callable[[], int]:

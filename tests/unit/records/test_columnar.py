@@ -42,12 +42,12 @@ def _dept(item: CatalogItem) -> str:
 
 def _write(path: Path, item: CatalogItem, rows: list[dict[str, Any]], *, sep: str = ",", newline: str = "\n",
            title: bool = False, bom: bool = False, raw_lines: dict[int, str] | None = None,
-           encoding: str = "utf-8") -> Path:
+           encoding: str = "utf-8", above: tuple[str, ...] = ()) -> Path:
     """A CSV file with the template's Chinese header; cells written as they are (no quoting), ``raw_lines``
-    replacing whole data lines by index."""
+    replacing whole data lines by index; ``above``: lines above the header (after the title, if any)."""
     labels = [c.label_zh for c in template_columns(item.latest)]
     codes = [c.code for c in template_columns(item.latest)]
-    lines = ([f"{item.latest.name_zh}导入表"] if title else []) + [sep.join(labels)]
+    lines = ([f"{item.latest.name_zh}导入表"] if title else []) + list(above) + [sep.join(labels)]
     for n, row in enumerate(rows):
         if raw_lines and n in raw_lines:
             lines.append(raw_lines[n])
@@ -217,7 +217,7 @@ def test_field_values_are_normalised_as_the_validators_do(catalog: Catalog, keyr
     assert flat["rejected"] and flat["source_id"]  # both kinds of row are in the file
 
 
-@pytest.mark.parametrize("shape", ["crlf", "title row", "bom", "tabs", "semicolons", "blank lines",
+@pytest.mark.parametrize("shape", ["crlf", "title row", "title, filler and blank rows", "bom", "tabs", "semicolons", "blank lines",
                                    "lines of separators", "fewer cells", "more cells", "a quoted cell",
                                    "a lone CR", "a NUL", "no data rows", "no final newline"])
 def test_file_shapes(catalog: Catalog, keyring: KeyRing, tmp_path: Path, shape: str,
@@ -238,8 +238,8 @@ def test_file_shapes(catalog: Catalog, keyring: KeyRing, tmp_path: Path, shape: 
         "a NUL": {280: line + "\x00"},
     }.get(shape)
     path = _write(tmp_path / "f.csv", item, [] if shape == "no data rows" else rows, sep=sep,
-                  newline="\r\n" if shape == "crlf" else "\n", title=shape == "title row", bom=shape == "bom",
-                  raw_lines=raw)
+                  newline="\r\n" if shape == "crlf" else "\n", title=shape.startswith("title"), bom=shape == "bom",
+                  raw_lines=raw, above=("填报单位：某某局", "", sep * 3) if shape == "title, filler and blank rows" else ())
     if shape == "no final newline":
         path.write_bytes(path.read_bytes().rstrip(b"\n"))
     # A shape the columnar path cannot vouch for hands the rest of the file, from that block on, to the row path.

@@ -315,10 +315,25 @@ def test_no_header_at_all(tmp_path: Path) -> None:
     assert rejected(path).code == "file.no_header"
 
 
-def test_blank_first_rows_then_header_is_no_header(tmp_path: Path) -> None:
+@pytest.mark.parametrize("above", [
+    ["", "", ""],  # blank rows
+    ["某某市市场监督管理局行政处罚信息", "填报单位：某某市市场监督管理局,填报日期：2024-03-31", ""],  # title, filler
+    ["标题"] * 9,  # as many as may stand above it
+])
+def test_the_header_is_the_first_row_naming_a_column(tmp_path: Path, above: list[str]) -> None:
     path = tmp_path / "bl.csv"
-    path.write_text("\n\n\n" + ",".join(LABELS) + "\n", encoding="utf-8")
-    assert rejected(path).code == "file.no_header"
+    path.write_text("".join(line + "\n" for line in above) + ",".join(LABELS) + "\n" + ",".join(DATA[0]) + "\n",
+                    encoding="utf-8")
+    source, rows = read_all(path)
+    assert source.header_row == len(above) + 1
+    assert [r.row_no for r in rows] == [len(above) + 2] and rows[0].values["subject_name"] == "张三"
+
+
+def test_a_header_below_the_first_ten_rows_is_not_looked_for(tmp_path: Path) -> None:
+    path = tmp_path / "deep.csv"
+    path.write_text("标题\n" * 10 + ",".join(LABELS) + "\n" + ",".join(DATA[0]) + "\n", encoding="utf-8")
+    err = rejected(path)
+    assert err.code == "file.no_header" and "前 10 行" in err.message
 
 
 # --------------------------------------------------------------------------------------------
@@ -547,6 +562,47 @@ def test_xlsx_prefers_the_data_sheet_and_skips_blank_rows(tmp_path: Path) -> Non
     source, rows = read_all(path)
     assert source.sheet_name == "数据"
     assert [r.row_no for r in rows] == [2, 5]
+
+
+def test_xlsx_with_no_header_on_its_first_sheet_is_read_from_the_next(tmp_path: Path) -> None:
+    path = tmp_path / "second.xlsx"
+    wb = Workbook()
+    notes = wb.active
+    notes.title = "填报说明"
+    notes["A1"] = "请在第二个工作表填写"
+    ws = wb.create_sheet("Sheet2")
+    ws.append(["某某局行政处罚信息报送表"])
+    ws.append([])
+    ws.append(LABELS)
+    ws.append(DATA[0])
+    wb.save(path)
+    source, rows = read_all(path)
+    assert source.sheet_name == "Sheet2" and source.header_row == 3
+    assert [r.row_no for r in rows] == [4] and rows[0].values["subject_name"] == "张三"
+    (warning,) = [w for w in source.warnings if w.code == "file.other_sheet"]
+    assert "“填报说明”中没有表头，已读取工作表“Sheet2”" in warning.message
+
+
+def test_xlsx_with_no_header_on_any_sheet_names_them(tmp_path: Path) -> None:
+    path = tmp_path / "none.xlsx"
+    wb = Workbook()
+    wb.active.title = "封面"
+    wb.active["A1"] = "封面"
+    wb.create_sheet("Sheet2")["B2"] = "随便"
+    wb.save(path)
+    err = rejected(path)
+    assert err.code == "file.no_header"
+    assert "工作表“封面”“Sheet2”的前 10 行中都没有" in err.message and "'Sheet2'" in err.message_en
+
+
+def test_xlsx_header_fault_on_the_first_sheet_is_not_passed_over(tmp_path: Path) -> None:
+    """A sheet with a header is the one the clerk filled in: its fault is reported, not another sheet read."""
+    path = tmp_path / "dup.xlsx"
+    wb = Workbook()
+    wb.active.append([*LABELS, LABELS[0]])
+    wb.create_sheet("Sheet2").append(LABELS)
+    wb.save(path)
+    assert rejected(path).code == "file.duplicate_columns"
 
 
 def test_xlsx_skips_a_hidden_first_sheet(tmp_path: Path) -> None:

@@ -413,12 +413,55 @@ def test_a_batch_over_10000_records_is_refused(client: TestClient, samr_key: str
         ({"item": ITEM, "department": "no_such_dept", "records": [{}]}, 404, "department.unknown"),
         ({"item": ITEM, "records": []}, 400, "batch.empty"),
         ({"records": [{}]}, 422, "request.invalid"),
-        ({"item": ITEM, "records": ["not an object"]}, 422, "request.invalid"),
     ],
 )
 def test_bad_batches_are_refused_with_a_code(client: TestClient, samr_key: str, body: dict[str, Any],
                                               status: int, code: str) -> None:
     assert_error(client.post(BATCHES, headers=_key(samr_key), json=body), status, code)
+
+
+def test_a_record_that_is_no_object_or_holds_arrays_is_rejected_and_the_others_kept(
+    client: TestClient, platform: Platform, samr_key: str
+) -> None:
+    """A JSON array or object is no value a clerk typed: never read as text (``str(["张三"])``), refused for its
+    field; an element that is no object is its row's one rejection; keys naming no column are a warning."""
+    v = _version(platform)
+    records: list[Any] = [
+        valid_row(v, 1),
+        "not an object",
+        {**valid_row(v, 3), "subject_name": ["常州某某科技有限公司"]},
+        None,
+        {**valid_row(v, 5), "decision_no": {"no": "常市监处罚〔2025〕5号"}},
+        {**valid_row(v, 6), "source_id": ["SRC-0000006"]},
+        {**valid_row(v, 7), "uscc": [uscc_for(7)], "备注": "x", "decsion_no": "typo"},
+        {**valid_row(v, 8), "备注": "x"},
+    ]
+    response = client.post(BATCHES, headers=_key(samr_key), json={"item": ITEM, "records": records})
+    assert response.status_code == 200, response.text
+    receipt = response.json()
+    assert (receipt["received"], receipt["accepted"], receipt["rejected"]) == (8, 2, 6)
+    problems = {r["row"]: [(p["field"], p["code"]) for p in r["problems"]] for r in receipt["rejections"]}
+    assert problems == {
+        2: [(None, "row.not_object")],
+        3: [("subject_name", "field.not_scalar")],
+        4: [(None, "row.not_object")],
+        5: [("decision_no", "field.not_scalar")],
+        6: [("source_id", "field.not_scalar")],
+        7: [("uscc", "field.not_scalar")],
+    }
+    rows = {r["row"]: r for r in receipt["rejections"]}
+    assert "第 2 条记录不是 JSON 对象" in rows[2]["problems"][0]["message"] and "实为 字符串" in \
+        rows[2]["problems"][0]["message"]
+    assert rows[4]["problems"][0]["message_en"] == "Record 4 is a JSON null, not an object."
+    assert rows[6]["source_id"] is None  # an array is no source id, not even in the receipt
+    assert rows[3]["source_id"] == "SRC-0000003"
+    assert "不能是 JSON 数组或对象：[\"常州某某科技有限公司\"]" in rows[3]["problems"][0]["message"]
+    [warning] = receipt["warnings"]
+    assert warning["code"] == "file.unknown_columns" and "备注、decsion_no" in warning["message"]
+    for n in (1, 8):
+        assert client.get(f"/api/v1/records/by-source/{DEPT}/SRC-{n:07d}", headers=_key(samr_key)).status_code == 200
+    assert_error(client.get(f"/api/v1/records/by-source/{DEPT}/SRC-{3:07d}", headers=_key(samr_key)), 404,
+                 "record.not_found")
 
 
 def test_rejections_of_a_stored_receipt_are_paged_in_row_order(

@@ -26,9 +26,10 @@ from chengxin.api.uploads import spool_upload
 from chengxin.catalog.rules import column_labels
 from chengxin.core import audit
 from chengxin.core.clock import today_cn
-from chengxin.core.errors import DomainError
+from chengxin.core.errors import DomainError, Problem
 from chengxin.platform import Platform
 from chengxin.records import service
+from chengxin.records.fileio import unknown_columns_warning
 from chengxin.records.service import ApiRow, RecordDetail, check_submission
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
@@ -58,13 +59,33 @@ def submit_batch(body: BatchIn, platform: PlatformDep, actor: ActorDep) -> Recei
     Valid records are kept even when others are rejected; the receipt lists every rejected row
     (``row`` is the 1-based position in ``records``) with its field and reason.
     """
-    rows = [ApiRow(row_no=i, values=r) for i, r in enumerate(body.records, start=1)]
+    department = _department(actor, body.department)
+    known = column_labels(check_submission(platform.catalog, department, body.item, actor))
+    # Keys that name no column of any version of the item: ignored, and said so (a typo, a Chinese label as key).
+    unknown = dict.fromkeys(key for r in body.records if isinstance(r, dict) for key in r if key not in known)
+    rows = [_api_row(i, r) for i, r in enumerate(body.records, start=1)]
     receipt = service.ingest(
-        platform.db, rows, catalog=platform.catalog, keyring=platform.keyring,
-        department=_department(actor, body.department), item_code=body.item, actor=actor, channel="api",
-        today=today_cn(), chunk_rows=platform.settings.ingest_chunk_rows,
+        platform.db, rows, catalog=platform.catalog, keyring=platform.keyring, department=department,
+        item_code=body.item, actor=actor, channel="api", today=today_cn(),
+        warnings=[unknown_columns_warning(list(unknown)[:100])] if unknown else (),
+        chunk_rows=platform.settings.ingest_chunk_rows,
     )
     return ReceiptOut.of(receipt)
+
+
+_JSON_TYPES = {str: ("字符串", "string"), int: ("数字", "number"), float: ("数字", "number"),
+               bool: ("布尔值", "boolean"), list: ("数组", "array"), type(None): ("null", "null")}
+
+
+def _api_row(row_no: int, value: Any) -> ApiRow:
+    """One element of a batch's ``records``: an object is a row; anything else is a row rejected as such
+    (``row.not_object``, as a JSONL line that is no object), so the batch's other records are still kept."""
+    if isinstance(value, dict):
+        return ApiRow(row_no=row_no, values=value)
+    kind, kind_en = _JSON_TYPES.get(type(value), (type(value).__name__, type(value).__name__))
+    return ApiRow(row_no=row_no, values={}, problems=[Problem(
+        "row.not_object", f'第 {row_no} 条记录不是 JSON 对象（应为 {{"字段代码": 值, …}}），实为 {kind}。',
+        f"Record {row_no} is a JSON {kind_en}, not an object.")])
 
 
 def ingest_upload(platform: Platform, actor: audit.Actor, upload: UploadFile, item: str, department: str,

@@ -83,7 +83,9 @@ class BatchIn(BaseModel):
 
     item: str = Field(examples=["admin_penalty"])
     department: str | None = Field(default=None, description="默认为 API 密钥所属部门")
-    records: list[dict[str, Any]] = Field(max_length=10_000, examples=[[{
+    # Any JSON value per element, not only objects: an element that is no object is that row's rejection in the
+    # receipt, and the batch's other records are kept (a 422 for the whole batch would lose them).
+    records: list[Any] = Field(max_length=10_000, json_schema_extra={"items": {"type": "object"}}, examples=[[{
         "source_id": "CZSJ-2025-00431", "uscc": "91320100748204660Q", "subject_name": "常州某某科技有限公司",
         "decision_date": "2025-08-20", "severity": "general", "decision_no": "常市监处罚〔2025〕431号"}]])
 

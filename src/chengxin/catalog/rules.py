@@ -17,6 +17,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
+
 from chengxin.catalog.model import (
     SEVERITY_LABELS_ZH,
     CatalogItem,
@@ -127,6 +129,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         '"{label_en}" does not apply to this item and must be empty: {value}',
     ),
     "field.invalid": ("“{label}”的值无法识别：{value}", '"{label_en}" could not be read: {value}'),
+    "field.not_scalar": (
+        "“{label}”应为单个值（文本、数字或日期），不能是 JSON 数组或对象：{value}",
+        '"{label_en}" must be a single value (text, number or date), not a JSON array or object: {value}',
+    ),
 }
 
 _SHOW_MAX = 60
@@ -135,7 +141,8 @@ _SHOW_MAX = 60
 def _show(value: Any) -> str:
     """The offending value as a clerk should see it in a message (shortened)."""
     try:
-        text = value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
+        text = (value if isinstance(value, str) else repr(value) if isinstance(value, float) else
+                orjson.dumps(value, default=str).decode() if isinstance(value, (list, dict)) else str(value))
     except Exception:  # e.g. an int too long to print
         text = f"<{type(value).__name__}>"
     return text if len(text) <= _SHOW_MAX else text[: _SHOW_MAX - 1] + "…"
@@ -400,6 +407,8 @@ def _to_text(raw: Any) -> str:
         return raw.date().isoformat() if raw.time() == datetime.min.time() else raw.isoformat(sep=" ")
     if isinstance(raw, date):
         return raw.isoformat()
+    if isinstance(raw, (list, dict)):  # JSON: no text a clerk typed (validate_fields says field.not_scalar)
+        raise TypeError(type(raw).__name__)
     return str(raw).strip()
 
 
@@ -818,6 +827,9 @@ def validate_fields(version: ItemVersion, raw: Mapping[str, Any]) -> tuple[dict[
         except Exception:  # a value no validator foresaw (an exotic type): refuse it, don't crash the batch
             value, problem = None, _problem("field.invalid", code, spec.label_zh, spec.label_en, get(code))
         if problem is not None:
+            raw_value = get(code)
+            if isinstance(raw_value, (list, dict)):  # JSON: one reason whatever the field's type
+                problem = _problem("field.not_scalar", code, spec.label_zh, spec.label_en, raw_value)
             problems.append(problem)
         elif value is not None:
             values[code] = value

@@ -71,6 +71,7 @@ __all__ = [
     "no_rows_warning",
     "open_rows",
     "plain_csv_layout",
+    "unknown_columns_warning",
     "write_csv_template",
     "write_template",
 ]
@@ -279,7 +280,7 @@ def _build_header(matcher: _Matcher, cells: Sequence[str], row_no: int) -> _Head
     return _Header(row_no=row_no, positions=positions, span=span, header_map=header_map, unknown=unknown)
 
 
-def _unknown_warning(names: Sequence[str]) -> Problem:
+def unknown_columns_warning(names: Sequence[str]) -> Problem:
     return Problem(
         "file.unknown_columns",
         f"以下列不在模板中，已忽略：{_listing(list(names))}",
@@ -649,7 +650,7 @@ def _open_csv(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str, enco
     source._header_map = header.header_map
     source._csv_header = header
     if header.unknown:
-        source.warnings.append(_unknown_warning(header.unknown))
+        source.warnings.append(unknown_columns_warning(header.unknown))
     source._rows = _csv_rows(source, reader, header, pending, encoding)
     return source
 
@@ -963,7 +964,7 @@ def _jsonl_rows(source: RowSource, fh: BinaryIO, matcher: _Matcher) -> Iterator[
             values[code] = value
         yield SourceRow(line_no, values, problems)
     if unknown:
-        source.warnings.append(_unknown_warning(list(unknown)))
+        source.warnings.append(unknown_columns_warning(list(unknown)))
     if not yielded:
         source.warnings.append(no_rows_warning())
 
@@ -1054,7 +1055,7 @@ def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> 
     source._header_map = header.header_map
     source._csv_header = header
     if header.unknown:
-        source.warnings.append(_unknown_warning(header.unknown))
+        source.warnings.append(unknown_columns_warning(header.unknown))
     source._rows = _xlsx_rows(source, next_row, header, consumed)
     return source
 

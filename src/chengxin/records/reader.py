@@ -170,7 +170,8 @@ def add_row(chunk: PreparedChunk, item: CatalogItem, department: str, row: Incom
         chunk.fields_json.append(result.fields_json if fields is result.fields else canonical_fields(fields))
         chunk.content_hash.append(keyring.keyed_digest(result.content))
     else:
-        source_id = str(row.values.get("source_id") or "").strip() or None
+        raw_id = row.values.get("source_id")  # as read: a JSON array or object is no source id
+        source_id = str(raw_id).strip() or None if raw_id is not None and not isinstance(raw_id, (list, dict)) else None
         chunk.rejected.append(RejectedRow(row.row_no, source_id[:64] if source_id else None, tuple(result)))
 
 

@@ -45,6 +45,16 @@ class PreparedRow(NamedTuple):
     content: bytes  # canonical bytes of what makes two submissions "the same" (hashed with a key by the service)
 
 
+# The common columns read as text here (the fields' validators refuse a JSON array or object themselves).
+_COMMON_TEXT = (("source_id", "来源编号", "source id"), ("ric", "公民身份号码", "citizen ID number"),
+                ("uscc", "统一社会信用代码", "unified social credit code"),
+                ("subject_name", "主体名称（姓名）", "subject name"), ("decision_date", "决定日期", "decision date"),
+                ("severity", "失信程度", "severity"))
+
+
+_MISSING = frozenset({"field.required", "subject.identifier_missing"})
+
+
 def _text(raw: object) -> str:
     if raw is None:
         return ""
@@ -158,6 +168,14 @@ def prepare_row(
     rows pass — a file names each subject several times, and the check is a fifth of a row's cost.
     """
     problems: list[Problem] = list(read_problems or ())
+    if problems and not values:  # the row itself could not be read (no JSON object, bad JSON): nothing else to say
+        return problems
+    nested = {code for code, _, _ in _COMMON_TEXT if isinstance(values.get(code), (list, dict))}
+    for code, label, label_en in _COMMON_TEXT:
+        if code in nested:
+            problems.append(InvalidValue("field.not_scalar", values[code]).problem(code, label, label_en))
+    if nested:  # never read as text: as if empty, and said once (below, no "required" for it)
+        values = {code: None if code in nested else value for code, value in values.items()}
     source_id = _text(values.get("source_id"))
     if not source_id:
         problems.append(_problem("field.required", "source_id", "“来源编号”不能为空", "source_id is required"))
@@ -203,6 +221,9 @@ def prepare_row(
                 problems.append(exc.problem("severity", "失信程度", "severity"))
         fields, field_problems = validate_fields(version, values)
         problems.extend(field_problems)
+    if nested:
+        said = nested | ({"ric", "uscc"} if nested & {"ric", "uscc"} else set())
+        problems = [p for p in problems if p.code not in _MISSING or p.field not in said]
     if problems or version is None or subject is None or decision_date is None:
         return problems
     return PreparedRow(

@@ -998,10 +998,10 @@ def _bad_xlsx(detail_zh: str, detail_en: str) -> FileRejected:
 
 
 def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> RowSource:
-    from openpyxl import load_workbook  # deferred: costly import, only needed for xlsx
+    from chengxin.records.xlsx import open_workbook  # deferred: openpyxl is a costly import, only needed for xlsx
 
     try:
-        wb = load_workbook(fh, read_only=True, data_only=False, keep_links=False, rich_text=False)
+        wb = open_workbook(fh)
     except Exception as exc:  # openpyxl/zipfile/XML raise many types for a damaged file
         raise _bad_xlsx("无法打开工作簿", f"{type(exc).__name__}: {exc}") from None
     source = RowSource("xlsx", size)

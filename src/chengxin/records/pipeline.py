@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import multiprocessing as mp
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -51,6 +52,20 @@ class _FileFacts:
     format: str | None = None
     bytes_total: int = 0
     warnings: list[Problem] = field(default_factory=list)
+
+
+def _bytes_to_parse(path: Path, size: int) -> int:
+    """What reading ``path`` parses: an xlsx workbook's XML unpacked (ten times its size and more: a 10 MB
+    workbook of 100,000 rows holds 94 MB of XML and took 15.4 s in one process, 13.4 with a reader process),
+    else the file's size."""
+    with path.open("rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            return size
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError):  # the reader says what is wrong with it
+        return size
 
 
 def _widen(end: Connection) -> None:
@@ -114,7 +129,7 @@ def ingest_file(
         raise FileRejected("file.too_large", f"文件超过上限 {max_bytes // (1 << 20)} MB",
                            f"File exceeds the {max_bytes // (1 << 20)} MB limit", status=413)
     if parallel is None:
-        parallel = size >= PARALLEL_FROM_BYTES
+        parallel = _bytes_to_parse(path, size) >= PARALLEL_FROM_BYTES
     facts = _FileFacts(bytes_total=size)
 
     def report(chunk: PreparedChunk) -> None:

@@ -24,6 +24,7 @@ from chengxin.catalog.rules import (
 )
 from chengxin.core.errors import InvalidIdentifier, Problem
 from chengxin.core.identifiers import normalize_ric, normalize_uscc
+from chengxin.core.memory import right_sized
 from chengxin.subjects.rules import SubjectKey
 
 MAX_SOURCE_ID = SOURCE_ID_MAX_LENGTH
@@ -68,8 +69,8 @@ def _problem(code: str, field: str, zh: str, en: str) -> Problem:
 
 
 def canonical_fields(fields: Mapping[str, Any]) -> bytes:
-    """A record's fields as canonical JSON: keys sorted, no whitespace."""
-    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    """A record's fields as canonical JSON: keys sorted, no whitespace (right-sized: a chunk keeps one a row)."""
+    return right_sized(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
 
 
 def canonical_content(

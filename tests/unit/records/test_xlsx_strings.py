@@ -1,0 +1,95 @@
+"""The xlsx shared-strings table read without openpyxl's objects (``records.xlsx.shared_strings``) is openpyxl's own
+table (``read_string_table``) for any table: plain strings, rich-text runs, phonetic runs, empty entries, escapes,
+entities — and a workbook opened with it reads as ``openpyxl.load_workbook`` reads it."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from hypothesis import given
+from hypothesis import strategies as st
+from openpyxl import Workbook, load_workbook
+from openpyxl.reader.strings import read_string_table
+
+from chengxin.records.xlsx import open_workbook, shared_strings
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+# Characters XML 1.0 allows (no C0 controls but tab and line breaks, no surrogates, no U+FFFE/U+FFFF).
+XML_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=[
+    *map(chr, range(0x00, 0x09)), "\x0b", "\x0c", *map(chr, range(0x0E, 0x20)), "\ufffe", "\uffff", "\r"]),
+    max_size=12).map(lambda t: t.replace("]]>", ""))
+TEXTS = st.one_of(XML_TEXT, st.sampled_from(["", "常州市市场监督管理局", "_x005F_x000D_", "a & b < c > d", "  space  "]))
+
+
+def _t(text: str) -> str:
+    return f'<t xml:space="preserve">{escape(text)}</t>' if text else "<t/>"
+
+
+ENTRIES = st.one_of(
+    TEXTS.map(lambda text: f"<si>{_t(text)}</si>"),
+    st.lists(TEXTS, min_size=1, max_size=3).map(
+        lambda runs: "<si>" + "".join(f'<r><rPr><b/><sz val="11"/></rPr>{_t(text)}</r>' for text in runs) + "</si>"),
+    st.tuples(TEXTS, TEXTS).map(lambda pair: f'<si>{_t(pair[0])}<rPh sb="0" eb="1">{_t(pair[1])}</rPh>'
+                                             f'<phoneticPr fontId="1"/></si>'),
+    st.just("<si/>"),
+    st.just("<si><t>&#x5E38;&#24030;&amp;&quot;&apos;</t></si>"),
+)
+
+
+def _table(entries: list[str]) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{NS}" count="{len(entries)}" '
+            f'uniqueCount="{len(entries)}">' + "".join(entries) + "</sst>").encode()
+
+
+@given(st.lists(ENTRIES, max_size=30))
+def test_the_table_is_openpyxls(entries: list[str]) -> None:
+    data = _table(entries)
+    assert shared_strings(io.BytesIO(data)) == read_string_table(io.BytesIO(data))
+
+
+def test_a_text_split_across_read_blocks_is_whole(monkeypatch: object) -> None:
+    long = "常州" * 40_000  # 240 KB of UTF-8: expat hands it over in pieces
+    data = _table([f"<si><t>{long}</t></si>", "<si><t>b</t></si>"])
+    assert shared_strings(io.BytesIO(data)) == [long, "b"]
+
+
+def _with_shared_strings(path: Path) -> None:
+    """Rewrite openpyxl's inline strings as Excel and WPS write them: indexes into ``xl/sharedStrings.xml``."""
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    strings: list[str] = []
+
+    def shared(match: re.Match[str]) -> str:
+        strings.append(match.group(2))
+        return f'<c r="{match.group(1)}" t="s"><v>{len(strings) - 1}</v></c>'
+
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = re.sub(r'<c r="([A-Z]+[0-9]+)" t="inlineStr"><is><t>(.*?)</t></is></c>', shared,
+                          parts[sheet].decode()).encode()
+    parts["xl/sharedStrings.xml"] = _table([f"<si><t>{text}</t></si>" for text in strings])
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>'))
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_workbook_with_shared_strings_reads_as_openpyxl_reads_it(tmp_path: Path) -> None:
+    path = tmp_path / "w.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["来源编号", "金额", "日期"])
+    ws.append(["CZ-1", 12.5, "2025-01-01"])
+    ws.append(["a & b", None, "=1+1"])
+    wb.save(path)
+    _with_shared_strings(path)
+    ours = open_workbook(path.open("rb"))
+    theirs = load_workbook(path, read_only=True, data_only=False, keep_links=False, rich_text=False)
+    rows = [[c.value for c in row] for row in ours.worksheets[0].iter_rows()]
+    assert rows == [[c.value for c in row] for row in theirs.worksheets[0].iter_rows()]
+    assert rows[0] == ["来源编号", "金额", "日期"] and rows[2][0] == "a & b" and rows[2][2] == "=1+1"

@@ -12,16 +12,20 @@ openpyxl's on generated ones).
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any, Final
 from xml.etree.ElementTree import XMLParser
 
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
 _SI: Final = f"{{{SHEET_MAIN_NS}}}si"
 _T: Final = f"{{{SHEET_MAIN_NS}}}t"
 _PHONETIC: Final = f"{{{SHEET_MAIN_NS}}}rPh"
 _BLOCK: Final = 1 << 16
+_DIMENSION: Final = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)"')
 
 
 class _StringTable:
@@ -69,12 +73,39 @@ def shared_strings(source: IO[bytes]) -> list[str]:
     return table.strings
 
 
+class _Sheet(ReadOnlyWorksheet):  # type: ignore[misc]  # openpyxl has no type hints
+    """A worksheet read as a stream, whose declared size is looked for at its head only: openpyxl parses the whole
+    sheet for a ``<dimension>`` element when there is none (files from openpyxl's own streaming writer and other
+    tools), a second full read before the first row. The size only guides the progress bar."""
+
+    def _get_size(self) -> None:
+        with self._get_source() as src:
+            found = _DIMENSION.search(src.read(_BLOCK))
+        if found is not None:
+            try:
+                bounds = range_boundaries(found.group(1).decode())
+            except (TypeError, ValueError):
+                return
+            if None not in bounds:
+                self._min_column, self._min_row, self._max_column, self._max_row = bounds
+
+
 class _Reader(ExcelReader):  # type: ignore[misc]  # openpyxl has no type hints
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
         if part is not None:
             with self.archive.open(part.PartName[1:]) as src:
                 self.shared_strings = shared_strings(src)
+
+    def read_worksheets(self) -> None:
+        """The workbook's worksheets as :class:`_Sheet` streams (openpyxl's read-only loop; chart sheets hold no
+        rows and are left out)."""
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                continue
+            ws = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+            ws.sheet_state = sheet.state
+            self.wb._sheets.append(ws)
 
 
 def open_workbook(fh: IO[bytes]) -> Any:

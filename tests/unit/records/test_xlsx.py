@@ -1,6 +1,7 @@
-"""The xlsx shared-strings table read without openpyxl's objects (``records.xlsx.shared_strings``) is openpyxl's own
-table (``read_string_table``) for any table: plain strings, rich-text runs, phonetic runs, empty entries, escapes,
-entities — and a workbook opened with it reads as ``openpyxl.load_workbook`` reads it."""
+"""Opening xlsx workbooks (``records.xlsx``): the shared-strings table read without openpyxl's objects is openpyxl's
+own table (``read_string_table``) for any table — plain strings, rich-text runs, phonetic runs, empty entries,
+escapes, entities —; a workbook opened this way reads as ``openpyxl.load_workbook`` reads it; a sheet's declared
+size is looked for at its head only."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -93,3 +95,33 @@ def test_a_workbook_with_shared_strings_reads_as_openpyxl_reads_it(tmp_path: Pat
     rows = [[c.value for c in row] for row in ours.worksheets[0].iter_rows()]
     assert rows == [[c.value for c in row] for row in theirs.worksheets[0].iter_rows()]
     assert rows[0] == ["来源编号", "金额", "日期"] and rows[2][0] == "a & b" and rows[2][2] == "=1+1"
+
+
+def test_a_sheet_without_a_declared_size_is_not_read_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """openpyxl's streaming writer declares no ``<dimension>``; the size is then unknown (the rows read the same),
+    and openpyxl's own look-up, which parses the whole sheet for it, is never run."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    monkeypatch.setattr(WorkSheetParser, "parse_dimensions", lambda self: pytest.fail("the whole sheet was parsed"))
+    path = tmp_path / "stream.xlsx"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("数据")
+    for n in range(50):
+        ws.append([f"CZ-{n}", n])
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        assert b"<dimension" not in z.read("xl/worksheets/sheet1.xml")
+    sheet = open_workbook(path.open("rb")).worksheets[0]
+    assert sheet.max_row is None
+    sheet.reset_dimensions()
+    assert [row[0].value for row in sheet.iter_rows()][-1] == "CZ-49"
+
+
+def test_a_declared_size_is_read_from_the_head(tmp_path: Path) -> None:
+    path = tmp_path / "w.xlsx"
+    wb = Workbook()
+    for n in range(30):
+        wb.active.append([f"CZ-{n}", n, "x"])
+    wb.save(path)
+    sheet = open_workbook(path.open("rb")).worksheets[0]
+    assert (sheet.min_row, sheet.max_row, sheet.min_column, sheet.max_column) == (1, 30, 1, 3)

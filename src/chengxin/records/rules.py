@@ -15,8 +15,14 @@ import orjson
 from chengxin.catalog.model import CatalogItem, Category, ItemVersion, Severity, SubjectKind
 from chengxin.catalog.rules import (
     CONTROL_CHARS,
+    DECISION_DATE,
+    RIC,
+    SEVERITY,
+    SOURCE_ID,
     SOURCE_ID_MAX_LENGTH,
+    SUBJECT_NAME,
     SUBJECT_NAME_MAX_LENGTH,
+    USCC,
     InvalidValue,
     parse_date_value,
     parse_severity,
@@ -46,13 +52,9 @@ class PreparedRow(NamedTuple):
     content: bytes  # canonical bytes of what makes two submissions "the same" (hashed with a key by the service)
 
 
-# The common columns read as text here (the fields' validators refuse a JSON array or object themselves).
-_COMMON_TEXT = (("source_id", "来源编号", "source id"), ("ric", "公民身份号码", "citizen ID number"),
-                ("uscc", "统一社会信用代码", "unified social credit code"),
-                ("subject_name", "主体名称（姓名）", "subject name"), ("decision_date", "决定日期", "decision date"),
-                ("severity", "失信程度", "severity"))
-
-
+# The common columns, read as text here (the fields' validators refuse a JSON array or object themselves), and the
+# problems that say one is missing.
+_COMMON = (SOURCE_ID, RIC, USCC, SUBJECT_NAME, DECISION_DATE, SEVERITY)
 _MISSING = frozenset({"field.required", "subject.identifier_missing"})
 
 
@@ -171,10 +173,11 @@ def prepare_row(
     problems: list[Problem] = list(read_problems or ())
     if problems and not values:  # the row itself could not be read (no JSON object, bad JSON): nothing else to say
         return problems
-    nested = {code for code, _, _ in _COMMON_TEXT if isinstance(values.get(code), (list, dict))}
-    for code, label, label_en in _COMMON_TEXT:
-        if code in nested:
-            problems.append(InvalidValue("field.not_scalar", values[code]).problem(code, label, label_en))
+    nested = {column.code for column in _COMMON if isinstance(values.get(column.code), (list, dict))}
+    for column in _COMMON:
+        if column.code in nested:
+            problems.append(InvalidValue("field.not_scalar", values[column.code]).problem(
+                column.code, column.label_zh, column.label_en))
     if nested:  # never read as text: as if empty, and said once (below, no "required" for it)
         values = {code: None if code in nested else value for code, value in values.items()}
     source_id = _text(values.get("source_id"))

@@ -6,8 +6,8 @@ string, and a department's 100,000-row penalty sheet holds ~540,000 distinct tex
 facts are all different) — 5–8 s before any row, half the file's reading time. Here the table is read with the
 same XML parser and the same rule — a string is its ``<t>`` plus the ``<t>`` of each rich-text run ``<r>``, the
 phonetic runs ``<rPh>`` left out, ``_x005F_`` escapes dropped as openpyxl drops them — without building objects
-(0.7 s against 4–5.5 for that table; bench/RESULTS.md, ingest, session 22). Test: ``tests/unit/records/test_xlsx_strings.py`` (the same table as
-openpyxl's on generated ones).
+(0.64 s against 3.9–5.9 for that table; bench/RESULTS.md, "Xlsx workbooks"). Test: ``tests/unit/records/test_xlsx.py``
+(the same table as openpyxl's on generated ones).
 """
 
 from __future__ import annotations

@@ -69,3 +69,21 @@ def test_right_sized_is_the_same_bytes() -> None:
 
     data = b'{"a":"\xe5\xb8\xb8"}'
     assert right_sized(data) == data and type(right_sized(data)) is bytes
+
+
+def test_the_check_logs_json_for_postgresql_is_kept_in_a_buffer_of_its_own_size() -> None:
+    """A batch check builds two JSON values a row for 20,000 rows before its COPY: ~4 KiB each from orjson, 160 MiB
+    a slice, without the right-sized copy."""
+    import tracemalloc
+
+    from chengxin.checks.log import _json_adapter
+
+    as_json = _json_adapter("postgresql")
+    value = [{"list": "black", "measure": "m1", "basis": "《江苏省社会信用条例》第十条"}]
+    tracemalloc.start()
+    try:
+        kept = [as_json(value) for _ in range(1000)]
+        per_value = tracemalloc.get_traced_memory()[0] / len(kept)
+    finally:
+        tracemalloc.stop()
+    assert isinstance(kept[0], bytes) and per_value < 2 * len(kept[0]) + 64, per_value

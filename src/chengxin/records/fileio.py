@@ -290,7 +290,7 @@ def unknown_columns_warning(names: Sequence[str]) -> Problem:
 
 def _choose_header(
     matcher: _Matcher,
-    rows: Sequence[Sequence[str] | None],
+    rows: Sequence[Sequence[str]],
     *,
     more_content: Callable[[], bool],
     sheet: str | None = None,
@@ -298,9 +298,9 @@ def _choose_header(
     """The first of ``rows`` (the file's first :data:`HEADER_SEARCH_ROWS`) that names a known column is the header;
     the rows above it are titles. ``sheet``: the worksheet's name, for the message."""
     for i, cells in enumerate(rows):
-        if cells is not None and any(c.strip() for c in cells) and matcher.count(cells) > 0:
+        if matcher.count(cells) > 0:
             return _build_header(matcher, cells, i + 1)
-    if all(cells is None or not any(c.strip() for c in cells) for cells in rows) and not more_content():
+    if not any(c.strip() for cells in rows for c in cells) and not more_content():
         raise _reject("file.empty", "文件没有内容。", "The file has no content.")
     names = "、".join(c.label_zh for c in matcher.columns[:3])
     where, where_en = (f"工作表“{sheet}”", f"sheet {sheet!r}: ") if sheet is not None else ("", "")

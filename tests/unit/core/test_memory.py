@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -45,21 +48,25 @@ def test_overlapping_blocks_in_two_threads_restore_the_thresholds_once_both_are_
     assert gc.get_threshold() == before
 
 
+def _kept_bytes(make: Callable[[], Any]) -> tuple[list[Any], float]:
+    """1,000 results of ``make`` kept, and the memory they hold each (tracemalloc: what was allocated, not what
+    ``len`` says)."""
+    tracemalloc.start()
+    try:
+        kept = [make() for _ in range(1000)]
+        return kept, tracemalloc.get_traced_memory()[0] / len(kept)
+    finally:
+        tracemalloc.stop()
+
+
 def test_a_records_fields_json_is_kept_in_a_buffer_of_its_own_size() -> None:
     """orjson's output buffer is rounded up (8 KiB for 1.4 KiB of JSON): a chunk keeps one a row, so the ingest
     keeps a right-sized copy (``core.memory.right_sized``) — a chunk of 20,000 rows read row by row went from
     ~160 MiB of JSON to ~30."""
-    import tracemalloc
-
     from chengxin.records.rules import canonical_fields
 
     fields = {f"field_{n}": "测试违法行为类型" * 3 for n in range(18)}
-    tracemalloc.start()
-    try:
-        kept = [canonical_fields(fields) for _ in range(1000)]
-        per_row = tracemalloc.get_traced_memory()[0] / len(kept)
-    finally:
-        tracemalloc.stop()
+    kept, per_row = _kept_bytes(lambda: canonical_fields(fields))
     assert len(kept[0]) > 1000
     assert per_row < 1.25 * len(kept[0]), per_row
 
@@ -74,16 +81,9 @@ def test_right_sized_is_the_same_bytes() -> None:
 def test_the_check_logs_json_for_postgresql_is_kept_in_a_buffer_of_its_own_size() -> None:
     """A batch check builds two JSON values a row for 20,000 rows before its COPY: ~4 KiB each from orjson, 160 MiB
     a slice, without the right-sized copy."""
-    import tracemalloc
-
     from chengxin.checks.log import _json_adapter
 
     as_json = _json_adapter("postgresql")
     value = [{"list": "black", "measure": "m1", "basis": "《江苏省社会信用条例》第十条"}]
-    tracemalloc.start()
-    try:
-        kept = [as_json(value) for _ in range(1000)]
-        per_value = tracemalloc.get_traced_memory()[0] / len(kept)
-    finally:
-        tracemalloc.stop()
+    kept, per_value = _kept_bytes(lambda: as_json(value))
     assert isinstance(kept[0], bytes) and per_value < 2 * len(kept[0]) + 64, per_value

@@ -1064,10 +1064,11 @@ def _xlsx_header(source: RowSource, fh: BinaryIO, wb: Any, ws: Any, size: int, m
                  ) -> tuple[_Header, Callable[[], tuple[Any, ...] | None], list[tuple[Any, ...]]]:
     """Open ``ws``'s row stream (closed with ``source``) and find its header in the first rows: the header, the
     stream and the rows read after the header so far. ``FileRejected`` when the sheet has no header."""
+    from chengxin.records.xlsx import sheet_rows
+
     declared_rows = getattr(ws, "max_row", None)
-    # Declared dimensions are often wrong (files from other tools): read every row there is.
-    ws.reset_dimensions()
-    rows_iter = ws.iter_rows(values_only=False)
+    # Every row there is, whatever size the sheet declares (often wrong in files from other tools).
+    rows_iter = sheet_rows(ws)
     source._closers.insert(2, rows_iter.close)  # close the sheet stream before the workbook
     seen = [0]
     source._progress = _xlsx_progress(fh, wb, ws, size, seen, declared_rows)
@@ -1097,7 +1098,7 @@ def _xlsx_header(source: RowSource, fh: BinaryIO, wb: Any, ws: Any, size: int, m
         if row is None:
             break
         consumed.append(row)
-    texts = [[_header_text(c.value) for c in row] for row in consumed]
+    texts = [[_header_text(value) for value, _ in row] for row in consumed]
     try:
         header = _choose_header(matcher, texts, more_content=more_content, sheet=str(ws.title))
     except FileRejected:
@@ -1135,8 +1136,7 @@ def _header_text(value: object) -> str:
 
 
 def _xlsx_blank(row: tuple[Any, ...]) -> bool:
-    for cell in row:
-        v = cell.value
+    for v, _ in row:
         if v is not None and not (type(v) is str and not v.strip()):
             return False
     return True
@@ -1173,12 +1173,10 @@ def _xlsx_rows(
             if idx >= n:
                 values[code] = None
                 continue
-            cell = row[idx]
-            v = cell.value
+            v, dt = row[idx]
             if v is None:
                 values[code] = None
                 continue
-            dt = cell.data_type
             if dt == "f":
                 problems.append(_formula_problem(col, v))
                 v = None

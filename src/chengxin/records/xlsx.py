@@ -1,4 +1,5 @@
-"""Opening an uploaded xlsx workbook for streaming: openpyxl's read-only reader with a faster shared-strings table.
+"""Opening an uploaded xlsx workbook for streaming: openpyxl's read-only reader with a faster shared-strings table,
+and the sheet's rows read by an expat handler of our own.
 
 A workbook from Excel or WPS keeps each distinct text once, in ``xl/sharedStrings.xml``, and a reader must load
 that table before the first row. openpyxl builds it through its descriptor classes (``Text.from_tree``): ~12 µs a
@@ -8,17 +9,28 @@ same XML parser and the same rule — a string is its ``<t>`` plus the ``<t>`` o
 phonetic runs ``<rPh>`` left out, ``_x005F_`` escapes dropped as openpyxl drops them — without building objects
 (0.64 s against 3.9–5.9 for that table; bench/RESULTS.md, "Xlsx workbooks"). Test: ``tests/unit/records/test_xlsx.py``
 (the same table as openpyxl's on generated ones).
+
+The rows (:func:`sheet_rows`): openpyxl's read-only reader builds an element tree per row and a ``ReadOnlyCell``
+per cell, ~4 µs a cell (~85 µs a row of the penalty template). Here expat's callbacks convert the usual cell — a
+value and nothing else — by openpyxl's own rules (``WorkSheetParser.parse_cell``: shared-string index, number,
+boolean, error, date by the cell's number format) and hand every other cell (formulas, inline strings, anything
+unusual) to openpyxl's ``parse_cell`` itself, as an element built for that cell alone. Rows are padded as
+openpyxl's read-only sheet pads them. Test: ``tests/unit/records/test_xlsx_rows.py`` (the same values and types as
+openpyxl on generated sheets).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from typing import IO, Any, Final
-from xml.etree.ElementTree import XMLParser
+from xml.etree.ElementTree import Element, TreeBuilder, XMLParser
+from xml.parsers import expat
 
 from openpyxl.reader.excel import ExcelReader
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
 _SI: Final = f"{{{SHEET_MAIN_NS}}}si"
@@ -114,3 +126,237 @@ def open_workbook(fh: IO[bytes]) -> Any:
     reader = _Reader(fh, read_only=True, keep_vba=False, data_only=False, keep_links=False, rich_text=False)
     reader.read()
     return reader.wb
+
+
+Cell = tuple[Any, str]
+"""A cell as :func:`sheet_rows` gives it: openpyxl's ``(value, data_type)`` (``n`` number, ``s`` text, ``b`` boolean,
+``d`` date or time, ``e`` error, ``f`` formula — its text, never a cached result). A plain tuple: a named one costs
+a Python call per cell."""
+
+EMPTY_CELL: Final[Cell] = (None, "n")
+
+# Names as expat gives them with a space separating namespace and local name.
+_ROW: Final = f"{SHEET_MAIN_NS} row"
+_V: Final = f"{SHEET_MAIN_NS} v"
+_V_TAG: Final = f"{{{SHEET_MAIN_NS}}}v"
+_C_TAG: Final = f"{{{SHEET_MAIN_NS}}}c"
+_FEED: Final = 1 << 16
+
+
+def _tag(name: str) -> str:
+    """An expat name (``"uri local"``) in ElementTree's form (``"{uri}local"``)."""
+    uri, sep, local = name.rpartition(" ")
+    return f"{{{uri}}}{local}" if sep else local
+
+
+_COLUMNS: dict[str, int] = {}  # column letters → number, as coordinate_to_tuple found them
+_DIGITS: Final = "0123456789"
+
+
+def _column(coordinate: str) -> int:
+    """The column of a cell reference (``"C12"`` → 3) by ``coordinate_to_tuple``, its letters kept in
+    :data:`_COLUMNS` when they are plain letters."""
+    column: int = coordinate_to_tuple(coordinate)[1]
+    letters = coordinate.rstrip(_DIGITS)
+    if letters.isascii() and letters.isalpha():
+        _COLUMNS[letters] = column
+    return column
+
+
+def _row_number(text: str) -> int:
+    """A ``<row r>`` as openpyxl reads it (``WorkSheetParser.parse_row``): an integer, or a float that is one."""
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if number.is_integer():
+            return int(number)
+        raise ValueError(f"{text} is not a valid row number") from None
+
+
+def _attributes(attrs: dict[str, str]) -> dict[str, str]:
+    return {_tag(name): value for name, value in attrs.items()}
+
+
+def _value_element(text: str | None) -> Element:
+    element = Element(_V_TAG)
+    element.text = text
+    return element
+
+
+def sheet_rows(ws: Any) -> Generator[tuple[Cell, ...], None, None]:
+    """Every row of the read-only sheet ``ws`` (from :func:`open_workbook`), from row 1, whatever size it declares:
+    what ``ws.iter_rows()`` gives after ``ws.reset_dimensions()`` — a missing row as ``()``, each row as long as its
+    last cell's column, gaps as :data:`EMPTY_CELL` — with :class:`Cell` tuples for openpyxl's cells.
+
+    Expat's callbacks below keep their state in this function's variables (a handler object's attributes cost a
+    third more: five callbacks a cell). A child of a ``<row>`` is a cell whatever its name, as openpyxl reads it. A
+    cell whose only child is one ``<v>`` is converted here; any other child (``<f>``, ``<is>``, extensions) turns
+    the cell into an element, built as the rest of it arrives and read by openpyxl's ``parse_cell`` — one parser
+    instance for the sheet, which keeps the shared formulas it has seen. Dates are read there too (their limits
+    and warnings are openpyxl's)."""
+    wb = ws.parent
+    openpyxl_cells = WorkSheetParser(None, ws._shared_strings, data_only=False, epoch=wb.epoch,
+                                     date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+    strings: list[str] = ws._shared_strings
+    date_styles = wb._date_formats
+    rows: list[tuple[int, list[Cell], list[int]]] = []
+    in_row = in_cell = False
+    inner = 0  # depth inside the open cell
+    row_no = col_no = 0
+    cells: list[Cell] = []
+    columns: list[int] = []  # each cell's column
+    attrs: dict[str, str] = {}  # the open cell's attributes
+    text: str | None = None  # the open <v>'s text so far; None outside a <v>
+    value: str | None = None  # the cell's <v> text once closed
+    has_value = False
+    builder: TreeBuilder | None = None  # the open cell as an element (the rare cells)
+
+    def delegate(element: Element) -> None:
+        nonlocal col_no
+        openpyxl_cells.row_counter, openpyxl_cells.col_counter = row_no, col_no
+        cell = openpyxl_cells.parse_cell(element)
+        col_no = openpyxl_cells.col_counter
+        cells.append((cell["value"], cell["data_type"]))
+        columns.append(cell["column"])
+
+    def start(name: str, a: dict[str, str]) -> None:
+        nonlocal in_row, in_cell, inner, row_no, col_no, cells, columns, attrs, text, value, has_value, builder
+        if in_cell:
+            inner += 1
+            if builder is None:
+                if inner == 1 and name == _V and not has_value:
+                    text = ""
+                    return
+                builder = TreeBuilder()
+                builder.start(_C_TAG, _attributes(attrs))
+                if has_value:
+                    builder.start(_V_TAG, {})
+                    builder.data(value or "")
+                    builder.end(_V_TAG)
+                if text is not None:  # inside the <v>: it stays open in the builder
+                    builder.start(_V_TAG, {})
+                    builder.data(text)
+                    text = None
+            builder.start(_tag(name), _attributes(a))
+        elif in_row:
+            in_cell = True
+            inner = 0
+            attrs = a
+            text = value = None
+            has_value = False
+        elif name == _ROW:
+            in_row = True
+            r = a.get("r")
+            row_no = _row_number(r) if r is not None else row_no + 1
+            col_no = 0
+            cells = []
+            columns = []
+
+    def data(piece: str) -> None:
+        nonlocal text
+        if builder is not None:
+            builder.data(piece)
+        elif text is not None:
+            text += piece
+
+    def end(name: str) -> None:
+        nonlocal in_row, in_cell, inner, col_no, text, value, has_value, builder
+        if not in_cell:
+            if in_row:
+                rows.append((row_no, cells, columns))
+                in_row = False
+            return
+        if inner:
+            inner -= 1
+            if builder is not None:
+                builder.end(_tag(name))
+            elif text is not None:
+                value, text, has_value = text, None, True
+            return
+        in_cell = False
+        if builder is not None:
+            builder.end(_C_TAG)
+            element = builder.close()
+            builder = None
+            element.tag = _tag(name)
+            delegate(element)
+            return
+        # parse_cell's rules, in its order (style, coordinate, value): a faulty cell fails as it would there.
+        data_type = attrs.get("t", "n")
+        style: Any = attrs.get("s", 0)
+        if style:
+            style = int(style)
+        found: Any = value or None
+        if found is not None and (data_type == "d" or (data_type == "n" and style in date_styles)):
+            element = Element(_tag(name), _attributes(attrs))
+            element.append(_value_element(value))
+            delegate(element)
+            return
+        r = attrs.get("r")
+        if r:
+            # coordinate_to_tuple's column, ~1 µs a cell (a regular expression): kept for the letters it read, and
+            # used again where the rest is a row its expression would read the same (ASCII digits, not 0)
+            letters = r.rstrip(_DIGITS)
+            column = _COLUMNS.get(letters)
+            if column is None or not r[len(letters):].lstrip("0"):
+                column = _column(r)
+            col_no = column
+        else:
+            col_no = column = col_no + 1
+        if data_type == "inlineStr":  # without its <is>: openpyxl reads no value
+            found = None
+        elif found is not None:
+            if data_type == "s":
+                found = strings[int(found)]
+            elif data_type == "n":
+                found = float(found) if "." in found or "E" in found or "e" in found else int(found)
+            elif data_type == "b":
+                found = bool(int(found))
+            elif data_type == "str":
+                data_type = "s"
+        cells.append((found, data_type))
+        columns.append(column)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.buffer_size = _FEED
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    counter = 1
+    with ws._get_source() as src:
+        while True:
+            block = src.read(_FEED)
+            failure: Exception | None = None
+            try:
+                parser.Parse(block, not block)
+            except Exception as exc:  # noqa: BLE001 - raised below, after the rows read before it (openpyxl's order)
+                failure = exc
+            for number, row, at in rows:
+                while counter < number:  # rows the sheet leaves out
+                    counter += 1
+                    yield ()
+                if counter <= number:
+                    counter += 1
+                    yield _padded(row, at)
+            rows.clear()
+            if failure is not None:
+                raise failure
+            if not block:
+                return
+
+
+def _padded(cells: list[Cell], columns: list[int]) -> tuple[Cell, ...]:
+    """openpyxl's ``ReadOnlyWorksheet._get_row`` with no bounds: as wide as the last cell's column, a gap where no
+    cell names a column, the later cell where two name the same one."""
+    if not cells:
+        return ()
+    width = columns[-1]
+    if width == len(cells) and columns[0] == 1 and columns == list(range(1, width + 1)):
+        return tuple(cells)
+    row = [EMPTY_CELL] * width
+    for column, cell in zip(columns, cells, strict=True):
+        if 1 <= column <= width:
+            row[column - 1] = cell
+    return tuple(row)

@@ -541,6 +541,31 @@ def open_rows(
         raise
 
 
+def _bomless_utf16(head: bytes, final: bool) -> tuple[str, str] | None:
+    """``(codec, text)`` when ``head`` reads as UTF-16 text without its BOM (what some export tools and scripts
+    write; Excel writes the BOM), else ``None``. Such a file's delimiters, line ends and digits are ASCII, each one
+    NUL byte on one side of its pair — the odd bytes in little-endian order, the even in big-endian —, and the
+    text decodes strictly with no control character but tab and line ends. A binary file (control characters or
+    broken surrogates once decoded) stays binary."""
+    sample = head[: len(head) - len(head) % 2]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    for codec, nul_side, other_side in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        # The other side has NUL bytes too where a character's low byte is 0 (一 is U+4E00, in 统一社会信用代码):
+        # fewer than the ASCII side's. The decoded text, not the count, tells text from binary.
+        if nul_side * 10 < pairs or other_side >= nul_side:
+            continue
+        try:
+            text = codecs.getincrementaldecoder(codec)(errors="strict").decode(sample, final)
+        except UnicodeDecodeError:
+            continue
+        if not any(ch < " " and ch not in "\t\r\n" for ch in text):
+            return codec, text
+    return None
+
+
 def _open(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column], name: str) -> RowSource:
     """Dispatch on the content; owns ``fh`` from here on (closed on error by the caller)."""
     ext = _extension(name)
@@ -559,6 +584,8 @@ def _open(fh: BinaryIO, head: bytes, size: int, columns: Sequence[Column], name:
         # Excel's "Unicode 文本" export: UTF-16 with BOM, tab-delimited. NUL bytes are expected.
         encoding = "utf-16"
         head_text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, len(head) >= size)
+    elif bomless := _bomless_utf16(head, len(head) >= size):
+        encoding, head_text = bomless
     else:
         if b"\x00" in head:
             raise _reject(

@@ -154,6 +154,36 @@ def test_utf16_excel_unicode_text_export(tmp_path: Path) -> None:
     assert rows[0].values["subject_name"] == "张三"
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("delimiter", ["\t", ","])
+def test_utf16_without_its_bom_reads_as_utf16(tmp_path: Path, codec: str, delimiter: str) -> None:
+    """Some export tools and scripts write UTF-16 without the BOM Excel puts first: read by where its NUL bytes
+    are, not refused as binary. Chinese-heavy rows too (few ASCII characters, CJK characters whose low byte is
+    NUL: 一 is U+4E00)."""
+    rows = [LABELS, *DATA, ["一丁七万丈三上下不与丐丑专且丕世丘丙业丛东丝丞", "", "", "2024-03-17", "", "罚款", "一" * 40]]
+    text = "\r\n".join(delimiter.join(row) for row in rows) + "\r\n"
+    path = tmp_path / "u16.txt"
+    path.write_bytes(text.encode(codec))
+    source, read = read_all(path)
+    assert source.delimiter == delimiter
+    assert [r.values["subject_name"] for r in read] == ["张三", "某某食品有限公司", rows[3][0]]
+    assert read[2].values["note"] == "一" * 40
+
+
+@given(st.binary(min_size=64, max_size=4096))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_binary_with_nul_bytes_is_not_taken_for_utf16(tmp_path: Path, data: bytes) -> None:
+    """Bytes that are not UTF-16 text (NUL bytes on both sides of the pairs, or control characters once decoded)
+    are still refused, never read as rows."""
+    from chengxin.records.fileio import _bomless_utf16
+
+    blob = b"\x00\x01\x00\x00" + data  # NUL on both sides of the first pairs; a control character either way
+    assert _bomless_utf16(blob, True) is None
+    path = tmp_path / "b.csv"
+    path.write_bytes(blob)
+    assert rejected(path).code in {"file.binary", "file.encoding", "file.unknown_format", "file.no_header"}
+
+
 def test_undecodable_text_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_bytes(b"name,kind\n" + bytes(range(0x80, 0x100)) * 10)

@@ -1024,11 +1024,27 @@ def _bad_xlsx(detail_zh: str, detail_en: str) -> FileRejected:
     )
 
 
+def _mb(size: int) -> str:
+    """Bytes in MiB as a clerk reads them: whole above 10, else to a tenth."""
+    mib = size / (1 << 20)
+    return f"{mib:,.0f}" if mib >= 10 else f"{mib:.1f}"
+
+
 def _open_xlsx(fh: BinaryIO, size: int, columns: Sequence[Column], ext: str) -> RowSource:
-    from chengxin.records.xlsx import open_workbook  # deferred: openpyxl is a costly import, only needed for xlsx
+    # deferred: openpyxl is a costly import, only needed for xlsx
+    from chengxin.records.xlsx import WorkbookTooLarge, open_workbook
 
     try:
         wb = open_workbook(fh)
+    except WorkbookTooLarge as exc:
+        raise _reject(
+            "file.too_large",
+            f"工作簿解压后过大：其中“{exc.part}”有 {_mb(exc.size)} MB（上限 {_mb(exc.limit)} MB）。"
+            "请把数据拆分为几个文件，或在 Excel 中“另存为”CSV 后上传。",
+            f"The workbook unpacks to too much: {exc.part} holds {_mb(exc.size)} MB (limit {_mb(exc.limit)} MB). "
+            "Split the data into several files or save it as CSV.",
+            status=413,
+        ) from None
     except Exception as exc:  # openpyxl/zipfile/XML raise many types for a damaged file
         raise _bad_xlsx("无法打开工作簿", f"{type(exc).__name__}: {exc}") from None
     source = RowSource("xlsx", size)

@@ -22,6 +22,7 @@ openpyxl on generated sheets).
 from __future__ import annotations
 
 import re
+import zipfile
 from array import array
 from collections.abc import Generator, Iterable, Sequence
 from itertools import accumulate, islice
@@ -29,11 +30,20 @@ from typing import IO, Any, Final, overload
 from xml.etree.ElementTree import Element, TreeBuilder, XMLParser
 from xml.parsers import expat
 
-from openpyxl.reader.excel import ExcelReader
+from openpyxl.packaging.relationship import get_rels_path
+from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import WorkSheetParser
-from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
+from openpyxl.xml.constants import (
+    ARC_CONTENT_TYPES,
+    ARC_CORE,
+    ARC_CUSTOM,
+    ARC_STYLE,
+    ARC_THEME,
+    SHARED_STRINGS,
+    SHEET_MAIN_NS,
+)
 
 _SI: Final = f"{{{SHEET_MAIN_NS}}}si"
 _T: Final = f"{{{SHEET_MAIN_NS}}}t"
@@ -45,7 +55,7 @@ _DIMENSION: Final = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+[0-9]+(?::[A
 class StringTable(Sequence[str]):
     """A workbook's shared-strings table, held as UTF-8 in one buffer with each string's end: a list of ``str``
     held ~100 bytes a string (47 MB for a 100,000-row penalty sheet's 457,000 texts, so ~470 MB at the 1,000,000 rows
-    an upload may have), this the UTF-8 and 8 bytes of offset (~42 bytes a string there: 19 MB). Indexed as a list is (negative indexes too,
+    an upload may have), this the UTF-8 and 4 bytes of offset (~38 bytes a string there: 18 MB). Indexed as a list is (negative indexes too,
     ``IndexError`` past the end: openpyxl reads a cell's index with ``strings[int(v)]``); each look-up decodes its
     string, ~0.3 µs."""
 
@@ -53,7 +63,7 @@ class StringTable(Sequence[str]):
 
     def __init__(self, texts: Iterable[str] = ()) -> None:
         self._data = bytearray()
-        self._ends = array("Q")
+        self._ends = array("I")  # 4 bytes: the table is far below 4 GiB (SHARED_STRINGS_MAX_BYTES of XML)
         self.extend(texts)
 
     def extend(self, texts: Iterable[str]) -> None:
@@ -152,6 +162,24 @@ class _Sheet(ReadOnlyWorksheet):  # type: ignore[misc]  # openpyxl has no type h
 
 
 class _Reader(ExcelReader):  # type: ignore[misc]  # openpyxl has no type hints
+    """openpyxl's reader with our strings table and sheets, and each part's size checked before it is read."""
+
+    def read(self) -> None:
+        for part in _FIXED_PARTS:
+            _check_size(self.archive, part, PART_MAX_BYTES)
+        super().read()
+
+    def read_manifest(self) -> None:
+        """The manifest, then the sizes of the parts it names that are read whole: the workbook, its relations, the
+        strings table."""
+        super().read_manifest()
+        workbook = _find_workbook_part(self.package).PartName[1:]
+        _check_size(self.archive, workbook, PART_MAX_BYTES)
+        _check_size(self.archive, get_rels_path(workbook), PART_MAX_BYTES)
+        strings = self.package.find(SHARED_STRINGS)
+        if strings is not None:
+            _check_size(self.archive, strings.PartName[1:], SHARED_STRINGS_MAX_BYTES)
+
     def read_strings(self) -> None:
         part = self.package.find(SHARED_STRINGS)
         if part is not None:
@@ -164,14 +192,44 @@ class _Reader(ExcelReader):  # type: ignore[misc]  # openpyxl has no type hints
         for sheet, rel in self.parser.find_sheets():
             if rel.target not in self.valid_files or "chartsheet" in rel.Type:
                 continue
+            _check_size(self.archive, rel.target, SHEET_MAX_BYTES)
             ws = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
             ws.sheet_state = sheet.state
             self.wb._sheets.append(ws)
 
 
+# What a workbook's parts may unpack to (the sizes its ZIP directory declares: Python's zipfile reads no more than
+# that, and a part that holds more fails its check). A sheet is streamed; the parts openpyxl reads whole are held in
+# memory, the shared-strings table at ~0.8 of its XML (146 MB for the 183 MB of a 1,000,000-row penalty sheet).
+# Without these a 10 MB upload of repeated bytes could unpack to gigabytes in the reader process.
+SHEET_MAX_BYTES = 4 << 30
+SHARED_STRINGS_MAX_BYTES = 256 << 20
+PART_MAX_BYTES = 64 << 20
+# The parts openpyxl reads whole by their fixed names (the manifest, properties, theme, styles).
+_FIXED_PARTS: Final = (ARC_CONTENT_TYPES, ARC_CORE, ARC_CUSTOM, ARC_THEME, ARC_STYLE)
+
+
+class WorkbookTooLarge(Exception):  # noqa: N818 - a refusal, not a bug; not a ValueError, which openpyxl rewraps
+    """A part of the workbook unpacks to more than its limit."""
+
+    def __init__(self, part: str, size: int, limit: int) -> None:
+        super().__init__(f"{part} unpacks to {size:,} bytes (limit {limit:,})")
+        self.part, self.size, self.limit = part, size, limit
+
+
+def _check_size(archive: zipfile.ZipFile, part: str, limit: int) -> None:
+    try:
+        size = archive.getinfo(part).file_size
+    except KeyError:
+        return  # openpyxl says what is missing
+    if size > limit:
+        raise WorkbookTooLarge(part, size, limit)
+
+
 def open_workbook(fh: IO[bytes]) -> Any:
     """The workbook in ``fh``, read-only (rows streamed), formulas as written (never their cached values),
-    no external links, rich text as plain text — openpyxl's ``load_workbook`` with the faster strings table."""
+    no external links, rich text as plain text — openpyxl's ``load_workbook`` with the faster strings table.
+    :class:`WorkbookTooLarge` when a part would unpack past its limit (before anything is read)."""
     reader = _Reader(fh, read_only=True, keep_vba=False, data_only=False, keep_links=False, rich_text=False)
     reader.read()
     return reader.wb

@@ -167,3 +167,79 @@ def test_the_string_table_holds_its_texts_in_less_than_half_a_lists_memory() -> 
     as_table, table = held(lambda: StringTable(texts))
     assert list(table) == texts
     assert as_table < as_list / 2, (as_table, as_list)
+
+
+def _template_workbook(tmp_path: Path, rows: int = 3) -> Path:
+    path = tmp_path / "w.xlsx"
+    wb = Workbook()
+    wb.active.append(["来源编号", "金额"])
+    for n in range(rows):
+        wb.active.append([f"CZ-{n}", n])
+    wb.save(path)
+    _with_shared_strings(path)
+    return path
+
+
+@pytest.mark.parametrize(("part", "limit"), [
+    ("[Content_Types].xml", "PART_MAX_BYTES"),
+    ("xl/styles.xml", "PART_MAX_BYTES"),
+    ("xl/workbook.xml", "PART_MAX_BYTES"),
+    ("xl/_rels/workbook.xml.rels", "PART_MAX_BYTES"),
+    ("xl/sharedStrings.xml", "SHARED_STRINGS_MAX_BYTES"),
+    ("xl/worksheets/sheet1.xml", "SHEET_MAX_BYTES"),
+])
+def test_a_part_that_unpacks_past_its_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, part: str, limit: str,
+) -> None:
+    """A ZIP of repeated bytes unpacks a hundred times over: each part openpyxl reads whole (and the sheet it
+    streams) is checked against its limit by the size the archive declares — which is all zipfile will unpack —
+    and the upload is refused as too large, naming the part, before it is read (the strings table included)."""
+    from chengxin.catalog.model import Column, FieldType
+    from chengxin.records import xlsx
+    from chengxin.records.fileio import FileRejected, open_rows
+
+    path = _template_workbook(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    parts[part] += b"<!--" + b"x" * 300_000 + b"-->"  # still the same XML, and the only part this large
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert path.stat().st_size < 100_000
+    monkeypatch.setattr(xlsx, limit, 200_000)
+    if part != "xl/worksheets/sheet1.xml":  # the sheet is checked once the table is read, when it is opened
+        monkeypatch.setattr(xlsx, "shared_strings", lambda src: pytest.fail("the strings were read"))
+    columns = [Column("source_id", "来源编号", "Source id", True, FieldType.STRING)]
+    with pytest.raises(FileRejected) as refused:
+        open_rows(path, columns)
+    assert (refused.value.code, refused.value.status) == ("file.too_large", 413)
+    assert f"“{part}”有 0.3 MB（上限 0.2 MB）" in refused.value.message, refused.value.message
+    monkeypatch.undo()
+    with open_rows(path, columns) as source:
+        assert [row.values["source_id"] for row in source] == ["CZ-0", "CZ-1", "CZ-2"]
+
+
+def test_the_row_path_prepares_chunks_of_at_most_5000_rows(tmp_path: Path) -> None:
+    """A workbook's rows are dicts until prepared: its chunks are smaller than a CSV file's (memory of the reader
+    process), every row in one of them, in order."""
+    import datetime as dt
+
+    from chengxin.catalog.loader import load_catalog
+    from chengxin.catalog.rules import template_columns
+    from chengxin.core.crypto import KeyRing
+    from chengxin.records.columnar import ROW_PATH_CHUNK_ROWS, prepared_chunks
+    from chengxin.records.fileio import open_rows
+
+    item = load_catalog().item("admin_penalty")
+    columns = template_columns(item.latest)
+    path = tmp_path / "many.xlsx"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("数据")
+    ws.append([c.label_zh for c in columns])
+    for n in range(ROW_PATH_CHUNK_ROWS * 2 + 7):
+        ws.append([f"CZ-{n}"])
+    wb.save(path)
+    with open_rows(path, columns) as source:
+        chunks = list(prepared_chunks(source, path, item, "samr", today=dt.date(2026, 11, 25),
+                                      keyring=KeyRing.open(tmp_path / "keys"), chunk_rows=20_000))
+    assert [chunk.received for chunk in chunks] == [ROW_PATH_CHUNK_ROWS, ROW_PATH_CHUNK_ROWS, 7]

@@ -15,8 +15,11 @@ per cell, ~4 µs a cell (~85 µs a row of the penalty template). Here expat's ca
 value and nothing else — by openpyxl's own rules (``WorkSheetParser.parse_cell``: shared-string index, number,
 boolean, error, date by the cell's number format) and hand every other cell (formulas, inline strings, anything
 unusual) to openpyxl's ``parse_cell`` itself, as an element built for that cell alone. Rows are padded as
-openpyxl's read-only sheet pads them. Test: ``tests/unit/records/test_xlsx_rows.py`` (the same values and types as
-openpyxl on generated sheets).
+openpyxl's read-only sheet pads them: ~54 µs a row against openpyxl's ~82 (bench/RESULTS.md, session 23). Test:
+``tests/unit/records/test_xlsx_rows.py`` (the same values and types as openpyxl on generated sheets).
+
+The table is held as UTF-8 (:class:`StringTable`), and each part is checked against what it may unpack to before it
+is read (:class:`WorkbookTooLarge`).
 """
 
 from __future__ import annotations
@@ -53,11 +56,12 @@ _DIMENSION: Final = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+[0-9]+(?::[A
 
 
 class StringTable(Sequence[str]):
-    """A workbook's shared-strings table, held as UTF-8 in one buffer with each string's end: a list of ``str``
-    held ~100 bytes a string (47 MB for a 100,000-row penalty sheet's 457,000 texts, so ~470 MB at the 1,000,000 rows
-    an upload may have), this the UTF-8 and 4 bytes of offset (~38 bytes a string there: 18 MB). Indexed as a list is (negative indexes too,
-    ``IndexError`` past the end: openpyxl reads a cell's index with ``strings[int(v)]``); each look-up decodes its
-    string, ~0.3 µs."""
+    """A workbook's shared-strings table, held as UTF-8 in one buffer with each string's end.
+
+    A list of ``str`` held ~100 bytes a string (47 MB for a 100,000-row penalty sheet's 457,000 texts, so ~470 MB
+    at the 1,000,000 rows an upload may have); this holds the UTF-8 and 4 bytes of offset (~38 bytes a string
+    there: 18 MB). Indexed as a list is (negative indexes too, ``IndexError`` past the end: openpyxl reads a
+    cell's text as ``strings[int(v)]``); each look-up decodes its string, ~0.3 µs."""
 
     __slots__ = ("_data", "_ends")
 

@@ -6,11 +6,12 @@ Not a test module (no ``test_`` prefix): a real process dying from a real signal
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import signal
 import sys
 from pathlib import Path
+
+import psutil
 
 from chengxin.catalog.rules import template_columns
 from chengxin.core.audit import Actor
@@ -30,7 +31,7 @@ def main(path: Path, kill_after_chunks: int, mode: str) -> None:
         done += 1
         if done == kill_after_chunks:
             # The test checks that the reader process (parallel mode) does not outlive us.
-            print(" ".join(str(child.pid) for child in multiprocessing.active_children()), flush=True)
+            print(" ".join(str(child.pid) for child in psutil.Process().children()), flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
 
     actor, today = Actor(kind="cli", name="test"), dt.date(2026, 11, 25)

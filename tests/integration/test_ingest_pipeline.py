@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import multiprocessing
 import os
 import signal
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import select
 
@@ -56,9 +56,9 @@ def test_a_reader_killed_half_way_fails_the_batch_and_keeps_nothing(platform: Pl
 
     def kill_the_reader(*_: int) -> None:
         if not killed:
-            (reader,) = multiprocessing.active_children()
-            os.kill(reader.pid, signal.SIGKILL)  # type: ignore[arg-type]
-            killed.append(reader.pid)  # type: ignore[arg-type]
+            (reader,) = psutil.Process().children()
+            os.kill(reader.pid, signal.SIGKILL)
+            killed.append(reader.pid)
 
     with pytest.raises(RuntimeError, match="reader process died"):
         _ingest(platform, path, chunk_rows=200, progress=kill_the_reader)

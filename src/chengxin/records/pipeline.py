@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import multiprocessing as mp
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from chengxin.catalog.model import Catalog
 from chengxin.catalog.rules import template_columns
@@ -31,7 +34,7 @@ from chengxin.core.errors import DomainError, Problem
 from chengxin.core.settings import INGEST_CHUNK_ROWS
 from chengxin.records.columnar import prepared_chunks
 from chengxin.records.fileio import FileRejected, open_rows
-from chengxin.records.reader import PreparedChunk, read_file
+from chengxin.records.reader import PreparedChunk
 from chengxin.records.service import Receipt, check_submission, ingest_prepared
 
 # Below this a second process costs more than it saves: starting one costs ~0.6 s (a fresh interpreter that
@@ -76,10 +79,31 @@ def _widen(end: Connection) -> None:
         fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
-def _chunks_from_reader(messages: Connection, process: Any, facts: _FileFacts) -> Iterator[PreparedChunk]:
+def _start_reader(out: Connection, path: Path, key_dir: Path, item_code: str, department: str, today: dt.date,
+                  chunk_rows: int, max_bytes: int | None, filename: str | None) -> subprocess.Popen[bytes]:
+    """The reader process (``records.reader.main``) writing to ``out``: a fresh interpreter that imports the reader's
+    modules and nothing else.
+
+    Not ``multiprocessing``'s spawn: a spawned child first runs the parent's main module again — for ``chengxin
+    ingest`` the whole CLI with SQLAlchemy and the web app, 0.59 s from start to the reader's first line against
+    ~0.25 (bench/RESULTS.md, ingest, session 23) — and holds it in memory to the end. Never a fork either: the
+    writer may hold threads and database connections. The child sees the parent's ``sys.path``, as a spawned one
+    does; it keeps no other descriptor of ours."""
+    spec = {"path": str(path), "key_dir": str(key_dir), "item_code": item_code, "department": department,
+            "today": today.isoformat(), "chunk_rows": chunk_rows, "max_bytes": max_bytes, "filename": filename,
+            "fd": out.fileno()}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    return subprocess.Popen(
+        [sys.executable, "-c", "from chengxin.records.reader import main; main()", json.dumps(spec)],
+        pass_fds=(out.fileno(),), env=env, stdin=subprocess.DEVNULL,
+    )
+
+
+def _chunks_from_reader(messages: Connection, process: subprocess.Popen[bytes], facts: _FileFacts,
+                        ) -> Iterator[PreparedChunk]:
     while True:
         if not messages.poll(5.0):
-            if not process.is_alive():
+            if process.poll() is not None:
                 raise RuntimeError("the reader process died without a word")
             continue
         try:
@@ -146,18 +170,11 @@ def ingest_file(
                 warnings=lambda: source.warnings, progress=report,
             )
 
-    context = mp.get_context("spawn")  # never fork a process that may hold threads and connections
-    messages, out = context.Pipe(duplex=False)
+    messages, out = mp.Pipe(duplex=False)
     _widen(out)
-    process = context.Process(
-        target=read_file,
-        args=(str(path), None, str(keyring.key_dir), item_code, department, today, chunk_rows, max_bytes, filename,
-              out),
-        daemon=True,
-        name="chengxin-reader",
-    )
     try:
-        process.start()
+        process = _start_reader(out, path, keyring.key_dir, item_code, department, today, chunk_rows, max_bytes,
+                                filename)
     finally:
         out.close()  # the reader holds the write end alone: when it dies, reading gives EOFError at once
     try:
@@ -168,6 +185,10 @@ def ingest_file(
         )
     finally:
         messages.close()  # a reader still sending gets a broken pipe and exits
-        if process.is_alive():
+        if process.poll() is None:
             process.terminate()
-        process.join(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -256,3 +256,16 @@ def read_file(path: str, catalog_dir: str | None, key_dir: str, item_code: str, 
         put(("crash", traceback.format_exc()))
     finally:
         out.close()
+
+
+def main() -> None:
+    """The reader process's entry (started by ``records.pipeline``): :func:`read_file` with the arguments the
+    parent wrote as JSON in ``sys.argv[1]``, sending on the pipe end it passed as ``fd``."""
+    import json
+    import sys
+    from multiprocessing.connection import Connection
+
+    spec = json.loads(sys.argv[1])
+    out = Connection(spec["fd"], readable=False)
+    read_file(spec["path"], None, spec["key_dir"], spec["item_code"], spec["department"],
+              dt.date.fromisoformat(spec["today"]), spec["chunk_rows"], spec["max_bytes"], spec["filename"], out)

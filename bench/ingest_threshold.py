@@ -2,9 +2,10 @@
 
 The same administrative-penalty files as bench/ingest.py, at several sizes, ingested into a fresh database
 with the reader in this process (``parallel=False``) and in a second process (``parallel=True``); wall
-seconds, median of ``--rounds``. A second process costs a fixed ~0.6 s to start (a fresh interpreter that
-re-imports the parent's main module — for ``chengxin`` the whole CLI — and the reader's modules) and then
-saves the reader's CPU on the writer's core, so it wins only on files large enough.
+seconds, median of ``--rounds``. A second process costs a fixed ~0.4 s to start (a fresh interpreter that
+imports the reader's modules, polars among them; until session 23 ~0.6 s, when multiprocessing's spawn re-ran the
+parent's main module — for ``chengxin`` the whole CLI — first) and then saves the reader's CPU on the writer's
+core, so it wins only on files large enough.
 
     .venv/bin/python bench/ingest_threshold.py [--engine sqlite|postgresql] [--rows 5000,20000,50000,100000]
 """

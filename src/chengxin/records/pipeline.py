@@ -37,10 +37,10 @@ from chengxin.records.fileio import FileRejected, open_rows
 from chengxin.records.reader import PreparedChunk
 from chengxin.records.service import Receipt, check_submission, ingest_prepared
 
-# Below this a second process costs more than it saves: starting one costs ~0.6 s (a fresh interpreter that
-# re-imports the parent's main module — the whole CLI for `chengxin` — and the reader's modules); in-process and
-# two-process ingests break even at ~20 MiB on SQLite, a little later on PostgreSQL (bench/ingest_threshold.py,
-# bench/RESULTS.md session 11): a 2 MiB file took 1.0 s instead of 0.3, an 8 MiB one 1.9 s instead of 1.2.
+# Below this a second process costs more than it saves: starting one costs ~0.4 s (a fresh interpreter that imports
+# the reader's modules, polars among them); in-process and two-process ingests break even at ~17–20 MiB on SQLite,
+# later on PostgreSQL (bench/ingest_threshold.py, bench/RESULTS.md sessions 11 and 23): a 2 MiB file took 0.61 s
+# instead of 0.23, an 8 MiB one 1.03 s instead of 0.77.
 PARALLEL_FROM_BYTES = 20 * 1024 * 1024
 # The pipe's buffer, asked for (Linux lets an unprivileged process have up to /proc/sys/fs/pipe-max-size, 1 MiB
 # by default; elsewhere it stays at its default): a chunk of 5,000 rows is ~4 MB pickled, and every time the

@@ -3,8 +3,8 @@
 Validating, hashing and encrypting rows (:func:`prepare_chunk`) needs the catalog and the keys but never the
 database, so for a large file it runs in a second process (:func:`read_file`, started by
 ``records.pipeline``). This module imports what reading needs only — no SQLAlchemy, no ORM models, no
-service: 0.2 s of imports instead of 0.55 s for the reader process (which, started by ``spawn``, also re-imports
-the parent's main module; bench/RESULTS.md, ingest, session 11). ``tests/unit/records/test_reader_imports.py``
+service: 0.2 s of imports instead of 0.55 s for the reader process, which ``records.pipeline`` starts with
+:func:`main` alone (bench/RESULTS.md, ingest, sessions 11 and 23). ``tests/unit/records/test_reader_imports.py``
 keeps it that way.
 """
 
@@ -14,7 +14,9 @@ import base64
 import datetime as dt
 import gc
 import itertools
+import json
 import os
+import sys
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -261,10 +263,6 @@ def read_file(path: str, catalog_dir: str | None, key_dir: str, item_code: str, 
 def main() -> None:
     """The reader process's entry (started by ``records.pipeline``): :func:`read_file` with the arguments the
     parent wrote as JSON in ``sys.argv[1]``, sending on the pipe end it passed as ``fd``."""
-    import json
-    import sys
-    from multiprocessing.connection import Connection
-
     spec = json.loads(sys.argv[1])
     out = Connection(spec["fd"], readable=False)
     read_file(spec["path"], None, spec["key_dir"], spec["item_code"], spec["department"],

@@ -30,14 +30,14 @@ from array import array
 from collections.abc import Generator, Iterable, Sequence
 from itertools import accumulate, islice
 from typing import IO, Any, Final, overload
-from xml.etree.ElementTree import Element, TreeBuilder, XMLParser
+from xml.etree.ElementTree import Element, SubElement, TreeBuilder, XMLParser
 from xml.parsers import expat
 
 from openpyxl.packaging.relationship import get_rels_path
 from openpyxl.reader.excel import ExcelReader, _find_workbook_part
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.worksheet._reader import WorkSheetParser, _cast_number
 from openpyxl.xml.constants import (
     ARC_CONTENT_TYPES,
     ARC_CORE,
@@ -134,7 +134,6 @@ class _StringTableTarget:
             self._text.append(text)
 
 
-
 def shared_strings(source: IO[bytes]) -> StringTable:
     """The shared-strings table of ``source`` (``xl/sharedStrings.xml``) as plain texts, in order — what
     openpyxl's ``read_string_table`` returns. Python's expat refuses entity expansion bombs and never fetches
@@ -163,6 +162,34 @@ class _Sheet(ReadOnlyWorksheet):  # type: ignore[misc]  # openpyxl has no type h
                 return
             if None not in bounds:
                 self._min_column, self._min_row, self._max_column, self._max_row = bounds
+
+
+# What a workbook's parts may unpack to (the sizes its ZIP directory declares: Python's zipfile reads no more than
+# that, and a part that holds more fails its check). A sheet is streamed; the parts openpyxl reads whole are held in
+# memory, the shared-strings table at ~0.8 of its XML (146 MB for the 183 MB of a 1,000,000-row penalty sheet).
+# Without these a 10 MB upload of repeated bytes could unpack to gigabytes in the reader process.
+SHEET_MAX_BYTES = 4 << 30
+SHARED_STRINGS_MAX_BYTES = 256 << 20
+PART_MAX_BYTES = 64 << 20
+# The parts openpyxl reads whole by their fixed names (the manifest, properties, theme, styles).
+_FIXED_PARTS: Final = (ARC_CONTENT_TYPES, ARC_CORE, ARC_CUSTOM, ARC_THEME, ARC_STYLE)
+
+
+class WorkbookTooLarge(Exception):  # noqa: N818 - a refusal, not a bug; not a ValueError, which openpyxl rewraps
+    """A part of the workbook unpacks to more than its limit."""
+
+    def __init__(self, part: str, size: int, limit: int) -> None:
+        super().__init__(f"{part} unpacks to {size:,} bytes (limit {limit:,})")
+        self.part, self.size, self.limit = part, size, limit
+
+
+def _check_size(archive: zipfile.ZipFile, part: str, limit: int) -> None:
+    try:
+        size = archive.getinfo(part).file_size
+    except KeyError:
+        return  # openpyxl says what is missing
+    if size > limit:
+        raise WorkbookTooLarge(part, size, limit)
 
 
 class _Reader(ExcelReader):  # type: ignore[misc]  # openpyxl has no type hints
@@ -202,34 +229,6 @@ class _Reader(ExcelReader):  # type: ignore[misc]  # openpyxl has no type hints
             self.wb._sheets.append(ws)
 
 
-# What a workbook's parts may unpack to (the sizes its ZIP directory declares: Python's zipfile reads no more than
-# that, and a part that holds more fails its check). A sheet is streamed; the parts openpyxl reads whole are held in
-# memory, the shared-strings table at ~0.8 of its XML (146 MB for the 183 MB of a 1,000,000-row penalty sheet).
-# Without these a 10 MB upload of repeated bytes could unpack to gigabytes in the reader process.
-SHEET_MAX_BYTES = 4 << 30
-SHARED_STRINGS_MAX_BYTES = 256 << 20
-PART_MAX_BYTES = 64 << 20
-# The parts openpyxl reads whole by their fixed names (the manifest, properties, theme, styles).
-_FIXED_PARTS: Final = (ARC_CONTENT_TYPES, ARC_CORE, ARC_CUSTOM, ARC_THEME, ARC_STYLE)
-
-
-class WorkbookTooLarge(Exception):  # noqa: N818 - a refusal, not a bug; not a ValueError, which openpyxl rewraps
-    """A part of the workbook unpacks to more than its limit."""
-
-    def __init__(self, part: str, size: int, limit: int) -> None:
-        super().__init__(f"{part} unpacks to {size:,} bytes (limit {limit:,})")
-        self.part, self.size, self.limit = part, size, limit
-
-
-def _check_size(archive: zipfile.ZipFile, part: str, limit: int) -> None:
-    try:
-        size = archive.getinfo(part).file_size
-    except KeyError:
-        return  # openpyxl says what is missing
-    if size > limit:
-        raise WorkbookTooLarge(part, size, limit)
-
-
 def open_workbook(fh: IO[bytes]) -> Any:
     """The workbook in ``fh``, read-only (rows streamed), formulas as written (never their cached values),
     no external links, rich text as plain text — openpyxl's ``load_workbook`` with the faster strings table.
@@ -251,7 +250,6 @@ _ROW: Final = f"{SHEET_MAIN_NS} row"
 _V: Final = f"{SHEET_MAIN_NS} v"
 _V_TAG: Final = f"{{{SHEET_MAIN_NS}}}v"
 _C_TAG: Final = f"{{{SHEET_MAIN_NS}}}c"
-_FEED: Final = 1 << 16
 
 
 def _tag(name: str) -> str:
@@ -287,12 +285,6 @@ def _row_number(text: str) -> int:
 
 def _attributes(attrs: dict[str, str]) -> dict[str, str]:
     return {_tag(name): value for name, value in attrs.items()}
-
-
-def _value_element(text: str | None) -> Element:
-    element = Element(_V_TAG)
-    element.text = text
-    return element
 
 
 def sheet_rows(ws: Any) -> Generator[tuple[Cell, ...], None, None]:
@@ -401,7 +393,7 @@ def sheet_rows(ws: Any) -> Generator[tuple[Cell, ...], None, None]:
         found: Any = value or None
         if found is not None and (data_type == "d" or (data_type == "n" and style in date_styles)):
             element = Element(_tag(name), _attributes(attrs))
-            element.append(_value_element(value))
+            SubElement(element, _V_TAG).text = value
             delegate(element)
             return
         r = attrs.get("r")
@@ -421,7 +413,7 @@ def sheet_rows(ws: Any) -> Generator[tuple[Cell, ...], None, None]:
             if data_type == "s":
                 found = strings[int(found)]
             elif data_type == "n":
-                found = float(found) if "." in found or "E" in found or "e" in found else int(found)
+                found = _cast_number(found)
             elif data_type == "b":
                 found = bool(int(found))
             elif data_type == "str":
@@ -431,14 +423,14 @@ def sheet_rows(ws: Any) -> Generator[tuple[Cell, ...], None, None]:
 
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
-    parser.buffer_size = _FEED
+    parser.buffer_size = _BLOCK
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = data
     counter = 1
     with ws._get_source() as src:
         while True:
-            block = src.read(_FEED)
+            block = src.read(_BLOCK)
             failure: Exception | None = None
             try:
                 parser.Parse(block, not block)
